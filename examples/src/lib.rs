@@ -1,0 +1,1 @@
+//! Runnable rmq programs live under `examples/`; this library is empty on purpose.

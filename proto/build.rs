@@ -1,0 +1,29 @@
+//! Compiles the `.proto` files with protox, a protobuf compiler written in Rust, so no machine
+//! needs a system `protoc`. The descriptor set is also kept in OUT_DIR: the crate exports it for
+//! the wire-conformance check and for gRPC reflection.
+
+use prost::Message as _;
+use std::path::PathBuf;
+
+const PROTOS: [&str; 3] = [
+    "apache/rocketmq/v2/definition.proto",
+    "apache/rocketmq/v2/service.proto",
+    "apache/rocketmq/v2/admin.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    for proto in PROTOS {
+        println!("cargo:rerun-if-changed={proto}");
+    }
+    let descriptors = protox::compile(PROTOS, ["."])?;
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out_dir.join("rocketmq_v2_descriptor_set.bin"),
+        descriptors.encode_to_vec(),
+    )?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every rmq test from a clean checkout. It installs what it needs itself (Rust components,
+# a Python venv with the official RocketMQ Python client), so a fresh machine needs only rustup,
+# python3 and network access to the package registries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain components"
+for component in rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
+done
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test"
+cargo test --workspace
+
+step "python venv (.venv)"
+if [ ! -x "$root/.venv/bin/python" ]; then
+  python3 -m venv "$root/.venv"
+fi
+"$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  -r proto/conformance/requirements.txt
+
+step "wire conformance against the official rocketmq-python-client descriptors"
+cargo run --quiet -p rmq-proto --example dump_descriptor_set target/rocketmq_v2.desc
+"$root/.venv/bin/python" proto/conformance/check_wire.py target/rocketmq_v2.desc --self-test
+
+step "all tests passed"
