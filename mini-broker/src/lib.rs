@@ -1,6 +1,44 @@
-//! rmq's embeddable RocketMQ 5 broker. Its behaviour is being built under the "mini-broker"
-//! issue; it depends on `rmq-proto` only, never on the client.
+//! rmq's embeddable RocketMQ 5 broker: the `apache.rocketmq.v2` gRPC service over an
+//! in-process store, with Pop consumption (invisible time, ack, redelivery, dead-letter
+//! queues), FIFO groups, timers with recall, transactions with orphan checks, tag and SQL92
+//! filters, the pull RPCs, optional AK/SK authentication, fault injection and a virtual clock.
+//!
+//! It depends on `rmq-proto` only, never on the client, so the two cannot share a misreading
+//! of the protocol.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use rmq_mini_broker::{MiniBroker, TopicConfig, TopicType};
+//! let broker = MiniBroker::builder()
+//!     .topic(TopicConfig::new("orders", TopicType::Fifo))
+//!     .start()
+//!     .await?;
+//! println!("serving on {}", broker.endpoint());
+//! broker.shutdown().await;
+//! # Ok(()) }
+//! ```
 
 #![deny(missing_docs)]
 
+mod auth;
+mod broker;
+mod clock;
+mod convert;
+mod core;
+mod engine;
+mod fault;
+mod filter;
+mod metadata;
+mod pull;
+mod recall;
+mod receipt;
+mod server;
+mod session;
+mod sql;
+mod store;
+mod validate;
+
+pub use broker::{MiniBroker, MiniBrokerBuilder, StartError};
+pub use metadata::{DEFAULT_QUEUES, GroupConfig, RetryPolicy, TopicConfig, TopicType};
 pub use rmq_proto as proto;
+pub use store::StoredMessage;

@@ -1,0 +1,368 @@
+//! `MiniBroker`: the builder and handle tests use to run a broker in-process.
+
+use crate::auth::Credentials;
+use crate::clock::Clock;
+use crate::core::Core;
+use crate::engine::{Engine, EngineConfig};
+use crate::metadata::{GroupConfig, Metadata, TopicConfig};
+use crate::server::Service;
+use crate::store::StoredMessage;
+use rmq_proto::Code;
+use rmq_proto::v2::messaging_service_server::MessagingServiceServer;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// Why a broker could not start.
+#[derive(Debug)]
+pub struct StartError(String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Configures and starts a [`MiniBroker`]. Every option has a default suited to tests.
+#[derive(Clone, Debug)]
+pub struct MiniBrokerBuilder {
+    listen: String,
+    broker_name: String,
+    topics: Vec<TopicConfig>,
+    groups: Vec<GroupConfig>,
+    auto_create: bool,
+    credentials: HashMap<String, String>,
+    virtual_clock: bool,
+    max_body_size: usize,
+    transaction_check_delay: Duration,
+    transaction_check_interval: Duration,
+    transaction_check_max: u32,
+}
+
+impl Default for MiniBrokerBuilder {
+    fn default() -> Self {
+        MiniBrokerBuilder {
+            listen: "127.0.0.1:0".into(),
+            broker_name: "broker-0".into(),
+            topics: Vec::new(),
+            groups: Vec::new(),
+            auto_create: true,
+            credentials: HashMap::new(),
+            virtual_clock: false,
+            max_body_size: rmq_proto::limits::MAX_BODY_SIZE,
+            transaction_check_delay: Duration::from_secs(1),
+            transaction_check_interval: Duration::from_secs(1),
+            transaction_check_max: 15,
+        }
+    }
+}
+
+impl MiniBrokerBuilder {
+    /// Address to listen on. Default `127.0.0.1:0` (a free port).
+    pub fn listen(mut self, addr: impl Into<String>) -> Self {
+        self.listen = addr.into();
+        self
+    }
+
+    /// Broker name shown in routes and receipt handles. Default `broker-0`.
+    pub fn broker_name(mut self, name: impl Into<String>) -> Self {
+        self.broker_name = name.into();
+        self
+    }
+
+    /// Declares a topic.
+    pub fn topic(mut self, topic: TopicConfig) -> Self {
+        self.topics.push(topic);
+        self
+    }
+
+    /// Declares a consumer group.
+    pub fn group(mut self, group: GroupConfig) -> Self {
+        self.groups.push(group);
+        self
+    }
+
+    /// Refuses unknown topics and groups (`TOPIC_NOT_FOUND`, `CONSUMER_GROUP_NOT_FOUND`) like
+    /// a production proxy. Default off: unknown topics are created accepting every message
+    /// type, unknown groups as non-FIFO groups.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.auto_create = !strict;
+        self
+    }
+
+    /// Requires requests signed with this access key / secret key pair (may be repeated).
+    /// Default: no authentication.
+    pub fn credentials(
+        mut self,
+        access_key: impl Into<String>,
+        secret_key: impl Into<String>,
+    ) -> Self {
+        self.credentials
+            .insert(access_key.into(), secret_key.into());
+        self
+    }
+
+    /// Runs on a virtual clock that only [`MiniBroker::advance`] moves. Default off.
+    pub fn virtual_clock(mut self, on: bool) -> Self {
+        self.virtual_clock = on;
+        self
+    }
+
+    /// Largest accepted message body. Default 4 MiB.
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+
+    /// Time before the first orphaned-transaction check of an undecided half message.
+    /// Default 1 s (Apache: 6 s to 36 s).
+    pub fn transaction_check_delay(mut self, delay: Duration) -> Self {
+        self.transaction_check_delay = delay;
+        self
+    }
+
+    /// Time between later transaction checks. Default 1 s (Apache: 30 s).
+    pub fn transaction_check_interval(mut self, interval: Duration) -> Self {
+        self.transaction_check_interval = interval;
+        self
+    }
+
+    /// Checks before an undecided half message is discarded. Default 15, as on Apache.
+    pub fn transaction_check_max(mut self, checks: u32) -> Self {
+        self.transaction_check_max = checks;
+        self
+    }
+
+    /// Binds the port and starts serving on the current tokio runtime. Returns once the
+    /// broker accepts connections.
+    pub async fn start(self) -> Result<MiniBroker, StartError> {
+        let listener = TcpListener::bind(&self.listen)
+            .await
+            .map_err(|e| StartError(format!("cannot listen on {}: {e}", self.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartError(format!("cannot read the bound address: {e}")))?;
+        let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let mut engine = Engine::new(
+            EngineConfig {
+                broker_name: self.broker_name.clone(),
+                transaction_check_delay: millis(self.transaction_check_delay),
+                transaction_check_interval: millis(self.transaction_check_interval),
+                transaction_check_max: self.transaction_check_max,
+            },
+            Metadata {
+                auto_create: self.auto_create,
+                ..Metadata::default()
+            },
+        );
+        for topic in self.topics {
+            engine.declare_topic(topic);
+        }
+        for group in self.groups {
+            engine.declare_group(group);
+        }
+        let clock = if self.virtual_clock {
+            Clock::virtual_from_now()
+        } else {
+            Clock::Real
+        };
+        let credentials = (!self.credentials.is_empty()).then(|| Credentials(self.credentials));
+        let core = Arc::new(Core::new(engine, clock, credentials, self.max_body_size));
+        *core.store_host.lock() = addr.to_string();
+
+        let (stop, stopped) = watch::channel(false);
+        let service = MessagingServiceServer::new(Service { core: core.clone() })
+            .max_decoding_message_size(rmq_proto::limits::MAX_INBOUND_MESSAGE)
+            .max_encoding_message_size(usize::MAX);
+        let mut until_stop = stopped.clone();
+        let server = tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+                    let _ = until_stop.wait_for(|s| *s).await;
+                }),
+        );
+        let scheduler = tokio::spawn(schedule(core.clone(), stopped));
+        Ok(MiniBroker {
+            core,
+            addr,
+            stop,
+            server: Some(server),
+            scheduler: Some(scheduler),
+        })
+    }
+}
+
+/// Fires deadlines on the wall clock. Under a virtual clock it only wakes when told, since
+/// `advance` fires deadlines itself.
+async fn schedule(core: Arc<Core>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let next = core.tick();
+        let sleep = match next {
+            Some(at) if !core.clock.is_virtual() => {
+                let wait = u64::try_from(at - core.now()).unwrap_or(0);
+                Duration::from_millis(wait)
+            }
+            _ => Duration::from_secs(3600),
+        };
+        tokio::select! {
+            () = tokio::time::sleep(sleep) => {}
+            () = core.scheduler.notified() => {}
+            _ = stopped.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// A running in-process broker. Dropping it stops it.
+pub struct MiniBroker {
+    core: Arc<Core>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    server: Option<JoinHandle<Result<(), tonic::transport::Error>>>,
+    scheduler: Option<JoinHandle<()>>,
+}
+
+impl MiniBroker {
+    /// A builder with test defaults.
+    pub fn builder() -> MiniBrokerBuilder {
+        MiniBrokerBuilder::default()
+    }
+
+    /// `host:port` clients connect to.
+    pub fn endpoint(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// The bound socket address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Declares (or redeclares) a topic.
+    pub fn create_topic(&self, topic: TopicConfig) {
+        self.core.engine.lock().declare_topic(topic);
+    }
+
+    /// Declares (or redeclares) a consumer group.
+    pub fn create_group(&self, group: GroupConfig) {
+        self.core.engine.lock().declare_group(group);
+    }
+
+    /// Every message stored in a topic's queues, queue by queue (scheduled messages appear
+    /// once due, half messages once committed).
+    pub fn messages(&self, topic: &str) -> Vec<StoredMessage> {
+        self.core
+            .with_engine(|e, _| e.messages(topic))
+            .into_iter()
+            .map(|m| (*m).clone())
+            .collect()
+    }
+
+    /// Messages of `topic` that `group` holds in flight (delivered, not acked, still
+    /// invisible), with their delivery attempt.
+    pub fn in_flight(&self, group: &str, topic: &str) -> Vec<(StoredMessage, i32)> {
+        self.core
+            .with_engine(|e, _| e.in_flight(group, topic))
+            .into_iter()
+            .map(|(m, attempt)| ((*m).clone(), attempt))
+            .collect()
+    }
+
+    /// Contents of the group's dead-letter topic `%DLQ%<group>`.
+    pub fn dead_letters(&self, group: &str) -> Vec<StoredMessage> {
+        self.messages(&format!("{}{group}", rmq_proto::names::DLQ_TOPIC_PREFIX))
+    }
+
+    /// Scheduled messages not yet due.
+    pub fn pending_timers(&self) -> usize {
+        self.core.with_engine(|e, _| e.pending_timers())
+    }
+
+    /// Half (prepared) transactional messages awaiting a decision.
+    pub fn half_messages(&self) -> Vec<StoredMessage> {
+        self.core
+            .with_engine(|e, _| e.half_messages())
+            .into_iter()
+            .map(|h| h.message)
+            .collect()
+    }
+
+    /// The first offset of `topic`'s queue that `group` has not acked (everything below it
+    /// is consumed), or `None` if the group never consumed that queue.
+    pub fn committed_offset(&self, group: &str, topic: &str, queue: usize) -> Option<i64> {
+        self.core
+            .with_engine(|e, _| e.committed(group, topic, queue))
+    }
+
+    /// Clients with an open Telemetry stream.
+    pub fn connected_clients(&self) -> usize {
+        self.core.sessions.connected()
+    }
+
+    /// Makes `rpc` (e.g. `"SendMessage"`) answer with `code`, for the next `times` calls or
+    /// until cleared when `times` is `None`.
+    pub fn fail_rpc(&self, rpc: &str, code: Code, times: Option<u32>) {
+        self.core.faults.fail(
+            rpc,
+            code,
+            format!("{} injected by test", code.as_str_name()),
+            times,
+        );
+    }
+
+    /// Delays every call of `rpc`.
+    pub fn delay_rpc(&self, rpc: &str, latency: Duration) {
+        self.core.faults.latency(rpc, latency);
+    }
+
+    /// Processes the next `count` calls of `rpc` but loses their responses (the caller sees
+    /// gRPC `UNAVAILABLE`).
+    pub fn drop_responses(&self, rpc: &str, count: u32) {
+        self.core.faults.drop_responses(rpc, count);
+    }
+
+    /// Removes every injected fault.
+    pub fn clear_faults(&self) {
+        self.core.faults.clear();
+    }
+
+    /// Moves the virtual clock forward and fires everything that became due: redeliveries,
+    /// dead-lettering, scheduled messages and transaction checks. Returns false (and does
+    /// nothing) on a wall-clock broker.
+    pub fn advance(&self, by: Duration) -> bool {
+        if !self
+            .core
+            .clock
+            .advance(i64::try_from(by.as_millis()).unwrap_or(i64::MAX))
+        {
+            return false;
+        }
+        self.core.tick();
+        self.core.notify_visible();
+        true
+    }
+
+    /// Stops serving and waits for the server to finish in-flight requests.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        if let Some(scheduler) = self.scheduler.take() {
+            let _ = scheduler.await;
+        }
+    }
+}
+
+impl Drop for MiniBroker {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}

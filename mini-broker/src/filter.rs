@@ -1,0 +1,72 @@
+//! Subscription filters: tag expressions and SQL92 property selectors.
+
+use crate::sql::Selector;
+use crate::store::StoredMessage;
+use crate::validate::{Checked, Reject};
+use rmq_proto::Code;
+use rmq_proto::v2::{FilterExpression, FilterType};
+use std::collections::BTreeSet;
+
+/// A compiled filter.
+#[derive(Clone, Debug)]
+pub(crate) enum Filter {
+    All,
+    Tags(BTreeSet<String>),
+    Sql(Selector),
+}
+
+impl Filter {
+    /// Compiles a request's filter expression. An absent expression matches everything.
+    pub(crate) fn compile(expression: Option<&FilterExpression>) -> Checked<Filter> {
+        let Some(expression) = expression else {
+            return Ok(Filter::All);
+        };
+        match FilterType::try_from(expression.r#type) {
+            Ok(FilterType::Sql) => {
+                if expression.expression.trim().is_empty() {
+                    return Err(Reject::new(
+                        Code::IllegalFilterExpression,
+                        "SQL filter expression cannot be empty",
+                    ));
+                }
+                Selector::parse(&expression.expression)
+                    .map(Filter::Sql)
+                    .map_err(|e| {
+                        Reject::new(
+                            Code::IllegalFilterExpression,
+                            format!("illegal SQL92 filter {:?}: {e}", expression.expression),
+                        )
+                    })
+            }
+            // Like the proxy, an unspecified type is read as a tag expression.
+            Ok(FilterType::Tag | FilterType::Unspecified) => Ok(Self::tags(&expression.expression)),
+            Err(_) => Err(Reject::new(
+                Code::IllegalFilterExpression,
+                format!("unknown filter type {}", expression.r#type),
+            )),
+        }
+    }
+
+    fn tags(expression: &str) -> Filter {
+        let trimmed = expression.trim();
+        if trimmed.is_empty() || trimmed == "*" {
+            return Filter::All;
+        }
+        Filter::Tags(
+            trimmed
+                .split("||")
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
+    pub(crate) fn matches(&self, message: &StoredMessage) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Tags(tags) => message.tag.as_ref().is_some_and(|t| tags.contains(t)),
+            Filter::Sql(selector) => selector.matches(&|name| message.property(name)),
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! `rmq-mini-broker`: the mini-broker as a process.
+
+fn main() {
+    println!("see --help");
+}

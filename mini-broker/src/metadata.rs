@@ -1,0 +1,209 @@
+//! Topics and consumer groups: declared ones and the auto-creation policy.
+
+use rmq_proto::v2::MessageType;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The message type a topic accepts, as configured on a RocketMQ topic (`message.type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TopicType {
+    /// Plain messages.
+    Normal,
+    /// Messages with a message group, consumed in order by FIFO groups.
+    Fifo,
+    /// Scheduled messages with a delivery timestamp.
+    Delay,
+    /// Transactional (half) messages.
+    Transaction,
+    /// Priority messages (proto 2.1.1).
+    Priority,
+    /// Every type; what auto-created topics accept.
+    Mixed,
+}
+
+impl TopicType {
+    /// The `accept_message_types` a route advertises for this topic type.
+    pub(crate) fn accepted(self) -> Vec<MessageType> {
+        match self {
+            TopicType::Normal => vec![MessageType::Normal],
+            TopicType::Fifo => vec![MessageType::Fifo],
+            TopicType::Delay => vec![MessageType::Delay],
+            TopicType::Transaction => vec![MessageType::Transaction],
+            TopicType::Priority => vec![MessageType::Priority],
+            TopicType::Mixed => vec![
+                MessageType::Normal,
+                MessageType::Fifo,
+                MessageType::Delay,
+                MessageType::Transaction,
+            ],
+        }
+    }
+
+    pub(crate) fn accepts(self, kind: MessageType) -> bool {
+        self.accepted().contains(&kind)
+    }
+}
+
+impl std::str::FromStr for TopicType {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "NORMAL" => Ok(TopicType::Normal),
+            "FIFO" => Ok(TopicType::Fifo),
+            "DELAY" => Ok(TopicType::Delay),
+            "TRANSACTION" => Ok(TopicType::Transaction),
+            "PRIORITY" => Ok(TopicType::Priority),
+            "MIXED" => Ok(TopicType::Mixed),
+            other => Err(format!(
+                "unknown topic type {other:?} (NORMAL, FIFO, DELAY, TRANSACTION, PRIORITY or MIXED)"
+            )),
+        }
+    }
+}
+
+/// A topic's declaration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicConfig {
+    /// Topic name.
+    pub name: String,
+    /// Message type the topic accepts.
+    pub topic_type: TopicType,
+    /// Number of queues (at least 1).
+    pub queues: u32,
+}
+
+impl TopicConfig {
+    /// A topic with the default 8 queues.
+    pub fn new(name: impl Into<String>, topic_type: TopicType) -> Self {
+        TopicConfig {
+            name: name.into(),
+            topic_type,
+            queues: DEFAULT_QUEUES,
+        }
+    }
+
+    /// Sets the number of queues.
+    pub fn queues(mut self, queues: u32) -> Self {
+        self.queues = queues.max(1);
+        self
+    }
+}
+
+/// Default queue count of declared and auto-created topics, as in Apache RocketMQ.
+pub const DEFAULT_QUEUES: u32 = 8;
+
+/// How a consumer group spaces redeliveries; advertised to push consumers, which use it to
+/// delay retries of failed messages.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RetryPolicy {
+    /// Delay before attempt n+1 is `delays[min(n, len) - 1]`.
+    Customized(Vec<Duration>),
+    /// `min(max, initial * multiplier^(n-1))`.
+    Exponential {
+        /// First delay.
+        initial: Duration,
+        /// Largest delay.
+        max: Duration,
+        /// Growth factor.
+        multiplier: f32,
+    },
+}
+
+impl Default for RetryPolicy {
+    /// Apache RocketMQ's default group policy: 1s 5s 10s 30s 1m … 2h (18 steps).
+    fn default() -> Self {
+        let secs = [
+            1, 5, 10, 30, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600, 1200, 1800, 3600, 7200,
+        ];
+        RetryPolicy::Customized(secs.iter().map(|s| Duration::from_secs(*s)).collect())
+    }
+}
+
+/// A consumer group's declaration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupConfig {
+    /// Group name.
+    pub name: String,
+    /// Ordered consumption per message group (`Settings.subscription.fifo`).
+    pub fifo: bool,
+    /// Deliveries before a message moves to `%DLQ%<group>` (1 + retries; default 17).
+    pub max_delivery_attempts: i32,
+    /// Retry backoff advertised to push consumers.
+    pub retry_policy: RetryPolicy,
+}
+
+impl GroupConfig {
+    /// A non-FIFO group with Apache RocketMQ's defaults.
+    pub fn new(name: impl Into<String>) -> Self {
+        GroupConfig {
+            name: name.into(),
+            fifo: false,
+            max_delivery_attempts: rmq_proto::limits::DEFAULT_MAX_DELIVERY_ATTEMPTS,
+            retry_policy: RetryPolicy::default(),
+        }
+    }
+
+    /// Sets FIFO consumption.
+    pub fn fifo(mut self, fifo: bool) -> Self {
+        self.fifo = fifo;
+        self
+    }
+
+    /// Sets the maximum delivery attempts (at least 1).
+    pub fn max_delivery_attempts(mut self, attempts: i32) -> Self {
+        self.max_delivery_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+}
+
+/// Declared and auto-created topics and groups.
+#[derive(Debug, Default)]
+pub(crate) struct Metadata {
+    pub(crate) topics: HashMap<String, TopicConfig>,
+    pub(crate) groups: HashMap<String, GroupConfig>,
+    pub(crate) auto_create: bool,
+}
+
+impl Metadata {
+    pub(crate) fn topic(&mut self, name: &str) -> Option<&TopicConfig> {
+        if !self.topics.contains_key(name) {
+            if !self.auto_create && !name.starts_with(rmq_proto::names::DLQ_TOPIC_PREFIX) {
+                return None;
+            }
+            let topic_type = TopicType::Mixed;
+            let queues = if name.starts_with(rmq_proto::names::DLQ_TOPIC_PREFIX) {
+                1
+            } else {
+                DEFAULT_QUEUES
+            };
+            self.topics.insert(
+                name.to_owned(),
+                TopicConfig {
+                    name: name.to_owned(),
+                    topic_type,
+                    queues,
+                },
+            );
+        }
+        self.topics.get(name)
+    }
+
+    pub(crate) fn group(&mut self, name: &str) -> Option<&GroupConfig> {
+        if !self.groups.contains_key(name) {
+            if !self.auto_create {
+                return None;
+            }
+            self.groups
+                .insert(name.to_owned(), GroupConfig::new(name.to_owned()));
+        }
+        self.groups.get(name)
+    }
+}

@@ -1,0 +1,101 @@
+//! Connected clients: the Settings each registered over Telemetry and the stream used to send
+//! it commands.
+
+use parking_lot::Mutex;
+use rmq_proto::v2::{ClientType, Settings, TelemetryCommand, settings};
+use std::collections::HashMap;
+use tokio::sync::mpsc;
+
+pub(crate) type CommandSender = mpsc::Sender<Result<TelemetryCommand, tonic::Status>>;
+
+#[derive(Clone, Debug)]
+pub(crate) struct Session {
+    pub(crate) client_type: ClientType,
+    pub(crate) topics: Vec<String>,
+    pub(crate) request_timeout_ms: i64,
+    stream: Option<(u64, CommandSender)>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Sessions(Mutex<HashMap<String, Session>>);
+
+impl Sessions {
+    /// Records a client's Settings and the stream they came on.
+    pub(crate) fn register(
+        &self,
+        client_id: &str,
+        settings: &Settings,
+        stream_id: u64,
+        sender: CommandSender,
+    ) {
+        let topics = match &settings.pub_sub {
+            Some(settings::PubSub::Publishing(p)) => {
+                p.topics.iter().map(|t| t.name.clone()).collect()
+            }
+            Some(settings::PubSub::Subscription(s)) => s
+                .subscriptions
+                .iter()
+                .filter_map(|e| e.topic.as_ref().map(|t| t.name.clone()))
+                .collect(),
+            None => Vec::new(),
+        };
+        let request_timeout_ms = settings
+            .request_timeout
+            .map_or(3_000, |d| d.seconds * 1000 + i64::from(d.nanos) / 1_000_000);
+        self.0.lock().insert(
+            client_id.to_owned(),
+            Session {
+                client_type: settings
+                    .client_type
+                    .and_then(|t| ClientType::try_from(t).ok())
+                    .unwrap_or(ClientType::Unspecified),
+                topics,
+                request_timeout_ms,
+                stream: Some((stream_id, sender)),
+            },
+        );
+    }
+
+    pub(crate) fn get(&self, client_id: &str) -> Option<Session> {
+        self.0.lock().get(client_id).cloned()
+    }
+
+    /// Forgets a client (NotifyClientTermination). Returns whether it was known.
+    pub(crate) fn remove(&self, client_id: &str) -> bool {
+        self.0.lock().remove(client_id).is_some()
+    }
+
+    /// Detaches a finished Telemetry stream, keeping the Settings (as the Apache proxy does
+    /// until the client terminates or idles out).
+    pub(crate) fn detach(&self, client_id: &str, stream_id: u64) {
+        if let Some(session) = self.0.lock().get_mut(client_id) {
+            if session
+                .stream
+                .as_ref()
+                .is_some_and(|(id, _)| *id == stream_id)
+            {
+                session.stream = None;
+            }
+        }
+    }
+
+    /// Streams of producers that publish to `topic` and are connected.
+    pub(crate) fn producers_of(&self, topic: &str) -> Vec<CommandSender> {
+        self.0
+            .lock()
+            .values()
+            .filter(|s| {
+                s.client_type == ClientType::Producer && s.topics.iter().any(|t| t == topic)
+            })
+            .filter_map(|s| s.stream.as_ref().map(|(_, tx)| tx.clone()))
+            .collect()
+    }
+
+    pub(crate) fn connected(&self) -> usize {
+        self.0
+            .lock()
+            .values()
+            .filter(|s| s.stream.is_some())
+            .count()
+    }
+}
