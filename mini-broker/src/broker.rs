@@ -173,7 +173,7 @@ impl MiniBrokerBuilder {
         } else {
             Clock::Real
         };
-        let credentials = (!self.credentials.is_empty()).then(|| Credentials(self.credentials));
+        let credentials = (!self.credentials.is_empty()).then_some(Credentials(self.credentials));
         let core = Arc::new(Core::new(engine, clock, credentials, self.max_body_size));
         *core.store_host.lock() = addr.to_string();
 

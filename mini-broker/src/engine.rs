@@ -354,10 +354,10 @@ impl Engine {
         let Some(commit) = commit else {
             return Ok(());
         };
-        if let Some(half) = self.halves.remove(transaction_id) {
-            if commit {
-                self.place(half.message, half.queue_id, false, now);
-            }
+        if let Some(half) = self.halves.remove(transaction_id)
+            && commit
+        {
+            self.place(half.message, half.queue_id, false, now);
         }
         Ok(())
     }
@@ -736,10 +736,10 @@ impl Engine {
         let mut found = Vec::new();
         let mut next = offset;
         while next < end && found.len() < max {
-            if let Some(message) = log.get(queue, next) {
-                if filter.matches(message) {
-                    found.push(message.clone());
-                }
+            if let Some(message) = log.get(queue, next)
+                && filter.matches(message)
+            {
+                found.push(message.clone());
             }
             next += 1;
         }

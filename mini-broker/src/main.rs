@@ -1,5 +1,264 @@
-//! `rmq-mini-broker`: the mini-broker as a process.
+//! `rmq-mini-broker`: the mini-broker as a process. Prints exactly one line,
+//! `rmq-mini-broker listening on HOST:PORT`, to stdout once it accepts connections; logs go to
+//! stderr. SIGINT or SIGTERM finish in-flight requests and exit 0.
 
-fn main() {
-    println!("see --help");
+use clap::Parser;
+use rmq_mini_broker::{GroupConfig, MiniBroker, TopicConfig, TopicType};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// An embeddable RocketMQ 5 broker (apache.rocketmq.v2 gRPC) for tests and development.
+#[derive(Parser, Debug)]
+#[command(name = "rmq-mini-broker", version)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port. [default: 127.0.0.1:8081]
+    #[arg(long, value_name = "HOST:PORT")]
+    listen: Option<String>,
+    /// TOML file with the same settings (listen, strict, topics, groups, auth,
+    /// transaction_check_interval, log). Command-line flags add to it and win over it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Declare a topic: NAME:TYPE[:QUEUES], TYPE one of NORMAL, FIFO, DELAY, TRANSACTION,
+    /// PRIORITY, MIXED (default 8 queues). Repeatable.
+    #[arg(long = "topic", value_name = "NAME:TYPE[:QUEUES]")]
+    topics: Vec<String>,
+    /// Declare a consumer group: NAME[:fifo][:max-attempts=N]. Repeatable.
+    #[arg(long = "group", value_name = "NAME[:fifo][:max-attempts=N]")]
+    groups: Vec<String>,
+    /// Refuse unknown topics and groups (TOPIC_NOT_FOUND / CONSUMER_GROUP_NOT_FOUND) instead
+    /// of creating them.
+    #[arg(long)]
+    strict: bool,
+    /// Require requests signed with this access key and secret key. Repeatable.
+    #[arg(long = "auth", value_name = "AK:SK")]
+    auth: Vec<String>,
+    /// Time before the first, and between later, orphaned-transaction checks (e.g. 500ms, 2s).
+    #[arg(long, value_name = "DUR")]
+    transaction_check_interval: Option<String>,
+    /// Log level for stderr: error, warn, info, debug or trace.
+    #[arg(long, value_name = "LEVEL")]
+    log: Option<String>,
+}
+
+/// The config file's shape.
+#[derive(serde::Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    #[serde(default)]
+    strict: bool,
+    #[serde(default)]
+    topics: Vec<FileTopic>,
+    #[serde(default)]
+    groups: Vec<FileGroup>,
+    #[serde(default)]
+    auth: Vec<FileAuth>,
+    transaction_check_interval: Option<String>,
+    log: Option<String>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileTopic {
+    name: String,
+    #[serde(rename = "type")]
+    topic_type: TopicType,
+    queues: Option<u32>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileGroup {
+    name: String,
+    #[serde(default)]
+    fifo: bool,
+    max_attempts: Option<i32>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileAuth {
+    access_key: String,
+    secret_key: String,
+}
+
+fn parse_topic(spec: &str) -> Result<TopicConfig, String> {
+    let mut parts = spec.split(':');
+    let name = parts
+        .next()
+        .filter(|n| !n.is_empty())
+        .ok_or("topic needs a name")?;
+    let topic_type: TopicType = parts
+        .next()
+        .ok_or(format!("topic {name} needs a type"))?
+        .parse()?;
+    let mut topic = TopicConfig::new(name, topic_type);
+    if let Some(queues) = parts.next() {
+        let queues: u32 = queues
+            .parse()
+            .map_err(|_| format!("bad queue count {queues:?} for topic {name}"))?;
+        if queues == 0 {
+            return Err(format!("topic {name} needs at least one queue"));
+        }
+        topic = topic.queues(queues);
+    }
+    if parts.next().is_some() {
+        return Err(format!("unexpected text after the queue count in {spec:?}"));
+    }
+    Ok(topic)
+}
+
+fn parse_group(spec: &str) -> Result<GroupConfig, String> {
+    let mut parts = spec.split(':');
+    let name = parts
+        .next()
+        .filter(|n| !n.is_empty())
+        .ok_or("group needs a name")?;
+    let mut group = GroupConfig::new(name);
+    for part in parts {
+        if part.eq_ignore_ascii_case("fifo") {
+            group = group.fifo(true);
+        } else if let Some(n) = part.strip_prefix("max-attempts=") {
+            let n: i32 = n.parse().map_err(|_| format!("bad max-attempts {n:?}"))?;
+            if n < 1 {
+                return Err("max-attempts must be at least 1".into());
+            }
+            group = group.max_delivery_attempts(n);
+        } else {
+            return Err(format!(
+                "unknown group option {part:?} (fifo, max-attempts=N)"
+            ));
+        }
+    }
+    Ok(group)
+}
+
+fn build(args: Args) -> Result<(rmq_mini_broker::MiniBrokerBuilder, String), String> {
+    let file: FileConfig = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            toml::from_str(&text).map_err(|e| format!("bad config {}: {e}", path.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let mut builder = MiniBroker::builder().strict(args.strict || file.strict);
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| format!("127.0.0.1:{}", rmq_proto::limits::DEFAULT_PORT));
+    builder = builder.listen(listen);
+    for topic in file.topics {
+        let mut config = TopicConfig::new(topic.name, topic.topic_type);
+        if let Some(q) = topic.queues {
+            config = config.queues(q);
+        }
+        builder = builder.topic(config);
+    }
+    for group in file.groups {
+        let mut config = GroupConfig::new(group.name).fifo(group.fifo);
+        if let Some(n) = group.max_attempts {
+            config = config.max_delivery_attempts(n);
+        }
+        builder = builder.group(config);
+    }
+    for auth in file.auth {
+        builder = builder.credentials(auth.access_key, auth.secret_key);
+    }
+    for spec in &args.topics {
+        builder = builder.topic(parse_topic(spec)?);
+    }
+    for spec in &args.groups {
+        builder = builder.group(parse_group(spec)?);
+    }
+    for spec in &args.auth {
+        let (ak, sk) = spec
+            .split_once(':')
+            .filter(|(ak, sk)| !ak.is_empty() && !sk.is_empty())
+            .ok_or(format!("--auth wants AK:SK, got {spec:?}"))?;
+        builder = builder.credentials(ak, sk);
+    }
+    if let Some(text) = args
+        .transaction_check_interval
+        .or(file.transaction_check_interval)
+    {
+        let interval: Duration = humantime::parse_duration(&text)
+            .map_err(|e| format!("bad transaction check interval {text:?}: {e}"))?;
+        builder = builder
+            .transaction_check_delay(interval)
+            .transaction_check_interval(interval);
+    }
+    let log = args.log.or(file.log).unwrap_or_else(|| "info".into());
+    Ok((builder, log))
+}
+
+fn main() -> ExitCode {
+    let (builder, log) = match build(Args::parse()) {
+        Ok(b) => b,
+        Err(message) => {
+            eprintln!("rmq-mini-broker: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = match tracing_subscriber::EnvFilter::try_new(&log) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("rmq-mini-broker: bad --log {log:?}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rmq-mini-broker: cannot start a runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let broker = match builder.start().await {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("rmq-mini-broker: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(stdout, "rmq-mini-broker listening on {}", broker.endpoint());
+        let _ = stdout.flush();
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        broker.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

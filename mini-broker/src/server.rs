@@ -689,15 +689,15 @@ impl MessagingService for Service {
                 },
             );
         }
-        if let Some(group) = &request.group {
-            if let Err(e) = self.group(&group.name) {
-                return self.reply(
-                    rpc,
-                    HeartbeatResponse {
-                        status: Some(e.into()),
-                    },
-                );
-            }
+        if let Some(group) = &request.group
+            && let Err(e) = self.group(&group.name)
+        {
+            return self.reply(
+                rpc,
+                HeartbeatResponse {
+                    status: Some(e.into()),
+                },
+            );
         }
         self.reply(rpc, HeartbeatResponse { status: Some(ok()) })
     }
@@ -985,10 +985,10 @@ impl MessagingService for Service {
         request: Request<Streaming<TelemetryCommand>>,
     ) -> GrpcResult<Self::TelemetryStream> {
         let (metadata, _, mut inbound) = request.into_parts();
-        if let Some(credentials) = &self.core.credentials {
-            if let Err(reason) = credentials.verify(&metadata) {
-                return Err(tonic::Status::unauthenticated(reason));
-            }
+        if let Some(credentials) = &self.core.credentials
+            && let Err(reason) = credentials.verify(&metadata)
+        {
+            return Err(tonic::Status::unauthenticated(reason));
         }
         let Some(client) = client_id(&metadata) else {
             return Err(tonic::Status::invalid_argument(

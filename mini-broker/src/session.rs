@@ -68,14 +68,13 @@ impl Sessions {
     /// Detaches a finished Telemetry stream, keeping the Settings (as the Apache proxy does
     /// until the client terminates or idles out).
     pub(crate) fn detach(&self, client_id: &str, stream_id: u64) {
-        if let Some(session) = self.0.lock().get_mut(client_id) {
-            if session
+        if let Some(session) = self.0.lock().get_mut(client_id)
+            && session
                 .stream
                 .as_ref()
                 .is_some_and(|(id, _)| *id == stream_id)
-            {
-                session.stream = None;
-            }
+        {
+            session.stream = None;
         }
     }
 

@@ -59,7 +59,11 @@ async fn long_poll_answers_as_soon_as_a_message_arrives() {
     send(&mut p.stub, vec![message("lp", "late")]).await;
     let got = poll.await.expect("join");
     assert_eq!(got.messages.len(), 1);
-    assert!(started.elapsed() < Duration::from_secs(5), "answered early: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered early: {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -68,16 +72,26 @@ async fn a_deadline_shorter_than_the_minimum_poll_is_illegal_polling_time() {
     let mut c = consumer(&broker, "g", "t").await;
     let mut request = tonic::Request::new(ReceiveMessageRequest {
         group: resource("g"),
-        message_queue: Some(MessageQueue { topic: resource("t"), ..Default::default() }),
+        message_queue: Some(MessageQueue {
+            topic: resource("t"),
+            ..Default::default()
+        }),
         batch_size: 1,
         invisible_duration: secs(30),
         long_polling_timeout: secs(20),
         ..Default::default()
     });
     request.set_timeout(Duration::from_secs(2));
-    let mut stream = c.stub.receive_message(request).await.expect("rpc").into_inner();
+    let mut stream = c
+        .stub
+        .receive_message(request)
+        .await
+        .expect("rpc")
+        .into_inner();
     let first = stream.message().await.expect("item").expect("some");
-    let Some(receive_message_response::Content::Status(s)) = first.content else { panic!("status first") };
+    let Some(receive_message_response::Content::Status(s)) = first.content else {
+        panic!("status first")
+    };
     assert_eq!(s.code, Code::IllegalPollingTime as i32);
 }
 
@@ -95,19 +109,46 @@ async fn unacked_messages_come_back_at_the_deadline_with_the_next_attempt() {
     let mut p = producer(&broker, &["t"]).await;
     let mut c = consumer(&broker, "g", "t").await;
     send(&mut p.stub, vec![message("t", "x")]).await;
-    let first = receive(&mut c.stub, "g", "t", 1, 10).await.messages.remove(0);
+    let first = receive(&mut c.stub, "g", "t", 1, 10)
+        .await
+        .messages
+        .remove(0);
     assert_eq!(broker.in_flight("g", "t").len(), 1);
     broker.advance(Duration::from_millis(9_999));
-    assert_eq!(receive(&mut c.stub, "g", "t", 1, 10).await.status.code, Code::MessageNotFound as i32);
+    assert_eq!(
+        receive(&mut c.stub, "g", "t", 1, 10).await.status.code,
+        Code::MessageNotFound as i32
+    );
     broker.advance(Duration::from_millis(1));
-    let second = receive(&mut c.stub, "g", "t", 1, 10).await.messages.remove(0);
+    let second = receive(&mut c.stub, "g", "t", 1, 10)
+        .await
+        .messages
+        .remove(0);
     assert_eq!(id(&second), id(&first));
     assert_eq!(attempt(&second), 2);
     let stale = ack(&mut c.stub, "g", "t", &first).await;
-    assert_eq!(code(&stale.status), Code::InvalidReceiptHandle, "an expired handle is refused");
-    assert_eq!(code(&ack(&mut c.stub, "g", "t", &second).await.status), Code::Ok);
-    assert_eq!(code(&ack(&mut c.stub, "g", "t", &second).await.status), Code::Ok, "acking twice is harmless");
-    assert_eq!(broker.committed_offset("g", "t", second.system_properties.as_ref().expect("sys").queue_id as usize), Some(1));
+    assert_eq!(
+        code(&stale.status),
+        Code::InvalidReceiptHandle,
+        "an expired handle is refused"
+    );
+    assert_eq!(
+        code(&ack(&mut c.stub, "g", "t", &second).await.status),
+        Code::Ok
+    );
+    assert_eq!(
+        code(&ack(&mut c.stub, "g", "t", &second).await.status),
+        Code::Ok,
+        "acking twice is harmless"
+    );
+    assert_eq!(
+        broker.committed_offset(
+            "g",
+            "t",
+            second.system_properties.as_ref().expect("sys").queue_id as usize
+        ),
+        Some(1)
+    );
 }
 
 #[tokio::test]
@@ -116,7 +157,10 @@ async fn change_invisible_duration_returns_a_new_handle_and_retires_the_old_one(
     let mut p = producer(&broker, &["t"]).await;
     let mut c = consumer(&broker, "g", "t").await;
     send(&mut p.stub, vec![message("t", "x")]).await;
-    let m = receive(&mut c.stub, "g", "t", 1, 10).await.messages.remove(0);
+    let m = receive(&mut c.stub, "g", "t", 1, 10)
+        .await
+        .messages
+        .remove(0);
     let changed = c
         .stub
         .change_invisible_duration(ChangeInvisibleDurationRequest {
@@ -133,7 +177,11 @@ async fn change_invisible_duration_returns_a_new_handle_and_retires_the_old_one(
     assert_eq!(code(&changed.status), Code::Ok);
     assert_ne!(changed.receipt_handle, handle(&m));
     broker.advance(Duration::from_secs(30));
-    assert_eq!(receive(&mut c.stub, "g", "t", 1, 10).await.status.code, Code::MessageNotFound as i32, "still invisible");
+    assert_eq!(
+        receive(&mut c.stub, "g", "t", 1, 10).await.status.code,
+        Code::MessageNotFound as i32,
+        "still invisible"
+    );
     let old = ack(&mut c.stub, "g", "t", &m).await;
     assert_eq!(code(&old.status), Code::InvalidReceiptHandle);
     let new = ack_handle(&mut c.stub, "g", "t", &id(&m), &changed.receipt_handle).await;
@@ -163,11 +211,17 @@ async fn after_max_attempts_the_message_moves_to_the_dead_letter_queue() {
     let sent_id = id(&sent);
     send(&mut p.stub, vec![sent]).await;
     for expected in 1..=2 {
-        let m = receive(&mut c.stub, "short", "t", 1, 10).await.messages.remove(0);
+        let m = receive(&mut c.stub, "short", "t", 1, 10)
+            .await
+            .messages
+            .remove(0);
         assert_eq!(attempt(&m), expected);
         broker.advance(Duration::from_secs(10));
     }
-    assert_eq!(receive(&mut c.stub, "short", "t", 1, 10).await.status.code, Code::MessageNotFound as i32);
+    assert_eq!(
+        receive(&mut c.stub, "short", "t", 1, 10).await.status.code,
+        Code::MessageNotFound as i32
+    );
     let dlq = broker.dead_letters("short");
     assert_eq!(dlq.len(), 1);
     assert_eq!(dlq[0].message_id, sent_id);
@@ -177,7 +231,10 @@ async fn after_max_attempts_the_message_moves_to_the_dead_letter_queue() {
     let read = receive(&mut reader.stub, "dlq-reader", "%DLQ%short", 1, 10).await;
     assert_eq!(read.messages.len(), 1);
     let sys = read.messages[0].system_properties.as_ref().expect("sys");
-    assert_eq!(sys.dead_letter_queue.as_ref().map(|d| d.topic.as_str()), Some("t"));
+    assert_eq!(
+        sys.dead_letter_queue.as_ref().map(|d| d.topic.as_str()),
+        Some("t")
+    );
 }
 
 #[tokio::test]
@@ -186,7 +243,10 @@ async fn forward_to_dead_letter_queue_on_request() {
     let mut p = producer(&broker, &["t"]).await;
     let mut c = consumer(&broker, "g", "t").await;
     send(&mut p.stub, vec![message("t", "x")]).await;
-    let m = receive(&mut c.stub, "g", "t", 1, 10).await.messages.remove(0);
+    let m = receive(&mut c.stub, "g", "t", 1, 10)
+        .await
+        .messages
+        .remove(0);
     let forwarded = c
         .stub
         .forward_message_to_dead_letter_queue(ForwardMessageToDeadLetterQueueRequest {
@@ -218,21 +278,43 @@ async fn fifo_groups_block_per_message_group_until_settled() {
     let broker = virtual_broker().await;
     let mut p = producer(&broker, &["fifo"]).await;
     let mut c = consumer(&broker, "fg", "fifo").await;
-    for m in [fifo_message("A", "a1"), fifo_message("A", "a2"), fifo_message("B", "b1")] {
+    for m in [
+        fifo_message("A", "a1"),
+        fifo_message("A", "a2"),
+        fifo_message("B", "b1"),
+    ] {
         send(&mut p.stub, vec![m]).await;
     }
     let body = |m: &Message| String::from_utf8(m.body.clone()).expect("utf8");
-    let first = receive(&mut c.stub, "fg", "fifo", 1, 10).await.messages.remove(0);
+    let first = receive(&mut c.stub, "fg", "fifo", 1, 10)
+        .await
+        .messages
+        .remove(0);
     assert_eq!(body(&first), "a1");
-    let second = receive(&mut c.stub, "fg", "fifo", 1, 10).await.messages.remove(0);
+    let second = receive(&mut c.stub, "fg", "fifo", 1, 10)
+        .await
+        .messages
+        .remove(0);
     assert_eq!(body(&second), "b1", "group B flows while A is blocked");
-    assert_eq!(receive(&mut c.stub, "fg", "fifo", 1, 10).await.status.code, Code::MessageNotFound as i32);
+    assert_eq!(
+        receive(&mut c.stub, "fg", "fifo", 1, 10).await.status.code,
+        Code::MessageNotFound as i32
+    );
     // a1 not acked: it comes back first, before a2, with the next attempt.
     broker.advance(Duration::from_secs(10));
-    let again = receive(&mut c.stub, "fg", "fifo", 1, 10).await.messages.remove(0);
+    let again = receive(&mut c.stub, "fg", "fifo", 1, 10)
+        .await
+        .messages
+        .remove(0);
     assert_eq!((body(&again), attempt(&again)), ("a1".to_string(), 2));
-    assert_eq!(code(&ack(&mut c.stub, "fg", "fifo", &again).await.status), Code::Ok);
-    let next = receive(&mut c.stub, "fg", "fifo", 1, 10).await.messages.remove(0);
+    assert_eq!(
+        code(&ack(&mut c.stub, "fg", "fifo", &again).await.status),
+        Code::Ok
+    );
+    let next = receive(&mut c.stub, "fg", "fifo", 1, 10)
+        .await
+        .messages
+        .remove(0);
     assert_eq!(body(&next), "a2");
 }
 
@@ -244,20 +326,50 @@ async fn tag_and_sql_filters_select_messages() {
         user_properties: [("region".to_string(), region.to_string())].into(),
         ..with_sys(message("t", tag), |s| s.tag = Some(tag.into()))
     };
-    send(&mut p.stub, vec![tagged("A", "eu"), tagged("B", "us"), tagged("C", "eu")]).await;
+    send(
+        &mut p.stub,
+        vec![tagged("A", "eu"), tagged("B", "us"), tagged("C", "eu")],
+    )
+    .await;
     let mut c = consumer(&broker, "tags", "t").await;
-    let tags = Some(FilterExpression { r#type: FilterType::Tag as i32, expression: "A || C".into() });
-    let got = receive_with(&mut c.stub, "tags", "t", 32, 30, tags, Duration::from_secs(5)).await;
-    let mut bodies: Vec<String> = got.messages.iter().map(|m| String::from_utf8(m.body.clone()).expect("utf8")).collect();
+    let tags = Some(FilterExpression {
+        r#type: FilterType::Tag as i32,
+        expression: "A || C".into(),
+    });
+    let got = receive_with(
+        &mut c.stub,
+        "tags",
+        "t",
+        32,
+        30,
+        tags,
+        Duration::from_secs(5),
+    )
+    .await;
+    let mut bodies: Vec<String> = got
+        .messages
+        .iter()
+        .map(|m| String::from_utf8(m.body.clone()).expect("utf8"))
+        .collect();
     bodies.sort();
     assert_eq!(bodies, ["A", "C"]);
     let mut s = consumer(&broker, "sql", "t").await;
-    let sql = Some(FilterExpression { r#type: FilterType::Sql as i32, expression: "region = 'us' OR TAGS = 'C'".into() });
+    let sql = Some(FilterExpression {
+        r#type: FilterType::Sql as i32,
+        expression: "region = 'us' OR TAGS = 'C'".into(),
+    });
     let got = receive_with(&mut s.stub, "sql", "t", 32, 30, sql, Duration::from_secs(5)).await;
-    let mut bodies: Vec<String> = got.messages.iter().map(|m| String::from_utf8(m.body.clone()).expect("utf8")).collect();
+    let mut bodies: Vec<String> = got
+        .messages
+        .iter()
+        .map(|m| String::from_utf8(m.body.clone()).expect("utf8"))
+        .collect();
     bodies.sort();
     assert_eq!(bodies, ["B", "C"]);
-    let bad = Some(FilterExpression { r#type: FilterType::Sql as i32, expression: "region = ".into() });
+    let bad = Some(FilterExpression {
+        r#type: FilterType::Sql as i32,
+        expression: "region = ".into(),
+    });
     let got = receive_with(&mut s.stub, "sql", "t", 32, 30, bad, Duration::from_secs(5)).await;
     assert_eq!(got.status.code, Code::IllegalFilterExpression as i32);
 }
@@ -267,10 +379,24 @@ async fn delayed_messages_appear_at_their_time_and_can_be_recalled() {
     let broker = virtual_broker().await;
     let mut p = producer(&broker, &["delay"]).await;
     let mut c = consumer(&broker, "g", "delay").await;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
-    let at = |s: i64| Some(prost_types::Timestamp { seconds: now + s, nanos: 0 });
-    let later = with_sys(message("delay", "later"), |s| { s.delivery_timestamp = at(60); s.message_type = MessageType::Delay as i32 });
-    let recalled = with_sys(message("delay", "recalled"), |s| { s.delivery_timestamp = at(60); s.message_type = MessageType::Delay as i32 });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let at = |s: i64| {
+        Some(prost_types::Timestamp {
+            seconds: now + s,
+            nanos: 0,
+        })
+    };
+    let later = with_sys(message("delay", "later"), |s| {
+        s.delivery_timestamp = at(60);
+        s.message_type = MessageType::Delay as i32
+    });
+    let recalled = with_sys(message("delay", "recalled"), |s| {
+        s.delivery_timestamp = at(60);
+        s.message_type = MessageType::Delay as i32
+    });
     send(&mut p.stub, vec![later]).await;
     let sent = send(&mut p.stub, vec![recalled]).await;
     let recall_handle = sent.entries[0].recall_handle.clone();
@@ -278,31 +404,51 @@ async fn delayed_messages_appear_at_their_time_and_can_be_recalled() {
     assert_eq!(broker.pending_timers(), 2);
     let recall = p
         .stub
-        .recall_message(RecallMessageRequest { topic: resource("delay"), recall_handle: recall_handle.clone() })
+        .recall_message(RecallMessageRequest {
+            topic: resource("delay"),
+            recall_handle: recall_handle.clone(),
+        })
         .await
         .expect("rpc")
         .into_inner();
     assert_eq!(code(&recall.status), Code::Ok);
     assert_eq!(recall.message_id, sent.entries[0].message_id);
-    assert_eq!(receive(&mut c.stub, "g", "delay", 8, 30).await.status.code, Code::MessageNotFound as i32);
+    assert_eq!(
+        receive(&mut c.stub, "g", "delay", 8, 30).await.status.code,
+        Code::MessageNotFound as i32
+    );
     broker.advance(Duration::from_secs(61));
     let got = receive(&mut c.stub, "g", "delay", 8, 30).await;
     assert_eq!(got.messages.len(), 1);
     assert_eq!(got.messages[0].body, b"later");
     let again = p
         .stub
-        .recall_message(RecallMessageRequest { topic: resource("delay"), recall_handle })
+        .recall_message(RecallMessageRequest {
+            topic: resource("delay"),
+            recall_handle,
+        })
         .await
         .expect("rpc")
         .into_inner();
-    assert_ne!(code(&again.status), Code::Ok, "a recalled message cannot be recalled twice");
+    assert_ne!(
+        code(&again.status),
+        Code::Ok,
+        "a recalled message cannot be recalled twice"
+    );
 }
 
 fn half(body: &str) -> Message {
-    with_sys(message("tx", body), |s| s.message_type = MessageType::Transaction as i32)
+    with_sys(message("tx", body), |s| {
+        s.message_type = MessageType::Transaction as i32
+    })
 }
 
-async fn end(stub: &mut Stub, entry: &SendResultEntry, resolution: TransactionResolution, source: TransactionSource) -> Code {
+async fn end(
+    stub: &mut Stub,
+    entry: &SendResultEntry,
+    resolution: TransactionResolution,
+    source: TransactionSource,
+) -> Code {
     let ended = stub
         .end_transaction(EndTransactionRequest {
             topic: resource("tx"),
@@ -322,32 +468,82 @@ async fn end(stub: &mut Stub, entry: &SendResultEntry, resolution: TransactionRe
 async fn transactions_commit_rollback_and_orphan_checks() {
     let broker = virtual_broker().await;
     let mut p = producer(&broker, &["tx"]).await;
-    let committed = send(&mut p.stub, vec![half("commit-me")]).await.entries.remove(0);
-    let rolled = send(&mut p.stub, vec![half("roll-me")]).await.entries.remove(0);
+    let committed = send(&mut p.stub, vec![half("commit-me")])
+        .await
+        .entries
+        .remove(0);
+    let rolled = send(&mut p.stub, vec![half("roll-me")])
+        .await
+        .entries
+        .remove(0);
     assert!(!committed.transaction_id.is_empty());
     assert_eq!(broker.half_messages().len(), 2);
-    assert!(broker.messages("tx").is_empty(), "half messages are invisible");
-    assert_eq!(end(&mut p.stub, &committed, TransactionResolution::Commit, TransactionSource::SourceClient).await, Code::Ok);
-    assert_eq!(end(&mut p.stub, &rolled, TransactionResolution::Rollback, TransactionSource::SourceClient).await, Code::Ok);
+    assert!(
+        broker.messages("tx").is_empty(),
+        "half messages are invisible"
+    );
+    assert_eq!(
+        end(
+            &mut p.stub,
+            &committed,
+            TransactionResolution::Commit,
+            TransactionSource::SourceClient
+        )
+        .await,
+        Code::Ok
+    );
+    assert_eq!(
+        end(
+            &mut p.stub,
+            &rolled,
+            TransactionResolution::Rollback,
+            TransactionSource::SourceClient
+        )
+        .await,
+        Code::Ok
+    );
     let stored = broker.messages("tx");
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].body.as_ref(), b"commit-me");
-    assert_eq!(end(&mut p.stub, &rolled, TransactionResolution::Commit, TransactionSource::SourceClient).await, Code::InternalServerError);
+    assert_eq!(
+        end(
+            &mut p.stub,
+            &rolled,
+            TransactionResolution::Commit,
+            TransactionSource::SourceClient
+        )
+        .await,
+        Code::InternalServerError
+    );
 
     // No decision: the broker asks the producer over Telemetry.
-    let orphan = send(&mut p.stub, vec![half("orphan")]).await.entries.remove(0);
+    let orphan = send(&mut p.stub, vec![half("orphan")])
+        .await
+        .entries
+        .remove(0);
     broker.advance(Duration::from_secs(1));
     let command = tokio::time::timeout(Duration::from_secs(5), p.inbound.message())
         .await
         .expect("check in time")
         .expect("stream ok")
         .expect("a command");
-    let Some(telemetry_command::Command::RecoverOrphanedTransactionCommand(check)) = command.command else {
+    let Some(telemetry_command::Command::RecoverOrphanedTransactionCommand(check)) =
+        command.command
+    else {
         panic!("expected an orphan check, got {command:?}")
     };
     assert_eq!(check.transaction_id, orphan.transaction_id);
     assert_eq!(check.message.expect("message").body, b"orphan");
-    assert_eq!(end(&mut p.stub, &orphan, TransactionResolution::Commit, TransactionSource::SourceServerCheck).await, Code::Ok);
+    assert_eq!(
+        end(
+            &mut p.stub,
+            &orphan,
+            TransactionResolution::Commit,
+            TransactionSource::SourceServerCheck
+        )
+        .await,
+        Code::Ok
+    );
     assert_eq!(broker.messages("tx").len(), 2);
 }
 

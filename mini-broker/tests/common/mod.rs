@@ -13,12 +13,9 @@ use tonic::Streaming;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-pub type Stub = MessagingServiceClient<
-    InterceptedService<
-        Channel,
-        Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send>,
-    >,
->;
+pub type Interceptor =
+    Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send>;
+pub type Stub = MessagingServiceClient<InterceptedService<Channel, Interceptor>>;
 
 static NEXT: AtomicU64 = AtomicU64::new(1);
 
@@ -32,9 +29,7 @@ pub async fn stub_with(broker: &MiniBroker, client_id: Option<String>) -> Stub {
         .connect()
         .await
         .expect("connect");
-    let interceptor: Box<
-        dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send,
-    > = Box::new(move |mut req: tonic::Request<()>| {
+    let interceptor: Interceptor = Box::new(move |mut req: tonic::Request<()>| {
         if let Some(id) = &client_id {
             req.metadata_mut()
                 .insert("x-mq-client-id", id.parse().expect("ascii"));
