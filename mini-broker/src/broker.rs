@@ -4,6 +4,7 @@ use crate::auth::Credentials;
 use crate::clock::Clock;
 use crate::core::Core;
 use crate::engine::{Engine, EngineConfig};
+use crate::journal::{self, FlushMode, Journal, Op};
 use crate::metadata::{GroupConfig, Metadata, TopicConfig};
 use crate::server::Service;
 use crate::store::StoredMessage;
@@ -11,6 +12,7 @@ use rmq_proto::Code;
 use rmq_proto::v2::messaging_service_server::MessagingServiceServer;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -44,6 +46,9 @@ pub struct MiniBrokerBuilder {
     transaction_check_delay: Duration,
     transaction_check_interval: Duration,
     transaction_check_max: u32,
+    data_dir: Option<PathBuf>,
+    flush: FlushMode,
+    segment_size: u64,
 }
 
 impl Default for MiniBrokerBuilder {
@@ -60,6 +65,9 @@ impl Default for MiniBrokerBuilder {
             transaction_check_delay: Duration::from_secs(1),
             transaction_check_interval: Duration::from_secs(1),
             transaction_check_max: 15,
+            data_dir: None,
+            flush: FlushMode::Sync,
+            segment_size: 64 * 1024 * 1024,
         }
     }
 }
@@ -140,6 +148,26 @@ impl MiniBrokerBuilder {
         self
     }
 
+    /// Keeps everything in a journal under `dir` (created if missing) and recovers from it at
+    /// start. Default: in memory only.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// How durable-mode changes reach the disk. Default [`FlushMode::Sync`]: an RPC answers
+    /// only once its change is fsync'ed (concurrent changes share one fsync).
+    pub fn flush(mut self, mode: FlushMode) -> Self {
+        self.flush = mode;
+        self
+    }
+
+    /// Size at which the journal rolls to a new segment file. Default 64 MiB.
+    pub fn segment_size(mut self, bytes: u64) -> Self {
+        self.segment_size = bytes;
+        self
+    }
+
     /// Binds the port and starts serving on the current tokio runtime. Returns once the
     /// broker accepts connections.
     pub async fn start(self) -> Result<MiniBroker, StartError> {
@@ -162,6 +190,31 @@ impl MiniBrokerBuilder {
                 ..Metadata::default()
             },
         );
+        let mut journal = None;
+        if let Some(dir) = &self.data_dir {
+            let (entries, report, end) = journal::recover(dir)
+                .map_err(|e| StartError(format!("cannot recover {}: {e}", dir.display())))?;
+            if report.truncated_bytes > 0 {
+                tracing::warn!(
+                    bytes = report.truncated_bytes,
+                    "cut a torn or corrupt journal tail"
+                );
+            }
+            for entry in entries {
+                engine.replay(entry);
+            }
+            tracing::info!(entries = report.entries, dir = %dir.display(), "recovered journal");
+            journal = Some(
+                Journal::open(dir, end, self.flush, self.segment_size)
+                    .map_err(|e| StartError(format!("cannot open the journal: {e}")))?,
+            );
+        }
+        let declarations: Vec<Op> = self
+            .topics
+            .iter()
+            .map(|t| Op::DeclareTopic(t.into()))
+            .chain(self.groups.iter().map(|g| Op::DeclareGroup(g.into())))
+            .collect();
         for topic in self.topics {
             engine.declare_topic(topic);
         }
@@ -174,7 +227,17 @@ impl MiniBrokerBuilder {
             Clock::Real
         };
         let credentials = (!self.credentials.is_empty()).then_some(Credentials(self.credentials));
-        let core = Arc::new(Core::new(engine, clock, credentials, self.max_body_size));
+        let core = Arc::new(Core::new(
+            engine,
+            journal,
+            clock,
+            credentials,
+            self.max_body_size,
+        ));
+        // Declarations are journaled so a later start without them still knows the topics.
+        let (_, seq) = core
+            .mutate(|_, _, journaling| ((), if journaling { declarations } else { Vec::new() }));
+        core.durable(seq).await;
         *core.store_host.lock() = addr.to_string();
 
         let (stop, stopped) = watch::channel(false);
@@ -247,12 +310,28 @@ impl MiniBroker {
 
     /// Declares (or redeclares) a topic.
     pub fn create_topic(&self, topic: TopicConfig) {
-        self.core.engine.lock().declare_topic(topic);
+        self.core.mutate(|engine, _, journaling| {
+            let ops = if journaling {
+                vec![Op::DeclareTopic((&topic).into())]
+            } else {
+                Vec::new()
+            };
+            engine.declare_topic(topic);
+            ((), ops)
+        });
     }
 
     /// Declares (or redeclares) a consumer group.
     pub fn create_group(&self, group: GroupConfig) {
-        self.core.engine.lock().declare_group(group);
+        self.core.mutate(|engine, _, journaling| {
+            let ops = if journaling {
+                vec![Op::DeclareGroup((&group).into())]
+            } else {
+                Vec::new()
+            };
+            engine.declare_group(group);
+            ((), ops)
+        });
     }
 
     /// Every message stored in a topic's queues, queue by queue (scheduled messages appear
@@ -358,6 +437,7 @@ impl MiniBroker {
         if let Some(scheduler) = self.scheduler.take() {
             let _ = scheduler.await;
         }
+        self.core.close_journal();
     }
 }
 

@@ -4,6 +4,7 @@ use crate::auth::Credentials;
 use crate::clock::{Clock, Millis};
 use crate::engine::{Action, Engine};
 use crate::fault::Faults;
+use crate::journal::{Entry, Journal, Op, Tick};
 use crate::session::Sessions;
 use parking_lot::Mutex;
 use rmq_proto::v2::{
@@ -13,7 +14,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{Notify, watch};
 
 pub(crate) struct Core {
-    pub(crate) engine: Mutex<Engine>,
+    /// The engine and, in durable mode, the journal every change is appended to under the
+    /// same lock, so the journal order is the apply order.
+    engine: Mutex<(Engine, Option<Journal>)>,
+    /// Highest journal sequence number known to be on disk (sync flush only).
+    durable: Option<watch::Receiver<u64>>,
     pub(crate) clock: Clock,
     /// Bumped whenever messages may have become visible; long polls watch it.
     pub(crate) visible: watch::Sender<u64>,
@@ -31,12 +36,14 @@ pub(crate) struct Core {
 impl Core {
     pub(crate) fn new(
         engine: Engine,
+        journal: Option<Journal>,
         clock: Clock,
         credentials: Option<Credentials>,
         max_body_size: usize,
     ) -> Self {
         Core {
-            engine: Mutex::new(engine),
+            durable: journal.as_ref().and_then(Journal::durable),
+            engine: Mutex::new((engine, journal)),
             clock,
             visible: watch::Sender::new(0),
             scheduler: Notify::new(),
@@ -57,19 +64,60 @@ impl Core {
         self.next_stream.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Runs `f` on the engine after firing due deadlines, then publishes what changed.
+    /// Runs `f` on the engine after firing due deadlines, then publishes what changed. `f`
+    /// must not change state other than through [`Core::mutate`]'s journaled operations.
     pub(crate) fn with_engine<R>(&self, f: impl FnOnce(&mut Engine, Millis) -> R) -> R {
+        self.mutate(|engine, now, _| (f(engine, now), Vec::new())).0
+    }
+
+    /// Runs a state change. `f` gets the engine, the time, and whether a journal is kept; it
+    /// returns its result and, when journaling, the operations to append. Returns the result
+    /// and the journal sequence number to await with [`Core::durable`] (0: nothing to await).
+    pub(crate) fn mutate<R>(
+        &self,
+        f: impl FnOnce(&mut Engine, Millis, bool) -> (R, Vec<Op>),
+    ) -> (R, u64) {
         let now = self.now();
+        let mut seq = 0;
         let (result, visible, actions, rescheduled) = {
-            let mut engine = self.engine.lock();
+            let mut guard = self.engine.lock();
+            let (engine, journal) = &mut *guard;
             let before = engine.next_due();
-            let (visible, actions) = engine.tick(now);
-            let result = f(&mut engine, now);
+            let (visible, actions, fired) = engine.tick_all(now);
+            if fired && let Some(journal) = journal.as_mut() {
+                seq = journal.append(&Entry {
+                    now,
+                    op: Some(Op::Tick(Tick {})),
+                });
+            }
+            let (result, ops) = f(engine, now, journal.is_some());
+            if let Some(journal) = journal.as_mut() {
+                for op in ops {
+                    seq = journal.append(&Entry { now, op: Some(op) });
+                }
+            }
             let after = engine.next_due();
             (result, visible, actions, after.is_some() && after != before)
         };
         self.publish(visible, actions, rescheduled);
-        result
+        (result, seq)
+    }
+
+    /// Waits until journal entry `seq` is on disk (sync flush); returns at once otherwise.
+    pub(crate) async fn durable(&self, seq: u64) {
+        if seq == 0 {
+            return;
+        }
+        if let Some(durable) = &self.durable {
+            let mut durable = durable.clone();
+            let _ = durable.wait_for(|on_disk| *on_disk >= seq).await;
+        }
+    }
+
+    /// Drops the journal, flushing and closing it.
+    pub(crate) fn close_journal(&self) {
+        let journal = self.engine.lock().1.take();
+        drop(journal);
     }
 
     /// Fires due deadlines (scheduler and virtual-clock entry point).

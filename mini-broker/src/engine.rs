@@ -7,6 +7,7 @@
 
 use crate::clock::Millis;
 use crate::filter::Filter;
+use crate::journal::{Entry, Op};
 use crate::metadata::{GroupConfig, Metadata, TopicConfig, TopicType};
 use crate::receipt::ReceiptHandle;
 use crate::store::{StoredMessage, TopicLog};
@@ -189,6 +190,22 @@ impl Engine {
     fn fresh_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
+    }
+
+    /// Looks up (or auto-creates) a topic; also says whether it was created just now.
+    pub(crate) fn ensure_topic(&mut self, name: &str) -> (Checked<TopicConfig>, bool) {
+        let known = self.meta.topics.contains_key(name);
+        let found = self.topic(name);
+        let created = !known && found.is_ok();
+        (found, created)
+    }
+
+    /// Looks up (or auto-creates) a consumer group; also says whether it was created just now.
+    pub(crate) fn ensure_group(&mut self, name: &str) -> (Checked<GroupConfig>, bool) {
+        let known = self.meta.groups.contains_key(name);
+        let found = self.group(name);
+        let created = !known && found.is_ok();
+        (found, created)
     }
 
     /// Looks up (or auto-creates) a topic.
@@ -376,12 +393,14 @@ impl Engine {
         state
     }
 
-    /// Pops up to `max` visible messages. Never blocks; the caller long-polls.
-    pub(crate) fn pop(&mut self, req: &PopRequest<'_>, now: Millis) -> Vec<Delivery> {
+    /// Pops up to `max` visible messages. Never blocks; the caller long-polls. Returns the
+    /// deliveries and whether any state changed (an unchanged pop need not be journaled).
+    pub(crate) fn pop(&mut self, req: &PopRequest<'_>, now: Millis) -> (Vec<Delivery>, bool) {
         let broker = self.config.broker_name.clone();
         let Some(log) = self.topics.get(req.topic) else {
-            return Vec::new();
+            return (Vec::new(), false);
         };
+        let mut changed = false;
         let queue_count = log.queues.len();
         let mut picked: Vec<(usize, i64, i32)> = Vec::new();
         {
@@ -394,18 +413,23 @@ impl Engine {
                 state.queues.push(Cursor::default());
             }
             let log = &self.topics[req.topic];
-            state.rotation = state.rotation.wrapping_add(1);
+            let start = state.rotation.wrapping_add(1);
             for step in 0..queue_count {
                 if picked.len() >= req.max {
                     break;
                 }
-                let queue = (state.rotation + step) % queue_count;
+                let queue = (start + step) % queue_count;
                 let cursor = &mut state.queues[queue];
                 if req.fifo {
-                    pop_fifo(cursor, log, queue, req, now, &mut picked);
+                    pop_fifo(cursor, log, queue, req, now, &mut picked, &mut changed);
                 } else {
-                    pop_concurrent(cursor, log, queue, req, &mut picked);
+                    pop_concurrent(cursor, log, queue, req, &mut picked, &mut changed);
                 }
+            }
+            changed |= !picked.is_empty();
+            // The rotation only moves when the pop is journaled, so replay sees the same order.
+            if changed {
+                state.rotation = start;
             }
         }
         let mut deliveries = Vec::with_capacity(picked.len());
@@ -449,7 +473,7 @@ impl Engine {
                 invisible: req.invisible,
             });
         }
-        deliveries
+        (deliveries, changed)
     }
 
     /// Finds the lease a handle names, with Apache's checks: expired first, then unknown.
@@ -606,7 +630,14 @@ impl Engine {
     /// Fires every deadline at or before `now`. Returns whether anything became visible to
     /// consumers, and the actions to run outside the lock.
     pub(crate) fn tick(&mut self, now: Millis) -> (bool, Vec<Action>) {
+        let (visible, actions, _) = self.tick_all(now);
+        (visible, actions)
+    }
+
+    /// Like [`Engine::tick`], also saying whether any deadline fired (state changed).
+    pub(crate) fn tick_all(&mut self, now: Millis) -> (bool, Vec<Action>, bool) {
         let mut visible = false;
+        let mut fired = false;
         let mut actions = Vec::new();
         while let Some((at, _)) = self.due.first() {
             if *at > now {
@@ -615,6 +646,7 @@ impl Engine {
             let Some((_, due)) = self.due.pop_first() else {
                 break;
             };
+            fired = true;
             match due {
                 Due::Lease {
                     group,
@@ -639,7 +671,7 @@ impl Engine {
                 }
             }
         }
-        (visible, actions)
+        (visible, actions, fired)
     }
 
     fn expire_lease(
@@ -765,6 +797,72 @@ impl Engine {
         Some(i64::try_from(index).unwrap_or(i64::MAX))
     }
 
+    // ---- recovery ----
+
+    /// Applies one journaled entry exactly as it was applied live.
+    pub(crate) fn replay(&mut self, entry: Entry) {
+        let now = entry.now;
+        // Deadlines fire first, as `Core` fires them before every operation; the actions
+        // (transaction checks) are dropped: the next live check re-sends them.
+        let _ = self.tick(now);
+        let Some(op) = entry.op else { return };
+        match op {
+            Op::Place(place) => {
+                if let Some(message) = place.message {
+                    self.place(message.into(), place.queue as usize, place.half, now);
+                }
+            }
+            Op::Pop(pop) => {
+                let Ok(filter) = Filter::compile(pop.filter.as_ref()) else {
+                    return;
+                };
+                let _ = self.pop(
+                    &PopRequest {
+                        group: &pop.group,
+                        topic: &pop.topic,
+                        filter: &filter,
+                        max: pop.max as usize,
+                        invisible: pop.invisible,
+                        fifo: pop.fifo,
+                    },
+                    now,
+                );
+            }
+            Op::Ack(op) => {
+                if let Some(handle) = ReceiptHandle::decode(&op.handle) {
+                    let _ = self.ack(&op.group, &op.topic, &handle, now);
+                }
+            }
+            Op::ChangeInvisible(op) => {
+                if let Some(handle) = ReceiptHandle::decode(&op.handle) {
+                    let _ = self.change_invisible(&op.group, &op.topic, &handle, op.invisible, now);
+                }
+            }
+            Op::ForwardToDlq(op) => {
+                if let Some(handle) = ReceiptHandle::decode(&op.handle) {
+                    let _ = self.forward_to_dlq(&op.group, &op.topic, &handle, now);
+                }
+            }
+            Op::Recall(op) => {
+                let _ = self.recall(&op.topic, &op.message_id);
+            }
+            Op::EndTransaction(op) => {
+                let decision = match op.decision {
+                    1 => Some(true),
+                    2 => Some(false),
+                    _ => None,
+                };
+                let _ = self.end_transaction(&op.topic, &op.transaction_id, decision, now);
+            }
+            Op::Tick(_) => {}
+            Op::DeclareTopic(topic) => self.declare_topic(topic.into()),
+            Op::DeclareGroup(group) => self.declare_group(group.into()),
+            Op::PullOffset(op) => {
+                self.set_pull_offset(&op.group, &op.topic, op.queue as usize, op.offset);
+            }
+        }
+    }
+
     // ---- inspection ----
 
     pub(crate) fn messages(&self, topic: &str) -> Vec<Arc<StoredMessage>> {
@@ -824,6 +922,7 @@ fn pop_concurrent(
     queue: usize,
     req: &PopRequest<'_>,
     picked: &mut Vec<(usize, i64, i32)>,
+    changed: &mut bool,
 ) {
     while picked.len() < req.max {
         let Some(offset) = cursor.ready.pop_first() else {
@@ -836,12 +935,14 @@ fn pop_concurrent(
             }
             _ => cursor.ack(offset),
         }
+        *changed = true;
     }
     let end = log.end(queue);
     cursor.next = cursor.next.max(cursor.committed);
     while picked.len() < req.max && cursor.next < end {
         let offset = cursor.next;
         cursor.next += 1;
+        *changed = true;
         if cursor.is_acked(offset) || cursor.leases.contains_key(&offset) {
             continue;
         }
@@ -864,6 +965,7 @@ fn pop_fifo(
     req: &PopRequest<'_>,
     now: Millis,
     picked: &mut Vec<(usize, i64, i32)>,
+    changed: &mut bool,
 ) {
     let end = log.end(queue);
     let mut blocked: HashSet<&str> = HashSet::new();
@@ -891,6 +993,7 @@ fn pop_fifo(
         };
         if !req.filter.matches(message) {
             cursor.ack(current);
+            *changed = true;
             continue;
         }
         cursor.ready.remove(&current);

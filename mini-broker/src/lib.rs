@@ -28,6 +28,7 @@ mod core;
 mod engine;
 mod fault;
 mod filter;
+mod journal;
 mod metadata;
 mod pull;
 mod recall;
@@ -39,6 +40,7 @@ mod store;
 mod validate;
 
 pub use broker::{MiniBroker, MiniBrokerBuilder, StartError};
+pub use journal::FlushMode;
 pub use metadata::{DEFAULT_QUEUES, GroupConfig, RetryPolicy, TopicConfig, TopicType};
 pub use rmq_proto as proto;
 pub use store::StoredMessage;

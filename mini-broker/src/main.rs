@@ -3,7 +3,7 @@
 //! stderr. SIGINT or SIGTERM finish in-flight requests and exit 0.
 
 use clap::Parser;
-use rmq_mini_broker::{GroupConfig, MiniBroker, TopicConfig, TopicType};
+use rmq_mini_broker::{FlushMode, GroupConfig, MiniBroker, TopicConfig, TopicType};
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,8 +16,16 @@ struct Args {
     /// Address to listen on; port 0 picks a free port. [default: 127.0.0.1:8081]
     #[arg(long, value_name = "HOST:PORT")]
     listen: Option<String>,
-    /// TOML file with the same settings (listen, strict, topics, groups, auth,
-    /// transaction_check_interval, log). Command-line flags add to it and win over it.
+    /// Keep messages and consumer state in a journal under DIR and recover them at start.
+    /// Without it the broker runs in memory.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// How durable changes reach the disk: sync (answer after fsync; concurrent requests
+    /// share one fsync) or async (fsync every 100 ms). [default: sync]
+    #[arg(long, value_name = "sync|async")]
+    flush: Option<FlushMode>,
+    /// TOML file with the same settings (listen, data_dir, flush, strict, topics, groups,
+    /// auth, transaction_check_interval, log). Command-line flags add to it and win over it.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Declare a topic: NAME:TYPE[:QUEUES], TYPE one of NORMAL, FIFO, DELAY, TRANSACTION,
@@ -47,6 +55,8 @@ struct Args {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    flush: Option<String>,
     #[serde(default)]
     strict: bool,
     #[serde(default)]
@@ -150,6 +160,17 @@ fn build(args: Args) -> Result<(rmq_mini_broker::MiniBrokerBuilder, String), Str
         .or(file.listen)
         .unwrap_or_else(|| format!("127.0.0.1:{}", rmq_proto::limits::DEFAULT_PORT));
     builder = builder.listen(listen);
+    if let Some(dir) = args.data_dir.or(file.data_dir) {
+        builder = builder.data_dir(dir);
+    }
+    let flush = match (args.flush, file.flush) {
+        (Some(mode), _) => Some(mode),
+        (None, Some(text)) => Some(text.parse::<FlushMode>()?),
+        (None, None) => None,
+    };
+    if let Some(mode) = flush {
+        builder = builder.flush(mode);
+    }
     for topic in file.topics {
         let mut config = TopicConfig::new(topic.name, topic.topic_type);
         if let Some(q) = topic.queues {

@@ -147,9 +147,21 @@ pub(crate) async fn update_offset(
                 format!("offset {} is outside [0, {end}]", request.offset),
             ));
         }
-        service
-            .core
-            .with_engine(|e, _| e.set_pull_offset(group, &topic, queue, request.offset));
+        let ((), seq) = service.core.mutate(|e, _, journaling| {
+            e.set_pull_offset(group, &topic, queue, request.offset);
+            let ops = if journaling {
+                vec![crate::journal::Op::PullOffset(crate::journal::PullOffset {
+                    group: group.to_owned(),
+                    topic: topic.clone(),
+                    queue: u32::try_from(queue).unwrap_or(0),
+                    offset: request.offset,
+                })]
+            } else {
+                Vec::new()
+            };
+            ((), ops)
+        });
+        service.core.durable(seq).await;
         Ok(())
     }
     .await;

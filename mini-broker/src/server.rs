@@ -6,6 +6,7 @@ use crate::convert;
 use crate::core::Core;
 use crate::engine::{Delivery, PopRequest};
 use crate::filter::Filter;
+use crate::journal::{self, Op};
 use crate::metadata::RetryPolicy;
 use crate::receipt::ReceiptHandle;
 use crate::store::StoredMessage;
@@ -126,12 +127,53 @@ impl Service {
 
     fn topic(&self, name: &str) -> Checked<crate::metadata::TopicConfig> {
         validate::topic(name)?;
-        self.core.with_engine(|engine, _| engine.topic(name))
+        self.core
+            .mutate(|engine, _, journaling| {
+                let (found, created) = engine.ensure_topic(name);
+                let ops = match &found {
+                    Ok(topic) if journaling && created => vec![Op::DeclareTopic(topic.into())],
+                    _ => Vec::new(),
+                };
+                (found, ops)
+            })
+            .0
     }
 
     fn group(&self, name: &str) -> Checked<crate::metadata::GroupConfig> {
         validate::group(name)?;
-        self.core.with_engine(|engine, _| engine.group(name))
+        self.core
+            .mutate(|engine, _, journaling| {
+                let (found, created) = engine.ensure_group(name);
+                let ops = match &found {
+                    Ok(group) if journaling && created => vec![Op::DeclareGroup(group.into())],
+                    _ => Vec::new(),
+                };
+                (found, ops)
+            })
+            .0
+    }
+
+    /// Records one handle operation if it succeeded.
+    fn handle_op(
+        &self,
+        group: &str,
+        topic: &str,
+        handle: &str,
+        invisible: i64,
+        wrap: fn(journal::HandleOp) -> Op,
+        journaling: bool,
+        ok: bool,
+    ) -> Vec<Op> {
+        if journaling && ok {
+            vec![wrap(journal::HandleOp {
+                group: group.to_owned(),
+                topic: topic.to_owned(),
+                handle: handle.to_owned(),
+                invisible,
+            })]
+        } else {
+            Vec::new()
+        }
     }
 
     fn endpoints(&self, requested: Option<&Endpoints>) -> Endpoints {
@@ -292,7 +334,7 @@ impl Service {
         ))
     }
 
-    fn send(&self, request: &SendMessageRequest, peer: &str) -> SendMessageResponse {
+    fn send(&self, request: &SendMessageRequest, peer: &str) -> (SendMessageResponse, u64) {
         let fail_all = |reject: Reject| {
             let st: v2::Status = reject.into();
             SendMessageResponse {
@@ -312,7 +354,10 @@ impl Service {
             }
         };
         let Some(first) = request.messages.first() else {
-            return fail_all(Reject::new(Code::MessageCorrupted, "no message to send"));
+            return (
+                fail_all(Reject::new(Code::MessageCorrupted, "no message to send")),
+                0,
+            );
         };
         let topic_name = resource_name(first.topic.as_ref());
         if request
@@ -320,28 +365,32 @@ impl Service {
             .iter()
             .any(|m| resource_name(m.topic.as_ref()) != topic_name)
         {
-            return fail_all(Reject::new(
-                Code::MessageCorrupted,
-                "all messages of one request must share a topic",
-            ));
+            return (
+                fail_all(Reject::new(
+                    Code::MessageCorrupted,
+                    "all messages of one request must share a topic",
+                )),
+                0,
+            );
         }
         let topic = match self.topic(topic_name) {
             Ok(t) => t,
-            Err(e) => return fail_all(e),
+            Err(e) => return (fail_all(e), 0),
         };
         let now = self.core.now();
         let mut built = Vec::with_capacity(request.messages.len());
         for message in &request.messages {
             match self.build_message(message, &topic, now, peer) {
                 Ok(b) => built.push(b),
-                Err(e) => return fail_all(e),
+                Err(e) => return (fail_all(e), 0),
             }
         }
         let single = built.len() == 1;
-        let entries = self.core.with_engine(|engine, now| {
-            built
+        let (entries, seq) = self.core.mutate(|engine, now, journaling| {
+            let mut ops = Vec::new();
+            let entries = built
                 .into_iter()
-                .map(|(message, half)| {
+                .map(|(mut message, half)| {
                     let group = if single {
                         message.message_group.clone()
                     } else {
@@ -349,6 +398,14 @@ impl Service {
                     };
                     let queue = engine.choose_queue(topic.queues, group.as_deref());
                     let id = message.message_id.clone();
+                    message.store_timestamp = now;
+                    if journaling {
+                        ops.push(Op::Place(journal::Place {
+                            message: Some((&message).into()),
+                            queue: u32::try_from(queue).unwrap_or(0),
+                            half,
+                        }));
+                    }
                     let placed = engine.place(message, queue, half, now);
                     SendResultEntry {
                         status: Some(ok()),
@@ -358,13 +415,17 @@ impl Service {
                         recall_handle: placed.recall_handle,
                     }
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (entries, ops)
         });
         self.core.notify_visible();
-        SendMessageResponse {
-            status: Some(ok()),
-            entries,
-        }
+        (
+            SendMessageResponse {
+                status: Some(ok()),
+                entries,
+            },
+            seq,
+        )
     }
 
     fn consumer_settings(&self, settings: &Settings) -> Result<Settings, Reject> {
@@ -548,7 +609,7 @@ impl Service {
         &self,
         metadata: &MetadataMap,
         request: &ReceiveMessageRequest,
-    ) -> Result<(Vec<Delivery>, String), v2::Status> {
+    ) -> Result<(Vec<Delivery>, String, u64), v2::Status> {
         let client = self.admit("ReceiveMessage", metadata).await?;
         let Some(session) = self.core.sessions.get(&client) else {
             return Err(status(
@@ -591,8 +652,8 @@ impl Service {
         let core = self.core.clone();
         let found = self
             .long_poll(wait, || {
-                let popped = core.with_engine(|engine, now| {
-                    engine.pop(
+                let (popped, seq) = core.mutate(|engine, now, journaling| {
+                    let (popped, changed) = engine.pop(
                         &PopRequest {
                             group: &group_name,
                             topic: &topic_name,
@@ -602,12 +663,26 @@ impl Service {
                             fifo: group.fifo,
                         },
                         now,
-                    )
+                    );
+                    let ops = if journaling && changed {
+                        vec![Op::Pop(journal::Pop {
+                            group: group_name.clone(),
+                            topic: topic_name.clone(),
+                            filter: request.filter_expression.clone(),
+                            max: u32::try_from(max).unwrap_or(1),
+                            invisible,
+                            fifo: group.fifo,
+                        })]
+                    } else {
+                        Vec::new()
+                    };
+                    (popped, ops)
                 });
-                (!popped.is_empty()).then_some(popped)
+                (!popped.is_empty()).then_some((popped, seq))
             })
             .await;
-        Ok((found.unwrap_or_default(), ns))
+        let (found, seq) = found.unwrap_or_default();
+        Ok((found, ns, seq))
     }
 }
 
@@ -725,7 +800,8 @@ impl MessagingService for Service {
                 },
             );
         }
-        let response = self.send(&request, &peer(&metadata, remote));
+        let (response, seq) = self.send(&request, &peer(&metadata, remote));
+        self.core.durable(seq).await;
         self.reply(rpc, response)
     }
 
@@ -799,14 +875,18 @@ impl MessagingService for Service {
         let (metadata, _, request) = request.into_parts();
         let store_host = self.core.store_host.lock().clone();
         let mut out = Vec::new();
-        match self.receive(&metadata, &request).await {
-            Ok((deliveries, _)) if deliveries.is_empty() => {
+        let received = self.receive(&metadata, &request).await;
+        if let Ok((_, _, seq)) = &received {
+            self.core.durable(*seq).await;
+        }
+        match received {
+            Ok((deliveries, _, _)) if deliveries.is_empty() => {
                 out.push(receive_message_response::Content::Status(status(
                     Code::MessageNotFound,
                     "no new message",
                 )));
             }
-            Ok((deliveries, ns)) => {
+            Ok((deliveries, ns, _)) => {
                 out.push(receive_message_response::Content::Status(ok()));
                 for d in &deliveries {
                     out.push(receive_message_response::Content::Message(
@@ -855,19 +935,33 @@ impl MessagingService for Service {
         }
         let topic = resource_name(request.topic.as_ref());
         let group = resource_name(request.group.as_ref());
+        let mut last_seq = 0;
         let entries: Vec<AckMessageResultEntry> = request
             .entries
             .iter()
             .map(|entry| {
                 let result = match ReceiptHandle::decode(&entry.receipt_handle) {
                     None => status(Code::InternalServerError, "receipt handle is malformed"),
-                    Some(handle) => match self
-                        .core
-                        .with_engine(|e, now| e.ack(group, topic, &handle, now))
-                    {
-                        Ok(()) => ok(),
-                        Err(e) => e.into(),
-                    },
+                    Some(handle) => {
+                        let (result, seq) = self.core.mutate(|e, now, journaling| {
+                            let result = e.ack(group, topic, &handle, now);
+                            let ops = self.handle_op(
+                                group,
+                                topic,
+                                &entry.receipt_handle,
+                                0,
+                                Op::Ack,
+                                journaling,
+                                result.is_ok(),
+                            );
+                            (result, ops)
+                        });
+                        last_seq = last_seq.max(seq);
+                        match result {
+                            Ok(()) => ok(),
+                            Err(e) => e.into(),
+                        }
+                    }
                 };
                 AckMessageResultEntry {
                     message_id: entry.message_id.clone(),
@@ -876,6 +970,7 @@ impl MessagingService for Service {
                 }
             })
             .collect();
+        self.core.durable(last_seq).await;
         self.core.notify_visible();
         let statuses: Vec<&v2::Status> = entries.iter().filter_map(|e| e.status.as_ref()).collect();
         let top = combined(&statuses);
@@ -902,9 +997,21 @@ impl MessagingService for Service {
             self.group(group)?;
             let handle = ReceiptHandle::decode(&request.receipt_handle)
                 .ok_or_else(|| status(Code::InvalidReceiptHandle, "receipt handle is malformed"))?;
-            self.core
-                .with_engine(|e, now| e.forward_to_dlq(group, topic, &handle, now))
-                .map_err(v2::Status::from)
+            let (result, seq) = self.core.mutate(|e, now, journaling| {
+                let result = e.forward_to_dlq(group, topic, &handle, now);
+                let ops = self.handle_op(
+                    group,
+                    topic,
+                    &request.receipt_handle,
+                    0,
+                    Op::ForwardToDlq,
+                    journaling,
+                    result.is_ok(),
+                );
+                (result, ops)
+            });
+            self.core.durable(seq).await;
+            result.map_err(v2::Status::from)
         }
         .await;
         self.core.notify_visible();
@@ -966,11 +1073,25 @@ impl MessagingService for Service {
                 Ok(TransactionResolution::Rollback) => Some(false),
                 _ => None,
             };
-            self.core
-                .with_engine(|e, now| {
-                    e.end_transaction(topic, &request.transaction_id, decision, now)
-                })
-                .map_err(v2::Status::from)
+            let (result, seq) = self.core.mutate(|e, now, journaling| {
+                let result = e.end_transaction(topic, &request.transaction_id, decision, now);
+                let ops = if journaling && result.is_ok() {
+                    vec![Op::EndTransaction(journal::EndTransaction {
+                        topic: topic.to_owned(),
+                        transaction_id: request.transaction_id.clone(),
+                        decision: match decision {
+                            Some(true) => 1,
+                            Some(false) => 2,
+                            None => 0,
+                        },
+                    })]
+                } else {
+                    Vec::new()
+                };
+                (result, ops)
+            });
+            self.core.durable(seq).await;
+            result.map_err(v2::Status::from)
         }
         .await;
         self.core.notify_visible();
@@ -1095,9 +1216,21 @@ impl MessagingService for Service {
             }
             let handle = ReceiptHandle::decode(&request.receipt_handle)
                 .ok_or_else(|| status(Code::InternalServerError, "receipt handle is malformed"))?;
-            self.core
-                .with_engine(|e, now| e.change_invisible(group, topic, &handle, ms, now))
-                .map_err(v2::Status::from)
+            let (result, seq) = self.core.mutate(|e, now, journaling| {
+                let result = e.change_invisible(group, topic, &handle, ms, now);
+                let ops = self.handle_op(
+                    group,
+                    topic,
+                    &request.receipt_handle,
+                    ms,
+                    Op::ChangeInvisible,
+                    journaling,
+                    result.is_ok(),
+                );
+                (result, ops)
+            });
+            self.core.durable(seq).await;
+            result.map_err(v2::Status::from)
         }
         .await;
         let response = match result {
@@ -1138,8 +1271,20 @@ impl MessagingService for Service {
                     "recall handle does not belong to this topic",
                 ));
             }
-            self.core
-                .with_engine(|e, _| e.recall(name, &recall.message_id))
+            let (result, seq) = self.core.mutate(|e, _, journaling| {
+                let result = e.recall(name, &recall.message_id);
+                let ops = if journaling && result.is_some() {
+                    vec![Op::Recall(journal::Recall {
+                        topic: name.to_owned(),
+                        message_id: recall.message_id.clone(),
+                    })]
+                } else {
+                    Vec::new()
+                };
+                (result, ops)
+            });
+            self.core.durable(seq).await;
+            result
                 .ok_or_else(|| status(Code::InternalServerError, "message is no longer scheduled"))
         }
         .await;

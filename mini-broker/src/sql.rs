@@ -347,7 +347,13 @@ impl Parser {
 
     fn unary(&mut self) -> Result<Expr, ParseError> {
         if self.keyword("NOT") {
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            // As in RocketMQ's grammar, NOT binds tightest and needs a boolean operand:
+            // `NOT a = 'x'` does not parse; `NOT (a = 'x')` does.
+            let operand = self.unary()?;
+            if !operand.is_boolean() {
+                return Err(ParseError("NOT needs a boolean expression".into()));
+            }
+            return Ok(Expr::Not(Box::new(operand)));
         }
         if self.op("+") {
             return self.unary();
@@ -380,6 +386,17 @@ impl Parser {
             }
             other => Err(ParseError(format!("unexpected {other:?}"))),
         }
+    }
+}
+
+impl Expr {
+    fn is_boolean(&self) -> bool {
+        !matches!(
+            self,
+            Expr::Property(_)
+                | Expr::Negate(_)
+                | Expr::Literal(Value::Null | Value::Long(_) | Value::Double(_) | Value::Str(_))
+        )
     }
 }
 
@@ -602,7 +619,7 @@ mod tests {
         assert!(check("s NOT CONTAINS 'z'", &[("s", "hello")]));
         assert!(check("q = 'it''s' -- comment", &[("q", "it's")]));
         assert!(check(
-            "/* c */ (a = '1' OR a = '2') AND NOT b = '3'",
+            "/* c */ (a = '1' OR a = '2') AND NOT (b = '3')",
             &[("a", "2"), ("b", "4")]
         ));
     }
@@ -617,6 +634,7 @@ mod tests {
             "1 IN ('a')",
             "a = 1 b",
             "a + 1 = 2",
+            "NOT a = '1'",
         ] {
             assert!(Selector::parse(bad).is_err(), "{bad} should not parse");
         }

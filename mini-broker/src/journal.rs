@@ -1,0 +1,624 @@
+//! Durable mode: an append-only journal of every state change, in segment files under
+//! `<data-dir>/commitlog/`, each record framed as `[len: u32 LE][crc32: u32 LE][entry]` with the
+//! CRC over the entry bytes. An entry is `(now, op)`; recovery replays entries through the same
+//! deterministic engine code, so messages, consumer progress, leases, timers and half
+//! transactions all survive a restart.
+//!
+//! A writer thread appends what the engine queued and, under sync flush, calls `fsync` once for
+//! everything queued since the last one (group commit) before publishing the durable sequence
+//! number that RPC handlers wait for. A torn or corrupt tail found at start-up is cut off.
+
+use crate::metadata::{GroupConfig, RetryPolicy, TopicConfig, TopicType};
+use crate::store::StoredMessage;
+use prost::Message as _;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc as std_mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How appends reach the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlushMode {
+    /// Every acknowledged change is fsync'ed first; concurrent changes share one fsync.
+    Sync,
+    /// Changes are written at once and fsync'ed in the background every 100 ms.
+    Async,
+}
+
+impl std::str::FromStr for FlushMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "sync" => Ok(FlushMode::Sync),
+            "async" => Ok(FlushMode::Async),
+            other => Err(format!("unknown flush mode {other:?} (sync or async)")),
+        }
+    }
+}
+
+const HEADER: usize = 8;
+/// Larger lengths can only come from a corrupt header.
+const MAX_RECORD: usize = 256 * 1024 * 1024;
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Entry {
+    #[prost(int64, tag = "1")]
+    pub(crate) now: i64,
+    #[prost(oneof = "Op", tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12")]
+    pub(crate) op: Option<Op>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+pub(crate) enum Op {
+    #[prost(message, tag = "2")]
+    Place(Place),
+    #[prost(message, tag = "3")]
+    Pop(Pop),
+    #[prost(message, tag = "4")]
+    Ack(HandleOp),
+    #[prost(message, tag = "5")]
+    ChangeInvisible(HandleOp),
+    #[prost(message, tag = "6")]
+    ForwardToDlq(HandleOp),
+    #[prost(message, tag = "7")]
+    Recall(Recall),
+    #[prost(message, tag = "8")]
+    EndTransaction(EndTransaction),
+    #[prost(message, tag = "9")]
+    Tick(Tick),
+    #[prost(message, tag = "10")]
+    DeclareTopic(JTopic),
+    #[prost(message, tag = "11")]
+    DeclareGroup(JGroup),
+    #[prost(message, tag = "12")]
+    PullOffset(PullOffset),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Place {
+    #[prost(message, optional, tag = "1")]
+    pub(crate) message: Option<JMessage>,
+    #[prost(uint32, tag = "2")]
+    pub(crate) queue: u32,
+    #[prost(bool, tag = "3")]
+    pub(crate) half: bool,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Pop {
+    #[prost(string, tag = "1")]
+    pub(crate) group: String,
+    #[prost(string, tag = "2")]
+    pub(crate) topic: String,
+    #[prost(message, optional, tag = "3")]
+    pub(crate) filter: Option<rmq_proto::v2::FilterExpression>,
+    #[prost(uint32, tag = "4")]
+    pub(crate) max: u32,
+    #[prost(int64, tag = "5")]
+    pub(crate) invisible: i64,
+    #[prost(bool, tag = "6")]
+    pub(crate) fifo: bool,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct HandleOp {
+    #[prost(string, tag = "1")]
+    pub(crate) group: String,
+    #[prost(string, tag = "2")]
+    pub(crate) topic: String,
+    #[prost(string, tag = "3")]
+    pub(crate) handle: String,
+    #[prost(int64, tag = "4")]
+    pub(crate) invisible: i64,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Recall {
+    #[prost(string, tag = "1")]
+    pub(crate) topic: String,
+    #[prost(string, tag = "2")]
+    pub(crate) message_id: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct EndTransaction {
+    #[prost(string, tag = "1")]
+    pub(crate) topic: String,
+    #[prost(string, tag = "2")]
+    pub(crate) transaction_id: String,
+    /// 0 undecided, 1 commit, 2 rollback.
+    #[prost(int32, tag = "3")]
+    pub(crate) decision: i32,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Tick {}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct JTopic {
+    #[prost(string, tag = "1")]
+    name: String,
+    #[prost(string, tag = "2")]
+    topic_type: String,
+    #[prost(uint32, tag = "3")]
+    queues: u32,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct JGroup {
+    #[prost(string, tag = "1")]
+    name: String,
+    #[prost(bool, tag = "2")]
+    fifo: bool,
+    #[prost(int32, tag = "3")]
+    max_attempts: i32,
+    #[prost(int64, repeated, tag = "4")]
+    customized_ms: Vec<i64>,
+    #[prost(bool, tag = "5")]
+    exponential: bool,
+    #[prost(int64, tag = "6")]
+    initial_ms: i64,
+    #[prost(int64, tag = "7")]
+    max_ms: i64,
+    #[prost(float, tag = "8")]
+    multiplier: f32,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct PullOffset {
+    #[prost(string, tag = "1")]
+    pub(crate) group: String,
+    #[prost(string, tag = "2")]
+    pub(crate) topic: String,
+    #[prost(uint32, tag = "3")]
+    pub(crate) queue: u32,
+    #[prost(int64, tag = "4")]
+    pub(crate) offset: i64,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct JMessage {
+    #[prost(string, tag = "1")]
+    topic: String,
+    #[prost(string, tag = "2")]
+    message_id: String,
+    #[prost(string, optional, tag = "3")]
+    tag: Option<String>,
+    #[prost(string, repeated, tag = "4")]
+    keys: Vec<String>,
+    #[prost(string, optional, tag = "5")]
+    message_group: Option<String>,
+    #[prost(btree_map = "string, string", tag = "6")]
+    user_properties: std::collections::BTreeMap<String, String>,
+    #[prost(bytes = "bytes", tag = "7")]
+    body: bytes::Bytes,
+    #[prost(int32, tag = "8")]
+    body_encoding: i32,
+    #[prost(int32, tag = "9")]
+    message_type: i32,
+    #[prost(int64, tag = "10")]
+    born_timestamp: i64,
+    #[prost(string, tag = "11")]
+    born_host: String,
+    #[prost(int64, tag = "12")]
+    store_timestamp: i64,
+    #[prost(int64, optional, tag = "13")]
+    delivery_timestamp: Option<i64>,
+    #[prost(string, optional, tag = "14")]
+    trace_context: Option<String>,
+    #[prost(int32, optional, tag = "15")]
+    priority: Option<i32>,
+    #[prost(string, optional, tag = "16")]
+    dlq_topic: Option<String>,
+    #[prost(string, optional, tag = "17")]
+    dlq_message_id: Option<String>,
+    #[prost(string, optional, tag = "18")]
+    transaction_id: Option<String>,
+}
+
+impl From<&StoredMessage> for JMessage {
+    fn from(m: &StoredMessage) -> Self {
+        JMessage {
+            topic: m.topic.clone(),
+            message_id: m.message_id.clone(),
+            tag: m.tag.clone(),
+            keys: m.keys.clone(),
+            message_group: m.message_group.clone(),
+            user_properties: m.user_properties.clone(),
+            body: m.body.clone(),
+            body_encoding: m.body_encoding,
+            message_type: m.message_type as i32,
+            born_timestamp: m.born_timestamp,
+            born_host: m.born_host.clone(),
+            store_timestamp: m.store_timestamp,
+            delivery_timestamp: m.delivery_timestamp,
+            trace_context: m.trace_context.clone(),
+            priority: m.priority,
+            dlq_topic: m.dead_letter.as_ref().map(|d| d.0.clone()),
+            dlq_message_id: m.dead_letter.as_ref().map(|d| d.1.clone()),
+            transaction_id: m.transaction_id.clone(),
+        }
+    }
+}
+
+impl From<JMessage> for StoredMessage {
+    fn from(m: JMessage) -> Self {
+        StoredMessage {
+            topic: m.topic,
+            queue_id: 0,
+            offset: 0,
+            message_id: m.message_id,
+            tag: m.tag,
+            keys: m.keys,
+            message_group: m.message_group,
+            user_properties: m.user_properties,
+            body: m.body,
+            body_encoding: m.body_encoding,
+            message_type: rmq_proto::v2::MessageType::try_from(m.message_type)
+                .unwrap_or(rmq_proto::v2::MessageType::Normal),
+            born_timestamp: m.born_timestamp,
+            born_host: m.born_host,
+            store_timestamp: m.store_timestamp,
+            delivery_timestamp: m.delivery_timestamp,
+            trace_context: m.trace_context,
+            priority: m.priority,
+            dead_letter: m.dlq_topic.zip(m.dlq_message_id),
+            transaction_id: m.transaction_id,
+        }
+    }
+}
+
+fn topic_type_name(t: TopicType) -> &'static str {
+    match t {
+        TopicType::Normal => "NORMAL",
+        TopicType::Fifo => "FIFO",
+        TopicType::Delay => "DELAY",
+        TopicType::Transaction => "TRANSACTION",
+        TopicType::Priority => "PRIORITY",
+        TopicType::Mixed => "MIXED",
+    }
+}
+
+impl From<&TopicConfig> for JTopic {
+    fn from(t: &TopicConfig) -> Self {
+        JTopic {
+            name: t.name.clone(),
+            topic_type: topic_type_name(t.topic_type).into(),
+            queues: t.queues,
+        }
+    }
+}
+
+impl From<JTopic> for TopicConfig {
+    fn from(t: JTopic) -> Self {
+        TopicConfig::new(t.name, t.topic_type.parse().unwrap_or(TopicType::Mixed)).queues(t.queues)
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn dur(ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+impl From<&GroupConfig> for JGroup {
+    fn from(g: &GroupConfig) -> Self {
+        let mut out = JGroup {
+            name: g.name.clone(),
+            fifo: g.fifo,
+            max_attempts: g.max_delivery_attempts,
+            ..Default::default()
+        };
+        match &g.retry_policy {
+            RetryPolicy::Customized(delays) => {
+                out.customized_ms = delays.iter().map(|d| ms(*d)).collect()
+            }
+            RetryPolicy::Exponential {
+                initial,
+                max,
+                multiplier,
+            } => {
+                out.exponential = true;
+                out.initial_ms = ms(*initial);
+                out.max_ms = ms(*max);
+                out.multiplier = *multiplier;
+            }
+        }
+        out
+    }
+}
+
+impl From<JGroup> for GroupConfig {
+    fn from(g: JGroup) -> Self {
+        let policy = if g.exponential {
+            RetryPolicy::Exponential {
+                initial: dur(g.initial_ms),
+                max: dur(g.max_ms),
+                multiplier: g.multiplier,
+            }
+        } else {
+            RetryPolicy::Customized(g.customized_ms.into_iter().map(dur).collect())
+        };
+        GroupConfig::new(g.name)
+            .fifo(g.fifo)
+            .max_delivery_attempts(g.max_attempts)
+            .retry_policy(policy)
+    }
+}
+
+/// Encodes one framed record.
+pub(crate) fn frame(entry: &Entry, out: &mut Vec<u8>) {
+    let body = entry.encode_to_vec();
+    out.extend_from_slice(&u32::try_from(body.len()).unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+    out.extend_from_slice(&body);
+}
+
+fn segment_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("commitlog")
+}
+
+fn segment_name(start: u64) -> String {
+    format!("{start:020}.log")
+}
+
+fn segments(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let start = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".log"))
+            .and_then(|n| n.parse::<u64>().ok());
+        if let Some(start) = start {
+            found.push((start, path));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// What recovery found.
+#[derive(Debug, Default)]
+pub struct Recovery {
+    /// Entries replayed.
+    pub entries: usize,
+    /// Bytes cut from a torn or corrupt tail.
+    pub truncated_bytes: u64,
+}
+
+/// Reads every valid entry, cutting the log at the first torn or corrupt record.
+pub(crate) fn recover(data_dir: &Path) -> io::Result<(Vec<Entry>, Recovery, u64)> {
+    let dir = segment_dir(data_dir);
+    fs::create_dir_all(&dir)?;
+    let mut entries = Vec::new();
+    let mut report = Recovery::default();
+    let mut end = 0u64;
+    let files = segments(&dir)?;
+    let mut cut = false;
+    for (start, path) in files {
+        if cut {
+            report.truncated_bytes += fs::metadata(&path)?.len();
+            fs::remove_file(&path)?;
+            continue;
+        }
+        let mut bytes = Vec::new();
+        File::open(&path)?.read_to_end(&mut bytes)?;
+        let mut pos = 0usize;
+        while pos < bytes.len() {
+            let Some(record) = read_record(&bytes[pos..]) else {
+                break;
+            };
+            entries.push(record.0);
+            pos += record.1;
+        }
+        if pos < bytes.len() {
+            report.truncated_bytes += (bytes.len() - pos) as u64;
+            let file = OpenOptions::new().write(true).open(&path)?;
+            file.set_len(pos as u64)?;
+            file.sync_all()?;
+            cut = true;
+        }
+        end = start + pos as u64;
+    }
+    report.entries = entries.len();
+    Ok((entries, report, end))
+}
+
+fn read_record(bytes: &[u8]) -> Option<(Entry, usize)> {
+    let len = u32::from_le_bytes(bytes.get(0..4)?.try_into().ok()?) as usize;
+    let crc = u32::from_le_bytes(bytes.get(4..8)?.try_into().ok()?);
+    if len > MAX_RECORD {
+        return None;
+    }
+    let body = bytes.get(HEADER..HEADER + len)?;
+    if crc32fast::hash(body) != crc {
+        return None;
+    }
+    let entry = Entry::decode(body).ok()?;
+    Some((entry, HEADER + len))
+}
+
+enum Command {
+    Append(Vec<u8>, u64),
+    Stop,
+}
+
+/// The journal handle the engine lock holder appends through.
+pub(crate) struct Journal {
+    tx: std_mpsc::Sender<Command>,
+    next_seq: u64,
+    durable: watch::Receiver<u64>,
+    mode: FlushMode,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Journal {
+    /// Opens the journal for appending after `end` (the byte position recovery stopped at).
+    pub(crate) fn open(
+        data_dir: &Path,
+        end: u64,
+        mode: FlushMode,
+        segment_size: u64,
+    ) -> io::Result<Journal> {
+        let dir = segment_dir(data_dir);
+        let existing = segments(&dir)?;
+        let (start, path) = match existing.last() {
+            Some((start, path)) if end >= *start => (*start, path.clone()),
+            _ => (end, dir.join(segment_name(end))),
+        };
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let (durable_tx, durable) = watch::channel(0u64);
+        let (tx, rx) = std_mpsc::channel();
+        let writer = Writer {
+            dir,
+            file,
+            segment_start: start,
+            position: end,
+            segment_size: segment_size.max(1024),
+            mode,
+            durable: durable_tx,
+        };
+        let thread = std::thread::Builder::new()
+            .name("rmq-journal".into())
+            .spawn(move || writer.run(&rx))?;
+        Ok(Journal {
+            tx,
+            next_seq: 0,
+            durable,
+            mode,
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues an entry; returns its sequence number. Call with the engine lock held, so the
+    /// journal order is the order the engine applied things in.
+    pub(crate) fn append(&mut self, entry: &Entry) -> u64 {
+        self.next_seq += 1;
+        let mut framed = Vec::with_capacity(64);
+        frame(entry, &mut framed);
+        let _ = self.tx.send(Command::Append(framed, self.next_seq));
+        self.next_seq
+    }
+
+    /// A receiver to await durability of a sequence number with.
+    pub(crate) fn durable(&self) -> Option<watch::Receiver<u64>> {
+        (self.mode == FlushMode::Sync).then(|| self.durable.clone())
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Command::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+struct Writer {
+    dir: PathBuf,
+    file: File,
+    segment_start: u64,
+    position: u64,
+    segment_size: u64,
+    mode: FlushMode,
+    durable: watch::Sender<u64>,
+}
+
+impl Writer {
+    fn run(mut self, rx: &std_mpsc::Receiver<Command>) {
+        let mut last_sync = std::time::Instant::now();
+        let mut unsynced = false;
+        loop {
+            let first = match self.mode {
+                FlushMode::Sync => rx.recv().ok(),
+                FlushMode::Async => match rx.recv_timeout(Duration::from_millis(100)) {
+                    Ok(c) => Some(c),
+                    Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                        if unsynced {
+                            let _ = self.file.sync_data();
+                            unsynced = false;
+                        }
+                        continue;
+                    }
+                    Err(std_mpsc::RecvTimeoutError::Disconnected) => None,
+                },
+            };
+            let Some(first) = first else { break };
+            let mut stop = false;
+            let mut batch = Vec::new();
+            let mut seq = 0;
+            for command in std::iter::once(first).chain(rx.try_iter()) {
+                match command {
+                    Command::Append(bytes, s) => {
+                        if let Err(e) = self.write(&bytes, &mut batch) {
+                            tracing::error!(error = %e, "journal write failed");
+                        }
+                        seq = s;
+                    }
+                    Command::Stop => stop = true,
+                }
+            }
+            if let Err(e) = self.flush(&mut batch) {
+                tracing::error!(error = %e, "journal write failed");
+            }
+            match self.mode {
+                FlushMode::Sync => {
+                    if let Err(e) = self.file.sync_data() {
+                        tracing::error!(error = %e, "journal fsync failed");
+                        // Waiters are not released: their changes are not durable.
+                        continue;
+                    }
+                }
+                FlushMode::Async => {
+                    unsynced = true;
+                    if last_sync.elapsed() >= Duration::from_millis(100) {
+                        let _ = self.file.sync_data();
+                        last_sync = std::time::Instant::now();
+                        unsynced = false;
+                    }
+                }
+            }
+            if seq > 0 {
+                self.durable.send_replace(seq);
+            }
+            if stop {
+                break;
+            }
+        }
+        let _ = self.file.sync_all();
+    }
+
+    /// Buffers a record, rolling to a new segment when this one is full.
+    fn write(&mut self, record: &[u8], batch: &mut Vec<u8>) -> io::Result<()> {
+        let used = self.position - self.segment_start + batch.len() as u64;
+        if used > 0 && used + record.len() as u64 > self.segment_size {
+            self.flush(batch)?;
+            self.file.sync_data()?;
+            self.segment_start = self.position;
+            self.file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.dir.join(segment_name(self.segment_start)))?;
+        }
+        batch.extend_from_slice(record);
+        Ok(())
+    }
+
+    fn flush(&mut self, batch: &mut Vec<u8>) -> io::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(batch)?;
+        self.position += batch.len() as u64;
+        batch.clear();
+        Ok(())
+    }
+}
