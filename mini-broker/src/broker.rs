@@ -227,12 +227,14 @@ impl MiniBrokerBuilder {
             Clock::Real
         };
         let credentials = (!self.credentials.is_empty()).then_some(Credentials(self.credentials));
+        let (stop, stopped) = watch::channel(false);
         let core = Arc::new(Core::new(
             engine,
             journal,
             clock,
             credentials,
             self.max_body_size,
+            stopped.clone(),
         ));
         // Declarations are journaled so a later start without them still knows the topics.
         let (_, seq) = core
@@ -240,7 +242,6 @@ impl MiniBrokerBuilder {
         core.durable(seq).await;
         *core.store_host.lock() = addr.to_string();
 
-        let (stop, stopped) = watch::channel(false);
         let service = MessagingServiceServer::new(Service { core: core.clone() })
             .max_decoding_message_size(rmq_proto::limits::MAX_INBOUND_MESSAGE)
             .max_encoding_message_size(usize::MAX);

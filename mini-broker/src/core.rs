@@ -28,6 +28,8 @@ pub(crate) struct Core {
     pub(crate) faults: Faults,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) max_body_size: usize,
+    /// Turns true when the broker shuts down; long polls and Telemetry streams end on it.
+    pub(crate) stopping: watch::Receiver<bool>,
     /// `host:port` the broker serves on; set once bound.
     pub(crate) store_host: Mutex<String>,
     next_stream: AtomicU64,
@@ -40,6 +42,7 @@ impl Core {
         clock: Clock,
         credentials: Option<Credentials>,
         max_body_size: usize,
+        stopping: watch::Receiver<bool>,
     ) -> Self {
         Core {
             durable: journal.as_ref().and_then(Journal::durable),
@@ -51,6 +54,7 @@ impl Core {
             faults: Faults::default(),
             credentials,
             max_body_size,
+            stopping,
             store_host: Mutex::new(String::new()),
             next_stream: AtomicU64::new(1),
         }

@@ -809,7 +809,7 @@ impl Engine {
         match op {
             Op::Place(place) => {
                 if let Some(message) = place.message {
-                    self.place(message.into(), place.queue as usize, place.half, now);
+                    self.place((*message).into(), place.queue as usize, place.half, now);
                 }
             }
             Op::Pop(pop) => {

@@ -79,8 +79,8 @@ pub(crate) enum Op {
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub(crate) struct Place {
-    #[prost(message, optional, tag = "1")]
-    pub(crate) message: Option<JMessage>,
+    #[prost(message, optional, boxed, tag = "1")]
+    pub(crate) message: Option<Box<JMessage>>,
     #[prost(uint32, tag = "2")]
     pub(crate) queue: u32,
     #[prost(bool, tag = "3")]

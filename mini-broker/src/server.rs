@@ -50,6 +50,26 @@ impl From<Reject> for v2::Status {
     }
 }
 
+/// The journal entry of a receipt-handle operation, when one is to be recorded.
+fn journal_handle(
+    record: bool,
+    wrap: fn(journal::HandleOp) -> Op,
+    group: &str,
+    topic: &str,
+    handle: &str,
+    invisible: i64,
+) -> Vec<Op> {
+    if !record {
+        return Vec::new();
+    }
+    vec![wrap(journal::HandleOp {
+        group: group.to_owned(),
+        topic: topic.to_owned(),
+        handle: handle.to_owned(),
+        invisible,
+    })]
+}
+
 /// The common code of several results, or MULTIPLE_RESULTS when they differ.
 fn combined(statuses: &[&v2::Status]) -> v2::Status {
     match statuses.first() {
@@ -151,29 +171,6 @@ impl Service {
                 (found, ops)
             })
             .0
-    }
-
-    /// Records one handle operation if it succeeded.
-    fn handle_op(
-        &self,
-        group: &str,
-        topic: &str,
-        handle: &str,
-        invisible: i64,
-        wrap: fn(journal::HandleOp) -> Op,
-        journaling: bool,
-        ok: bool,
-    ) -> Vec<Op> {
-        if journaling && ok {
-            vec![wrap(journal::HandleOp {
-                group: group.to_owned(),
-                topic: topic.to_owned(),
-                handle: handle.to_owned(),
-                invisible,
-            })]
-        } else {
-            Vec::new()
-        }
     }
 
     fn endpoints(&self, requested: Option<&Endpoints>) -> Endpoints {
@@ -401,7 +398,7 @@ impl Service {
                     message.store_timestamp = now;
                     if journaling {
                         ops.push(Op::Place(journal::Place {
-                            message: Some((&message).into()),
+                            message: Some(Box::new((&message).into())),
                             queue: u32::try_from(queue).unwrap_or(0),
                             half,
                         }));
@@ -546,6 +543,7 @@ impl Service {
     ) -> Option<T> {
         let until = tokio::time::Instant::now() + wait;
         let mut changes = self.core.visible.subscribe();
+        let mut stopping = self.core.stopping.clone();
         loop {
             changes.borrow_and_update();
             if let Some(found) = attempt() {
@@ -554,6 +552,8 @@ impl Service {
             tokio::select! {
                 changed = changes.changed() => if changed.is_err() { return None },
                 () = tokio::time::sleep_until(until) => return attempt(),
+                // A stopping broker answers open polls at once instead of holding shutdown.
+                _ = stopping.wait_for(|s| *s) => return attempt(),
             }
         }
     }
@@ -945,14 +945,13 @@ impl MessagingService for Service {
                     Some(handle) => {
                         let (result, seq) = self.core.mutate(|e, now, journaling| {
                             let result = e.ack(group, topic, &handle, now);
-                            let ops = self.handle_op(
+                            let ops = journal_handle(
+                                journaling && result.is_ok(),
+                                Op::Ack,
                                 group,
                                 topic,
                                 &entry.receipt_handle,
                                 0,
-                                Op::Ack,
-                                journaling,
-                                result.is_ok(),
                             );
                             (result, ops)
                         });
@@ -999,14 +998,13 @@ impl MessagingService for Service {
                 .ok_or_else(|| status(Code::InvalidReceiptHandle, "receipt handle is malformed"))?;
             let (result, seq) = self.core.mutate(|e, now, journaling| {
                 let result = e.forward_to_dlq(group, topic, &handle, now);
-                let ops = self.handle_op(
+                let ops = journal_handle(
+                    journaling && result.is_ok(),
+                    Op::ForwardToDlq,
                     group,
                     topic,
                     &request.receipt_handle,
                     0,
-                    Op::ForwardToDlq,
-                    journaling,
-                    result.is_ok(),
                 );
                 (result, ops)
             });
@@ -1119,9 +1117,14 @@ impl MessagingService for Service {
         let (tx, rx) = mpsc::channel(64);
         let stream_id = self.core.stream_id();
         let service = self.clone();
+        let mut stopping = self.core.stopping.clone();
         tokio::spawn(async move {
-            while let Some(command) = inbound.next().await {
-                let Ok(command) = command else { break };
+            loop {
+                let command = tokio::select! {
+                    command = inbound.next() => command,
+                    _ = stopping.wait_for(|s| *s) => None,
+                };
+                let Some(Ok(command)) = command else { break };
                 let Some(telemetry_command::Command::Settings(settings)) = command.command else {
                     // Stack traces and verify results answer admin requests we never send.
                     continue;
@@ -1218,14 +1221,13 @@ impl MessagingService for Service {
                 .ok_or_else(|| status(Code::InternalServerError, "receipt handle is malformed"))?;
             let (result, seq) = self.core.mutate(|e, now, journaling| {
                 let result = e.change_invisible(group, topic, &handle, ms, now);
-                let ops = self.handle_op(
+                let ops = journal_handle(
+                    journaling && result.is_ok(),
+                    Op::ChangeInvisible,
                     group,
                     topic,
                     &request.receipt_handle,
                     ms,
-                    Op::ChangeInvisible,
-                    journaling,
-                    result.is_ok(),
                 );
                 (result, ops)
             });

@@ -564,3 +564,28 @@ async fn undecided_transactions_are_discarded_after_the_last_check() {
     assert!(broker.half_messages().is_empty());
     assert!(broker.messages("tx").is_empty());
 }
+
+#[tokio::test]
+async fn shutdown_ends_open_streams_and_long_polls_promptly() {
+    let broker = MiniBroker::builder().start().await.expect("start");
+    let mut c = consumer(&broker, "g", "t").await;
+    let poll = tokio::spawn(async move {
+        let got = receive_with(&mut c.stub, "g", "t", 1, 30, None, Duration::from_secs(20)).await;
+        (got, c)
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), broker.shutdown())
+        .await
+        .expect("shutdown does not wait for clients to leave");
+    let (got, mut c) = poll.await.expect("join");
+    assert_eq!(got.status.code, Code::MessageNotFound as i32);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let ended = tokio::time::timeout(Duration::from_secs(5), c.inbound.message())
+        .await
+        .expect("telemetry ends");
+    assert!(
+        !matches!(ended, Ok(Some(_))),
+        "no more commands after shutdown"
+    );
+}
