@@ -264,16 +264,21 @@ impl MiniBrokerBuilder {
     }
 }
 
+const RENEW_SCAN: Duration = Duration::from_secs(1);
+
 /// Fires deadlines on the wall clock. Under a virtual clock it only wakes when told, since
 /// `advance` fires deadlines itself.
 async fn schedule(core: Arc<Core>, mut stopped: watch::Receiver<bool>) {
     loop {
+        core.renew_leases();
         let next = core.tick();
+        // Renewals are looked for every second, like the proxy's 5 s scan but finer.
         let sleep = match next {
             Some(at) if !core.clock.is_virtual() => {
                 let wait = u64::try_from(at - core.now()).unwrap_or(0);
-                Duration::from_millis(wait)
+                Duration::from_millis(wait).min(RENEW_SCAN)
             }
+            _ if !core.clock.is_virtual() => RENEW_SCAN,
             _ => Duration::from_secs(3600),
         };
         tokio::select! {
@@ -417,14 +422,18 @@ impl MiniBroker {
     /// dead-lettering, scheduled messages and transaction checks. Returns false (and does
     /// nothing) on a wall-clock broker.
     pub fn advance(&self, by: Duration) -> bool {
-        if !self
-            .core
-            .clock
-            .advance(i64::try_from(by.as_millis()).unwrap_or(i64::MAX))
-        {
+        if !self.core.clock.is_virtual() {
             return false;
         }
-        self.core.tick();
+        // Small steps, so lease renewals (due 10 s before expiry) are not jumped over.
+        let mut left = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        while left > 0 {
+            let step = left.min(crate::engine::RENEW_AHEAD / 2);
+            self.core.clock.advance(step);
+            left -= step;
+            self.core.renew_leases();
+            self.core.tick();
+        }
         self.core.notify_visible();
         true
     }

@@ -129,6 +129,32 @@ impl Core {
         self.with_engine(|engine, _| engine.next_due())
     }
 
+    /// Renews the auto-renewed leases that end soon and whose consumer is alive, as the
+    /// Apache proxy does for push consumers.
+    pub(crate) fn renew_leases(&self) {
+        let due = self.with_engine(|engine, now| engine.renewable(now));
+        for key in due {
+            if !self.sessions.alive(&key.owner) {
+                continue;
+            }
+            self.mutate(|engine, now, journaling| {
+                let renewed = engine.renew(&key, now);
+                let ops = if journaling && renewed {
+                    vec![Op::Renew(crate::journal::Renew {
+                        group: key.group.clone(),
+                        topic: key.topic.clone(),
+                        queue: u32::try_from(key.queue).unwrap_or(0),
+                        offset: key.offset,
+                        lease: key.lease,
+                    })]
+                } else {
+                    Vec::new()
+                };
+                ((), ops)
+            });
+        }
+    }
+
     /// Tells long polls that messages may be visible.
     pub(crate) fn notify_visible(&self) {
         self.visible.send_modify(|v| *v = v.wrapping_add(1));

@@ -37,6 +37,31 @@ pub(crate) struct Lease {
     pub(crate) invisible: Millis,
     pub(crate) attempt: i32,
     pub(crate) fifo: bool,
+    /// The client whose auto-renewed receive took this message; the broker renews the
+    /// lease for it while it lives, as the Apache proxy does for push consumers.
+    pub(crate) owner: Option<String>,
+    /// First pop of this delivery, which bounds renewals to [`MAX_RENEW`].
+    pub(crate) leased_at: Millis,
+    pub(crate) renewals: u32,
+}
+
+/// Renewal lengths by renewal number (the last repeats), lead time, and total cap, as on the
+/// Apache proxy.
+const RENEW_STEPS: [Millis; 6] = [60_000, 180_000, 300_000, 600_000, 1_800_000, 3_600_000];
+pub(crate) const RENEW_AHEAD: Millis = 10_000;
+const MAX_RENEW: Millis = 3 * 3_600_000;
+/// Invisible time left to the leases of a consumer that terminates, as on Apache.
+const RELEASE_INVISIBLE: Millis = 1_000;
+
+/// A lease the broker should renew soon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RenewKey {
+    pub(crate) group: String,
+    pub(crate) topic: String,
+    pub(crate) queue: usize,
+    pub(crate) offset: i64,
+    pub(crate) lease: u64,
+    pub(crate) owner: String,
 }
 
 impl Lease {
@@ -81,6 +106,8 @@ impl Cursor {
 struct GroupTopic {
     queues: Vec<Cursor>,
     rotation: usize,
+    /// The last FIFO receive's attempt id and what it handed out.
+    last_attempt: Option<(String, Vec<(usize, i64)>)>,
 }
 
 /// A scheduled message waiting for its delivery time.
@@ -151,6 +178,10 @@ pub(crate) struct PopRequest<'a> {
     pub(crate) max: usize,
     pub(crate) invisible: Millis,
     pub(crate) fifo: bool,
+    /// Set for auto-renewed receives: the client to renew for.
+    pub(crate) owner: Option<&'a str>,
+    /// A FIFO receive that repeats the previous attempt id gets the same messages back.
+    pub(crate) attempt_id: Option<&'a str>,
 }
 
 pub(crate) struct Engine {
@@ -396,6 +427,11 @@ impl Engine {
     /// Pops up to `max` visible messages. Never blocks; the caller long-polls. Returns the
     /// deliveries and whether any state changed (an unchanged pop need not be journaled).
     pub(crate) fn pop(&mut self, req: &PopRequest<'_>, now: Millis) -> (Vec<Delivery>, bool) {
+        if req.fifo
+            && let Some(repeat) = self.repeat_attempt(req, now)
+        {
+            return (repeat, false);
+        }
         let broker = self.config.broker_name.clone();
         let Some(log) = self.topics.get(req.topic) else {
             return (Vec::new(), false);
@@ -441,6 +477,9 @@ impl Engine {
                 invisible: req.invisible,
                 attempt,
                 fifo: req.fifo,
+                owner: req.owner.map(str::to_owned),
+                leased_at: now,
+                renewals: 0,
             };
             let deadline = lease.deadline();
             let state = self.group_topic(req.group, req.topic);
@@ -473,7 +512,148 @@ impl Engine {
                 invisible: req.invisible,
             });
         }
+        if req.fifo && changed {
+            let handed: Vec<(usize, i64)> = deliveries
+                .iter()
+                .map(|d| {
+                    (
+                        usize::try_from(d.message.queue_id).unwrap_or(0),
+                        d.handle.offset,
+                    )
+                })
+                .collect();
+            self.group_topic(req.group, req.topic).last_attempt =
+                req.attempt_id.map(|id| (id.to_owned(), handed));
+        }
         (deliveries, changed)
+    }
+
+    /// A FIFO receive retried with the same attempt id: the messages it was handed, still in
+    /// flight, come back with their current handles and unchanged attempts.
+    fn repeat_attempt(&mut self, req: &PopRequest<'_>, now: Millis) -> Option<Vec<Delivery>> {
+        let attempt_id = req.attempt_id?;
+        let broker = self.config.broker_name.clone();
+        let state = self
+            .consumers
+            .get(&(req.group.to_owned(), req.topic.to_owned()))?;
+        let (last, handed) = state.last_attempt.as_ref()?;
+        if last != attempt_id {
+            return None;
+        }
+        let log = self.topics.get(req.topic)?;
+        let again: Vec<Delivery> = handed
+            .iter()
+            .filter_map(|(queue, offset)| {
+                let lease = state.queues.get(*queue)?.leases.get(offset)?;
+                if lease.deadline() <= now {
+                    return None;
+                }
+                let message = log.get(*queue, *offset)?.clone();
+                Some(Delivery {
+                    handle: ReceiptHandle {
+                        pop_time: lease.pop_time,
+                        invisible: lease.invisible,
+                        fifo: true,
+                        broker: broker.clone(),
+                        queue_id: message.queue_id,
+                        offset: *offset,
+                        lease: lease.id,
+                    },
+                    message,
+                    attempt: lease.attempt,
+                    invisible: lease.invisible,
+                })
+            })
+            .collect();
+        (!again.is_empty()).then_some(again)
+    }
+
+    /// Auto-renewed leases whose invisible time ends within [`RENEW_AHEAD`] and that may
+    /// still be renewed.
+    pub(crate) fn renewable(&self, now: Millis) -> Vec<RenewKey> {
+        let mut due = Vec::new();
+        for ((group, topic), state) in &self.consumers {
+            for (queue, cursor) in state.queues.iter().enumerate() {
+                for (offset, lease) in &cursor.leases {
+                    let Some(owner) = &lease.owner else { continue };
+                    if lease.deadline() > now
+                        && lease.deadline() - now <= RENEW_AHEAD
+                        && now - lease.leased_at < MAX_RENEW
+                    {
+                        due.push(RenewKey {
+                            group: group.clone(),
+                            topic: topic.clone(),
+                            queue,
+                            offset: *offset,
+                            lease: lease.id,
+                            owner: owner.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        due.sort_by(|a, b| (a.lease, a.offset).cmp(&(b.lease, b.offset)));
+        due
+    }
+
+    /// Extends an auto-renewed lease. The lease (and so the client's handle) stays the same.
+    pub(crate) fn renew(&mut self, key: &RenewKey, now: Millis) -> bool {
+        let Some(cursor) = self
+            .consumers
+            .get_mut(&(key.group.clone(), key.topic.clone()))
+            .and_then(|s| s.queues.get_mut(key.queue))
+        else {
+            return false;
+        };
+        let Some(lease) = cursor.leases.get_mut(&key.offset) else {
+            return false;
+        };
+        if lease.id != key.lease || lease.owner.is_none() || lease.deadline() <= now {
+            return false;
+        }
+        let step = RENEW_STEPS[(lease.renewals as usize).min(RENEW_STEPS.len() - 1)];
+        lease.pop_time = now;
+        lease.invisible = step;
+        lease.renewals += 1;
+        self.due.insert((
+            now + step,
+            Due::Lease {
+                group: key.group.clone(),
+                topic: key.topic.clone(),
+                queue: key.queue,
+                offset: key.offset,
+                lease: key.lease,
+            },
+        ));
+        true
+    }
+
+    /// A consumer left: its auto-renewed messages become visible again in a second.
+    pub(crate) fn release_owner(&mut self, client: &str, now: Millis) -> bool {
+        let mut released = Vec::new();
+        for ((group, topic), state) in &mut self.consumers {
+            for (queue, cursor) in state.queues.iter_mut().enumerate() {
+                for (offset, lease) in &mut cursor.leases {
+                    if lease.owner.as_deref() == Some(client) && lease.deadline() > now {
+                        lease.owner = None;
+                        lease.pop_time = now;
+                        lease.invisible = RELEASE_INVISIBLE;
+                        released.push(Due::Lease {
+                            group: group.clone(),
+                            topic: topic.clone(),
+                            queue,
+                            offset: *offset,
+                            lease: lease.id,
+                        });
+                    }
+                }
+            }
+        }
+        let any = !released.is_empty();
+        for due in released {
+            self.due.insert((now + RELEASE_INVISIBLE, due));
+        }
+        any
     }
 
     /// Finds the lease a handle names, with Apache's checks: expired first, then unknown.
@@ -485,7 +665,15 @@ impl Engine {
         now: Millis,
         check_expiry: bool,
     ) -> Checked<Option<(usize, i64)>> {
-        if check_expiry && handle.expired(now) {
+        // The proxy swaps in the renewed handle of an auto-renewed message, so the client's
+        // original handle stays good while the lease lives.
+        let renewed = self
+            .consumers
+            .get(&(group.to_owned(), topic.to_owned()))
+            .and_then(|s| s.queues.get(usize::try_from(handle.queue_id).ok()?))
+            .and_then(|c| c.leases.get(&handle.offset))
+            .is_some_and(|l| l.id == handle.lease && l.owner.is_some() && l.deadline() > now);
+        if check_expiry && handle.expired(now) && !renewed {
             return Err(Reject::new(
                 Code::InvalidReceiptHandle,
                 "receipt handle is expired",
@@ -562,6 +750,7 @@ impl Engine {
         lease.id = id;
         lease.pop_time = now;
         lease.invisible = invisible;
+        lease.owner = None;
         let fifo = lease.fifo;
         self.due.insert((
             now + invisible,
@@ -699,8 +888,10 @@ impl Engine {
         let Some(cursor) = state.queues.get_mut(queue) else {
             return false;
         };
+        // Renewals keep the lease id, so an earlier deadline of the same lease may still be
+        // queued: only the current deadline counts.
         let attempt = match cursor.leases.get(&offset) {
-            Some(current) if current.id == lease => current.attempt,
+            Some(current) if current.id == lease && current.deadline() <= now => current.attempt,
             _ => return false,
         };
         if attempt >= max_attempts {
@@ -824,9 +1015,27 @@ impl Engine {
                         max: pop.max as usize,
                         invisible: pop.invisible,
                         fifo: pop.fifo,
+                        owner: pop.owner.as_deref(),
+                        attempt_id: pop.attempt_id.as_deref(),
                     },
                     now,
                 );
+            }
+            Op::Renew(op) => {
+                let _ = self.renew(
+                    &RenewKey {
+                        group: op.group,
+                        topic: op.topic,
+                        queue: op.queue as usize,
+                        offset: op.offset,
+                        lease: op.lease,
+                        owner: String::new(),
+                    },
+                    now,
+                );
+            }
+            Op::Release(op) => {
+                let _ = self.release_owner(&op.client, now);
             }
             Op::Ack(op) => {
                 if let Some(handle) = ReceiptHandle::decode(&op.handle) {

@@ -47,7 +47,7 @@ const MAX_RECORD: usize = 256 * 1024 * 1024;
 pub(crate) struct Entry {
     #[prost(int64, tag = "1")]
     pub(crate) now: i64,
-    #[prost(oneof = "Op", tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12")]
+    #[prost(oneof = "Op", tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14")]
     pub(crate) op: Option<Op>,
 }
 
@@ -75,6 +75,30 @@ pub(crate) enum Op {
     DeclareGroup(JGroup),
     #[prost(message, tag = "12")]
     PullOffset(PullOffset),
+    #[prost(message, tag = "13")]
+    Renew(Renew),
+    #[prost(message, tag = "14")]
+    Release(Release),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Renew {
+    #[prost(string, tag = "1")]
+    pub(crate) group: String,
+    #[prost(string, tag = "2")]
+    pub(crate) topic: String,
+    #[prost(uint32, tag = "3")]
+    pub(crate) queue: u32,
+    #[prost(int64, tag = "4")]
+    pub(crate) offset: i64,
+    #[prost(uint64, tag = "5")]
+    pub(crate) lease: u64,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Release {
+    #[prost(string, tag = "1")]
+    pub(crate) client: String,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -101,6 +125,10 @@ pub(crate) struct Pop {
     pub(crate) invisible: i64,
     #[prost(bool, tag = "6")]
     pub(crate) fifo: bool,
+    #[prost(string, optional, tag = "7")]
+    pub(crate) owner: Option<String>,
+    #[prost(string, optional, tag = "8")]
+    pub(crate) attempt_id: Option<String>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]

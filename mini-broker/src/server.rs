@@ -649,6 +649,7 @@ impl Service {
         let filter = Filter::compile(request.filter_expression.as_ref())?;
         let max =
             usize::try_from(request.batch_size.clamp(1, limits::MAX_RECEIVE_BATCH)).unwrap_or(1);
+        let owner = request.auto_renew.then(|| client.clone());
         let core = self.core.clone();
         let found = self
             .long_poll(wait, || {
@@ -661,6 +662,8 @@ impl Service {
                             max,
                             invisible,
                             fifo: group.fifo,
+                            owner: owner.as_deref(),
+                            attempt_id: request.attempt_id.as_deref(),
                         },
                         now,
                     );
@@ -672,6 +675,8 @@ impl Service {
                             max: u32::try_from(max).unwrap_or(1),
                             invisible,
                             fifo: group.fifo,
+                            owner: owner.clone(),
+                            attempt_id: request.attempt_id.clone(),
                         })]
                     } else {
                         Vec::new()
@@ -753,7 +758,7 @@ impl MessagingService for Service {
             Ok(c) => c,
             Err(st) => return self.reply(rpc, HeartbeatResponse { status: Some(st) }),
         };
-        if self.core.sessions.get(&client).is_none() {
+        if !self.core.sessions.touch(&client) {
             return self.reply(
                 rpc,
                 HeartbeatResponse {
@@ -1189,6 +1194,20 @@ impl MessagingService for Service {
                     "no Settings registered for this client",
                 ));
             }
+            // Like the proxy, a leaving consumer's auto-renewed messages come back in a second.
+            let (_, seq) = self.core.mutate(|e, now, journaling| {
+                let released = e.release_owner(&client, now);
+                let ops = if journaling && released {
+                    vec![Op::Release(journal::Release {
+                        client: client.clone(),
+                    })]
+                } else {
+                    Vec::new()
+                };
+                ((), ops)
+            });
+            self.core.durable(seq).await;
+            self.core.notify_visible();
             Ok(())
         }
         .await;

@@ -14,7 +14,12 @@ pub(crate) struct Session {
     pub(crate) topics: Vec<String>,
     pub(crate) request_timeout_ms: i64,
     stream: Option<(u64, CommandSender)>,
+    last_seen: std::time::Instant,
 }
+
+/// A client with no Telemetry stream counts as gone this long after its last heartbeat,
+/// the Apache proxy's idle limit.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(120);
 
 #[derive(Debug, Default)]
 pub(crate) struct Sessions(Mutex<HashMap<String, Session>>);
@@ -52,8 +57,28 @@ impl Sessions {
                 topics,
                 request_timeout_ms,
                 stream: Some((stream_id, sender)),
+                last_seen: std::time::Instant::now(),
             },
         );
+    }
+
+    /// Records a heartbeat; false when the client has no Settings.
+    pub(crate) fn touch(&self, client_id: &str) -> bool {
+        match self.0.lock().get_mut(client_id) {
+            Some(session) => {
+                session.last_seen = std::time::Instant::now();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the client still counts as connected (for renewing its leases).
+    pub(crate) fn alive(&self, client_id: &str) -> bool {
+        self.0
+            .lock()
+            .get(client_id)
+            .is_some_and(|s| s.stream.is_some() || s.last_seen.elapsed() < IDLE)
     }
 
     pub(crate) fn get(&self, client_id: &str) -> Option<Session> {
