@@ -592,7 +592,7 @@ impl Engine {
                 }
             }
         }
-        due.sort_by(|a, b| (a.lease, a.offset).cmp(&(b.lease, b.offset)));
+        due.sort_by_key(|k| (k.lease, k.offset));
         due
     }
 
