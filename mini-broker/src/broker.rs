@@ -18,7 +18,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::wrappers::ReceiverStream;
 
 /// Why a broker could not start.
 #[derive(Debug)]
@@ -49,6 +49,7 @@ pub struct MiniBrokerBuilder {
     data_dir: Option<PathBuf>,
     flush: FlushMode,
     segment_size: u64,
+    tls_files: Option<(PathBuf, PathBuf)>,
 }
 
 impl Default for MiniBrokerBuilder {
@@ -68,6 +69,7 @@ impl Default for MiniBrokerBuilder {
             data_dir: None,
             flush: FlushMode::Sync,
             segment_size: 64 * 1024 * 1024,
+            tls_files: None,
         }
     }
 }
@@ -168,6 +170,14 @@ impl MiniBrokerBuilder {
         self
     }
 
+    /// Serves TLS with this PEM certificate chain and private key. Default: a self-signed
+    /// certificate for `localhost` and `127.0.0.1`, generated at start. Either way the port
+    /// also takes cleartext connections, as an Apache proxy does.
+    pub fn tls(mut self, certificate: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls_files = Some((certificate.into(), key.into()));
+        self
+    }
+
     /// Binds the port and starts serving on the current tokio runtime. Returns once the
     /// broker accepts connections.
     pub async fn start(self) -> Result<MiniBroker, StartError> {
@@ -177,6 +187,11 @@ impl MiniBrokerBuilder {
         let addr = listener
             .local_addr()
             .map_err(|e| StartError(format!("cannot read the bound address: {e}")))?;
+        let identity = match &self.tls_files {
+            Some((cert, key)) => crate::tls::TlsIdentity::from_files(cert, key),
+            None => crate::tls::TlsIdentity::self_signed(),
+        }
+        .map_err(StartError)?;
         let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         let mut engine = Engine::new(
             EngineConfig {
@@ -249,12 +264,20 @@ impl MiniBrokerBuilder {
         let server = tokio::spawn(
             tonic::transport::Server::builder()
                 .add_service(service)
-                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
-                    let _ = until_stop.wait_for(|s| *s).await;
-                }),
+                .serve_with_incoming_shutdown(
+                    ReceiverStream::new(crate::tls::incoming(
+                        listener,
+                        identity.acceptor.clone(),
+                        stopped.clone(),
+                    )),
+                    async move {
+                        let _ = until_stop.wait_for(|s| *s).await;
+                    },
+                ),
         );
         let scheduler = tokio::spawn(schedule(core.clone(), stopped));
         Ok(MiniBroker {
+            certificate_pem: identity.certificate_pem,
             core,
             addr,
             stop,
@@ -291,6 +314,7 @@ async fn schedule(core: Arc<Core>, mut stopped: watch::Receiver<bool>) {
 
 /// A running in-process broker. Dropping it stops it.
 pub struct MiniBroker {
+    certificate_pem: String,
     core: Arc<Core>,
     addr: SocketAddr,
     stop: watch::Sender<bool>,
@@ -307,6 +331,12 @@ impl MiniBroker {
     /// `host:port` clients connect to.
     pub fn endpoint(&self) -> String {
         self.addr.to_string()
+    }
+
+    /// The PEM certificate the broker presents to TLS clients (the generated one unless
+    /// [`MiniBrokerBuilder::tls`] gave one), for clients that verify it.
+    pub fn tls_certificate_pem(&self) -> &str {
+        &self.certificate_pem
     }
 
     /// The bound socket address.

@@ -37,6 +37,7 @@ mod server;
 mod session;
 mod sql;
 mod store;
+mod tls;
 mod validate;
 
 pub use broker::{MiniBroker, MiniBrokerBuilder, StartError};

@@ -25,7 +25,8 @@ struct Args {
     #[arg(long, value_name = "sync|async")]
     flush: Option<FlushMode>,
     /// TOML file with the same settings (listen, data_dir, flush, strict, topics, groups,
-    /// auth, transaction_check_interval, log). Command-line flags add to it and win over it.
+    /// auth, tls_cert, tls_key, transaction_check_interval, log). Command-line flags add to
+    /// it and win over it.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Declare a topic: NAME:TYPE[:QUEUES], TYPE one of NORMAL, FIFO, DELAY, TRANSACTION,
@@ -39,6 +40,13 @@ struct Args {
     /// of creating them.
     #[arg(long)]
     strict: bool,
+    /// PEM certificate chain for TLS (with --tls-key). Without them a self-signed certificate
+    /// is generated. TLS and cleartext are served on the same port either way.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Require requests signed with this access key and secret key. Repeatable.
     #[arg(long = "auth", value_name = "AK:SK")]
     auth: Vec<String>,
@@ -67,6 +75,8 @@ struct FileConfig {
     auth: Vec<FileAuth>,
     transaction_check_interval: Option<String>,
     log: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(serde::Deserialize, Debug)]
@@ -170,6 +180,14 @@ fn build(args: Args) -> Result<(rmq_mini_broker::MiniBrokerBuilder, String), Str
     };
     if let Some(mode) = flush {
         builder = builder.flush(mode);
+    }
+    match (
+        args.tls_cert.or(file.tls_cert),
+        args.tls_key.or(file.tls_key),
+    ) {
+        (Some(cert), Some(key)) => builder = builder.tls(cert, key),
+        (None, None) => {}
+        _ => return Err("tls_cert and tls_key go together".into()),
     }
     for topic in file.topics {
         let mut config = TopicConfig::new(topic.name, topic.topic_type);

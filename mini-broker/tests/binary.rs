@@ -15,6 +15,8 @@ fn prints_one_ready_line_and_exits_zero_on_sigterm() {
             "--topic",
             "a:FIFO:2",
             "--group",
+            "--tls-cert",
+            "--tls-key",
             "g:fifo:max-attempts=3",
         ])
         .stdout(Stdio::piped())
@@ -68,6 +70,8 @@ fn bad_arguments_exit_two_with_a_message() {
         vec!["--auth", "nosecret"],
         vec!["--flush", "sometimes"],
         vec!["--transaction-check-interval", "soon"],
+        vec!["--tls-cert", "missing.pem", "--tls-key", "missing.key"],
+        vec!["--tls-cert", "only-a-cert.pem"],
     ] {
         let out = Command::new(BIN).args(&args).output().expect("run");
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -417,3 +417,58 @@ async fn pull_reads_by_offset_and_tracks_committed_offsets() {
         .into_inner();
     assert_eq!(code(&beyond.status), Code::IllegalOffset);
 }
+
+#[tokio::test]
+async fn tls_and_cleartext_share_the_port() {
+    let broker = broker().await;
+    let tls = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(
+            broker.tls_certificate_pem(),
+        ))
+        .domain_name("localhost");
+    let channel = tonic::transport::Channel::from_shared(format!("https://{}", broker.endpoint()))
+        .expect("uri")
+        .tls_config(tls)
+        .expect("tls config")
+        .connect()
+        .await
+        .expect("TLS connect");
+    let mut secure = rmq_proto::v2::messaging_service_client::MessagingServiceClient::new(channel);
+    let mut request = tonic::Request::new(QueryRouteRequest {
+        topic: resource("normal"),
+        endpoints: None,
+    });
+    request
+        .metadata_mut()
+        .insert("x-mq-client-id", "tls-client".parse().expect("ascii"));
+    let route = secure
+        .query_route(request)
+        .await
+        .expect("rpc over TLS")
+        .into_inner();
+    assert_eq!(code(&route.status), Code::Ok);
+
+    let mut plain = stub_with(&broker, Some("plain".into())).await;
+    let route = plain
+        .query_route(QueryRouteRequest {
+            topic: resource("normal"),
+            endpoints: None,
+        })
+        .await
+        .expect("rpc in cleartext")
+        .into_inner();
+    assert_eq!(code(&route.status), Code::Ok);
+}
+
+#[tokio::test]
+async fn unreadable_tls_files_fail_the_start() {
+    let result = MiniBroker::builder()
+        .tls("/nonexistent/cert.pem", "/nonexistent/key.pem")
+        .start()
+        .await;
+    let error = result.err().expect("start fails");
+    assert!(
+        error.to_string().contains("cannot read TLS certificate"),
+        "{error}"
+    );
+}
