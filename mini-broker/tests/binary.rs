@@ -91,6 +91,8 @@ fn help_documents_every_option() {
         "--config",
         "--topic",
         "--group",
+        "--tls-cert",
+        "--tls-key",
         "--strict",
         "--auth",
         "--transaction-check-interval",
