@@ -185,7 +185,13 @@ fn build(args: Args) -> Result<(rmq_mini_broker::MiniBrokerBuilder, String), Str
         args.tls_cert.or(file.tls_cert),
         args.tls_key.or(file.tls_key),
     ) {
-        (Some(cert), Some(key)) => builder = builder.tls(cert, key),
+        (Some(cert), Some(key)) => {
+            for file in [&cert, &key] {
+                std::fs::metadata(file)
+                    .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            }
+            builder = builder.tls(cert, key);
+        }
         (None, None) => {}
         _ => return Err("tls_cert and tls_key go together".into()),
     }

@@ -15,8 +15,6 @@ fn prints_one_ready_line_and_exits_zero_on_sigterm() {
             "--topic",
             "a:FIFO:2",
             "--group",
-            "--tls-cert",
-            "--tls-key",
             "g:fifo:max-attempts=3",
         ])
         .stdout(Stdio::piped())
