@@ -68,7 +68,7 @@ impl Default for MiniBrokerBuilder {
             transaction_check_max: 15,
             data_dir: None,
             flush: FlushMode::Sync,
-            segment_size: 64 * 1024 * 1024,
+            segment_size: 16 * 1024 * 1024,
             tls_files: None,
         }
     }
@@ -164,7 +164,7 @@ impl MiniBrokerBuilder {
         self
     }
 
-    /// Size at which the journal rolls to a new segment file. Default 64 MiB.
+    /// Size of each journal segment file, pre-allocated when created. Default 16 MiB.
     pub fn segment_size(mut self, bytes: u64) -> Self {
         self.segment_size = bytes;
         self
@@ -252,9 +252,9 @@ impl MiniBrokerBuilder {
             stopped.clone(),
         ));
         // Declarations are journaled so a later start without them still knows the topics.
-        let (_, seq) = core
+        let (_, flushed) = core
             .mutate(|_, _, journaling| ((), if journaling { declarations } else { Vec::new() }));
-        core.durable(seq).await;
+        core.durable(flushed).await;
         *core.store_host.lock() = addr.to_string();
 
         let service = MessagingServiceServer::new(Service { core: core.clone() })

@@ -4,7 +4,7 @@ use crate::auth::Credentials;
 use crate::clock::{Clock, Millis};
 use crate::engine::{Action, Engine};
 use crate::fault::Faults;
-use crate::journal::{Entry, Journal, Op, Tick};
+use crate::journal::{Entry, Flushed, Journal, Op, Tick};
 use crate::session::Sessions;
 use parking_lot::Mutex;
 use rmq_proto::v2::{
@@ -17,8 +17,6 @@ pub(crate) struct Core {
     /// The engine and, in durable mode, the journal every change is appended to under the
     /// same lock, so the journal order is the apply order.
     engine: Mutex<(Engine, Option<Journal>)>,
-    /// Highest journal sequence number known to be on disk (sync flush only).
-    durable: Option<watch::Receiver<u64>>,
     pub(crate) clock: Clock,
     /// Bumped whenever messages may have become visible; long polls watch it.
     pub(crate) visible: watch::Sender<u64>,
@@ -45,7 +43,6 @@ impl Core {
         stopping: watch::Receiver<bool>,
     ) -> Self {
         Core {
-            durable: journal.as_ref().and_then(Journal::durable),
             engine: Mutex::new((engine, journal)),
             clock,
             visible: watch::Sender::new(0),
@@ -76,46 +73,46 @@ impl Core {
 
     /// Runs a state change. `f` gets the engine, the time, and whether a journal is kept; it
     /// returns its result and, when journaling, the operations to append. Returns the result
-    /// and the journal sequence number to await with [`Core::durable`] (0: nothing to await).
+    /// and what to await (with [`Core::durable`]) before acknowledging the change.
     pub(crate) fn mutate<R>(
         &self,
         f: impl FnOnce(&mut Engine, Millis, bool) -> (R, Vec<Op>),
-    ) -> (R, u64) {
+    ) -> (R, Flushed) {
         let now = self.now();
-        let mut seq = 0;
+        let mut flushed = Flushed::default();
         let (result, visible, actions, rescheduled) = {
             let mut guard = self.engine.lock();
             let (engine, journal) = &mut *guard;
             let before = engine.next_due();
             let (visible, actions, fired) = engine.tick_all(now);
             if fired && let Some(journal) = journal.as_mut() {
-                seq = journal.append(&Entry {
-                    now,
-                    op: Some(Op::Tick(Tick {})),
-                });
+                flushed = journal.append(
+                    Entry {
+                        now,
+                        op: Some(Op::Tick(Tick {})),
+                    },
+                    false,
+                );
             }
             let (result, ops) = f(engine, now, journal.is_some());
             if let Some(journal) = journal.as_mut() {
-                for op in ops {
-                    seq = journal.append(&Entry { now, op: Some(op) });
+                let last = ops.len();
+                for (i, op) in ops.into_iter().enumerate() {
+                    // The writer completes in order, so waiting on the last entry covers all.
+                    let entry = Entry { now, op: Some(op) };
+                    flushed = flushed.then(journal.append(entry, i + 1 == last));
                 }
             }
             let after = engine.next_due();
             (result, visible, actions, after.is_some() && after != before)
         };
         self.publish(visible, actions, rescheduled);
-        (result, seq)
+        (result, flushed)
     }
 
-    /// Waits until journal entry `seq` is on disk (sync flush); returns at once otherwise.
-    pub(crate) async fn durable(&self, seq: u64) {
-        if seq == 0 {
-            return;
-        }
-        if let Some(durable) = &self.durable {
-            let mut durable = durable.clone();
-            let _ = durable.wait_for(|on_disk| *on_disk >= seq).await;
-        }
+    /// Waits until a journaled change is on disk (sync flush); returns at once otherwise.
+    pub(crate) async fn durable(&self, flushed: Flushed) {
+        flushed.wait().await;
     }
 
     /// Drops the journal, flushing and closing it.

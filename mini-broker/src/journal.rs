@@ -12,12 +12,11 @@ use crate::metadata::{GroupConfig, RetryPolicy, TopicConfig, TopicType};
 use crate::store::StoredMessage;
 use prost::Message as _;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// How appends reach the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -379,37 +378,83 @@ impl From<JGroup> for GroupConfig {
     }
 }
 
-/// Encodes one framed record.
+/// Appends one framed record to `out`, encoding the entry in place.
 pub(crate) fn frame(entry: &Entry, out: &mut Vec<u8>) {
-    let body = entry.encode_to_vec();
-    out.extend_from_slice(&u32::try_from(body.len()).unwrap_or(u32::MAX).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
-    out.extend_from_slice(&body);
+    let start = out.len();
+    out.extend_from_slice(&[0; HEADER]);
+    entry.encode_raw(out);
+    let len = u32::try_from(out.len() - start - HEADER).unwrap_or(u32::MAX);
+    let crc = crc32fast::hash(&out[start + HEADER..]);
+    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    out[start + 4..start + HEADER].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Completes once a journaled change is on disk (sync flush); already complete otherwise.
+#[derive(Debug, Default)]
+pub(crate) struct Flushed(Option<tokio::sync::oneshot::Receiver<()>>);
+
+impl Flushed {
+    /// Keeps the later of two waits: the writer completes in order.
+    pub(crate) fn then(self, later: Flushed) -> Flushed {
+        if later.0.is_some() { later } else { self }
+    }
+
+    /// Waits for the change to be on disk. False if the journal stopped first.
+    pub(crate) async fn wait(self) -> bool {
+        match self.0 {
+            Some(rx) => rx.await.is_ok(),
+            None => true,
+        }
+    }
 }
 
 fn segment_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("commitlog")
 }
 
-fn segment_name(start: u64) -> String {
-    format!("{start:020}.log")
+fn segment_path(dir: &Path, index: u64) -> PathBuf {
+    dir.join(format!("{index:020}.log"))
 }
 
+/// Segment files in index order.
 fn segments(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
     let mut found = Vec::new();
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
-        let start = path
+        let index = path
             .file_name()
             .and_then(|n| n.to_str())
             .and_then(|n| n.strip_suffix(".log"))
             .and_then(|n| n.parse::<u64>().ok());
-        if let Some(start) = start {
-            found.push((start, path));
+        if let Some(index) = index {
+            found.push((index, path));
         }
     }
     found.sort();
     Ok(found)
+}
+
+/// Creates a segment of `size` zero bytes, so later appends overwrite allocated blocks and
+/// each fdatasync flushes data only, not a growing file's metadata (RocketMQ pre-allocates
+/// its commit-log files for the same reason).
+fn preallocate(path: &Path, size: u64) -> io::Result<()> {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    let mut len = file.metadata()?.len();
+    if len >= size {
+        return Ok(());
+    }
+    file.seek(SeekFrom::Start(len))?;
+    let zeros = vec![0u8; 1024 * 1024];
+    while len < size {
+        let n = usize::try_from((size - len).min(zeros.len() as u64)).unwrap_or(zeros.len());
+        file.write_all(&zeros[..n])?;
+        len += n as u64;
+    }
+    file.sync_all()
 }
 
 /// What recovery found.
@@ -421,16 +466,28 @@ pub struct Recovery {
     pub truncated_bytes: u64,
 }
 
-/// Reads every valid entry, cutting the log at the first torn or corrupt record.
-pub(crate) fn recover(data_dir: &Path) -> io::Result<(Vec<Entry>, Recovery, u64)> {
+/// Where appending resumes: a segment index and the byte offset in it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Position {
+    segment: u64,
+    offset: u64,
+}
+
+/// Reads every valid entry. A zero length header ends a segment's data (the rest is
+/// pre-allocated space); a torn or corrupt record ends the log: it and everything after it
+/// are cut.
+pub(crate) fn recover(data_dir: &Path) -> io::Result<(Vec<Entry>, Recovery, Position)> {
     let dir = segment_dir(data_dir);
     fs::create_dir_all(&dir)?;
     let mut entries = Vec::new();
     let mut report = Recovery::default();
-    let mut end = 0u64;
     let files = segments(&dir)?;
+    let mut end = Position {
+        segment: files.first().map_or(0, |(index, _)| *index),
+        offset: 0,
+    };
     let mut cut = false;
-    for (start, path) in files {
+    for (index, path) in files {
         if cut {
             report.truncated_bytes += fs::metadata(&path)?.len();
             fs::remove_file(&path)?;
@@ -439,21 +496,35 @@ pub(crate) fn recover(data_dir: &Path) -> io::Result<(Vec<Entry>, Recovery, u64)
         let mut bytes = Vec::new();
         File::open(&path)?.read_to_end(&mut bytes)?;
         let mut pos = 0usize;
+        let mut clean = false;
         while pos < bytes.len() {
+            // Pre-allocated space is zeros; a segment filled up to within a header's size
+            // of its end leaves a shorter zero tail.
+            let rest = &bytes[pos..];
+            let zero_len = rest.len() >= 4 && rest[..4] == [0, 0, 0, 0];
+            if zero_len || (rest.len() < HEADER && rest.iter().all(|b| *b == 0)) {
+                clean = true;
+                break;
+            }
             let Some(record) = read_record(&bytes[pos..]) else {
                 break;
             };
             entries.push(record.0);
             pos += record.1;
         }
-        if pos < bytes.len() {
+        if pos < bytes.len() && !clean {
             report.truncated_bytes += (bytes.len() - pos) as u64;
             let file = OpenOptions::new().write(true).open(&path)?;
             file.set_len(pos as u64)?;
             file.sync_all()?;
             cut = true;
         }
-        end = start + pos as u64;
+        if pos > 0 {
+            end = Position {
+                segment: index,
+                offset: pos as u64,
+            };
+        }
     }
     report.entries = entries.len();
     Ok((entries, report, end))
@@ -462,7 +533,7 @@ pub(crate) fn recover(data_dir: &Path) -> io::Result<(Vec<Entry>, Recovery, u64)
 fn read_record(bytes: &[u8]) -> Option<(Entry, usize)> {
     let len = u32::from_le_bytes(bytes.get(0..4)?.try_into().ok()?) as usize;
     let crc = u32::from_le_bytes(bytes.get(4..8)?.try_into().ok()?);
-    if len > MAX_RECORD {
+    if len == 0 || len > MAX_RECORD {
         return None;
     }
     let body = bytes.get(HEADER..HEADER + len)?;
@@ -474,70 +545,66 @@ fn read_record(bytes: &[u8]) -> Option<(Entry, usize)> {
 }
 
 enum Command {
-    Append(Vec<u8>, u64),
+    Append(Box<Entry>, Option<tokio::sync::oneshot::Sender<()>>),
     Stop,
 }
 
 /// The journal handle the engine lock holder appends through.
 pub(crate) struct Journal {
     tx: std_mpsc::Sender<Command>,
-    next_seq: u64,
-    durable: watch::Receiver<u64>,
     mode: FlushMode,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Journal {
-    /// Opens the journal for appending after `end` (the byte position recovery stopped at).
+    /// Opens the journal for appending at `end` (where recovery stopped).
     pub(crate) fn open(
         data_dir: &Path,
-        end: u64,
+        end: Position,
         mode: FlushMode,
         segment_size: u64,
     ) -> io::Result<Journal> {
         let dir = segment_dir(data_dir);
-        let existing = segments(&dir)?;
-        let (start, path) = match existing.last() {
-            Some((start, path)) if end >= *start => (*start, path.clone()),
-            _ => (end, dir.join(segment_name(end))),
-        };
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
-        let (durable_tx, durable) = watch::channel(0u64);
+        let segment_size = segment_size.max(4096);
+        let path = segment_path(&dir, end.segment);
+        if !path.exists() {
+            preallocate(&path, segment_size)?;
+        }
+        let mut file = OpenOptions::new().write(true).open(&path)?;
+        file.seek(SeekFrom::Start(end.offset))?;
         let (tx, rx) = std_mpsc::channel();
-        let writer = Writer {
+        let mut writer = Writer {
             dir,
             file,
-            segment_start: start,
-            position: end,
-            segment_size: segment_size.max(1024),
+            segment: end.segment,
+            offset: end.offset,
+            segment_size,
+            next: None,
             mode,
-            durable: durable_tx,
         };
+        writer.prepare_next();
         let thread = std::thread::Builder::new()
             .name("rmq-journal".into())
             .spawn(move || writer.run(&rx))?;
         Ok(Journal {
             tx,
-            next_seq: 0,
-            durable,
             mode,
             thread: Some(thread),
         })
     }
 
-    /// Queues an entry; returns its sequence number. Call with the engine lock held, so the
-    /// journal order is the order the engine applied things in.
-    pub(crate) fn append(&mut self, entry: &Entry) -> u64 {
-        self.next_seq += 1;
-        let mut framed = Vec::with_capacity(64);
-        frame(entry, &mut framed);
-        let _ = self.tx.send(Command::Append(framed, self.next_seq));
-        self.next_seq
-    }
-
-    /// A receiver to await durability of a sequence number with.
-    pub(crate) fn durable(&self) -> Option<watch::Receiver<u64>> {
-        (self.mode == FlushMode::Sync).then(|| self.durable.clone())
+    /// Queues an entry. Call with the engine lock held, so the journal order is the order
+    /// the engine applied things in; encoding happens on the writer thread. With `wait`, the
+    /// result completes once the entry is on disk (sync flush only).
+    pub(crate) fn append(&mut self, entry: Entry, wait: bool) -> Flushed {
+        let (notify, flushed) = if wait && self.mode == FlushMode::Sync {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            (Some(tx), Flushed(Some(rx)))
+        } else {
+            (None, Flushed(None))
+        };
+        let _ = self.tx.send(Command::Append(Box::new(entry), notify));
+        flushed
     }
 }
 
@@ -553,17 +620,22 @@ impl Drop for Journal {
 struct Writer {
     dir: PathBuf,
     file: File,
-    segment_start: u64,
-    position: u64,
+    segment: u64,
+    /// Bytes used in the current segment.
+    offset: u64,
     segment_size: u64,
+    /// The next segment, being pre-allocated by a helper thread.
+    next: Option<JoinHandle<io::Result<()>>>,
     mode: FlushMode,
-    durable: watch::Sender<u64>,
 }
 
 impl Writer {
     fn run(mut self, rx: &std_mpsc::Receiver<Command>) {
         let mut last_sync = std::time::Instant::now();
         let mut unsynced = false;
+        let mut batch = Vec::new();
+        // Waiters whose entries are written but not yet known to be on disk.
+        let mut waiting: Vec<tokio::sync::oneshot::Sender<()>> = Vec::new();
         loop {
             let first = match self.mode {
                 FlushMode::Sync => rx.recv().ok(),
@@ -581,28 +653,30 @@ impl Writer {
             };
             let Some(first) = first else { break };
             let mut stop = false;
-            let mut batch = Vec::new();
-            let mut seq = 0;
             for command in std::iter::once(first).chain(rx.try_iter()) {
                 match command {
-                    Command::Append(bytes, s) => {
-                        if let Err(e) = self.write(&bytes, &mut batch) {
+                    Command::Append(entry, notify) => {
+                        if let Err(e) = self.write(&entry, &mut batch) {
                             tracing::error!(error = %e, "journal write failed");
                         }
-                        seq = s;
+                        waiting.extend(notify);
                     }
                     Command::Stop => stop = true,
                 }
             }
             if let Err(e) = self.flush(&mut batch) {
                 tracing::error!(error = %e, "journal write failed");
+                continue;
             }
             match self.mode {
                 FlushMode::Sync => {
                     if let Err(e) = self.file.sync_data() {
+                        // Waiters stay pending: their changes are not known to be durable.
                         tracing::error!(error = %e, "journal fsync failed");
-                        // Waiters are not released: their changes are not durable.
                         continue;
+                    }
+                    for notify in waiting.drain(..) {
+                        let _ = notify.send(());
                     }
                 }
                 FlushMode::Async => {
@@ -614,9 +688,6 @@ impl Writer {
                     }
                 }
             }
-            if seq > 0 {
-                self.durable.send_replace(seq);
-            }
             if stop {
                 break;
             }
@@ -624,19 +695,33 @@ impl Writer {
         let _ = self.file.sync_all();
     }
 
-    /// Buffers a record, rolling to a new segment when this one is full.
-    fn write(&mut self, record: &[u8], batch: &mut Vec<u8>) -> io::Result<()> {
-        let used = self.position - self.segment_start + batch.len() as u64;
-        if used > 0 && used + record.len() as u64 > self.segment_size {
+    fn prepare_next(&mut self) {
+        let path = segment_path(&self.dir, self.segment + 1);
+        let size = self.segment_size;
+        self.next = std::thread::Builder::new()
+            .name("rmq-journal-prealloc".into())
+            .spawn(move || preallocate(&path, size))
+            .ok();
+    }
+
+    /// Frames an entry into the batch, rolling to the next segment when this one is full.
+    fn write(&mut self, entry: &Entry, batch: &mut Vec<u8>) -> io::Result<()> {
+        let used = self.offset + batch.len() as u64;
+        let size = (HEADER + entry.encoded_len()) as u64;
+        if used > 0 && used + size > self.segment_size {
             self.flush(batch)?;
             self.file.sync_data()?;
-            self.segment_start = self.position;
-            self.file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(self.dir.join(segment_name(self.segment_start)))?;
+            let next = segment_path(&self.dir, self.segment + 1);
+            let ready = self.next.take().map(|h| h.join());
+            if !matches!(ready, Some(Ok(Ok(())))) {
+                preallocate(&next, self.segment_size)?;
+            }
+            self.file = OpenOptions::new().write(true).open(&next)?;
+            self.segment += 1;
+            self.offset = 0;
+            self.prepare_next();
         }
-        batch.extend_from_slice(record);
+        frame(entry, batch);
         Ok(())
     }
 
@@ -645,8 +730,61 @@ impl Writer {
             return Ok(());
         }
         self.file.write_all(batch)?;
-        self.position += batch.len() as u64;
+        self.offset += batch.len() as u64;
         batch.clear();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tick(now: i64) -> Entry {
+        Entry {
+            now,
+            op: Some(Op::Tick(Tick {})),
+        }
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("rmq-journal-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(segment_dir(&dir)).expect("mkdir");
+        dir
+    }
+
+    #[test]
+    fn short_zero_tails_end_a_segment_cleanly() {
+        let dir = scratch("tail");
+        for (index, now) in [(0u64, 1i64), (1, 2)] {
+            let mut bytes = Vec::new();
+            frame(&tick(now), &mut bytes);
+            bytes.extend_from_slice(&[0, 0, 0]);
+            fs::write(segment_path(&segment_dir(&dir), index), bytes).expect("write");
+        }
+        let (entries, report, end) = recover(&dir).expect("recover");
+        assert_eq!(entries.iter().map(|e| e.now).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(report.truncated_bytes, 0);
+        assert_eq!(end.segment, 1);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn garbage_after_records_is_cut_with_later_segments() {
+        let dir = scratch("garbage");
+        let mut bytes = Vec::new();
+        frame(&tick(1), &mut bytes);
+        bytes.extend_from_slice(&[7, 0, 0, 0, 1, 2]);
+        fs::write(segment_path(&segment_dir(&dir), 0), &bytes).expect("write");
+        let mut later = Vec::new();
+        frame(&tick(2), &mut later);
+        fs::write(segment_path(&segment_dir(&dir), 1), later).expect("write");
+        let (entries, report, end) = recover(&dir).expect("recover");
+        assert_eq!(entries.len(), 1);
+        assert!(report.truncated_bytes > 0);
+        assert_eq!(end.segment, 0);
+        assert!(!segment_path(&segment_dir(&dir), 1).exists());
+        let _ = fs::remove_dir_all(&dir);
     }
 }

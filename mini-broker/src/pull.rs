@@ -147,7 +147,7 @@ pub(crate) async fn update_offset(
                 format!("offset {} is outside [0, {end}]", request.offset),
             ));
         }
-        let ((), seq) = service.core.mutate(|e, _, journaling| {
+        let ((), flushed) = service.core.mutate(|e, _, journaling| {
             e.set_pull_offset(group, &topic, queue, request.offset);
             let ops = if journaling {
                 vec![crate::journal::Op::PullOffset(crate::journal::PullOffset {
@@ -161,7 +161,7 @@ pub(crate) async fn update_offset(
             };
             ((), ops)
         });
-        service.core.durable(seq).await;
+        service.core.durable(flushed).await;
         Ok(())
     }
     .await;

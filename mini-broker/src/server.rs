@@ -6,7 +6,7 @@ use crate::convert;
 use crate::core::Core;
 use crate::engine::{Delivery, PopRequest};
 use crate::filter::Filter;
-use crate::journal::{self, Op};
+use crate::journal::{self, Flushed, Op};
 use crate::metadata::RetryPolicy;
 use crate::receipt::ReceiptHandle;
 use crate::store::StoredMessage;
@@ -331,7 +331,7 @@ impl Service {
         ))
     }
 
-    fn send(&self, request: &SendMessageRequest, peer: &str) -> (SendMessageResponse, u64) {
+    fn send(&self, request: &SendMessageRequest, peer: &str) -> (SendMessageResponse, Flushed) {
         let fail_all = |reject: Reject| {
             let st: v2::Status = reject.into();
             SendMessageResponse {
@@ -353,7 +353,7 @@ impl Service {
         let Some(first) = request.messages.first() else {
             return (
                 fail_all(Reject::new(Code::MessageCorrupted, "no message to send")),
-                0,
+                Flushed::default(),
             );
         };
         let topic_name = resource_name(first.topic.as_ref());
@@ -367,23 +367,23 @@ impl Service {
                     Code::MessageCorrupted,
                     "all messages of one request must share a topic",
                 )),
-                0,
+                Flushed::default(),
             );
         }
         let topic = match self.topic(topic_name) {
             Ok(t) => t,
-            Err(e) => return (fail_all(e), 0),
+            Err(e) => return (fail_all(e), Flushed::default()),
         };
         let now = self.core.now();
         let mut built = Vec::with_capacity(request.messages.len());
         for message in &request.messages {
             match self.build_message(message, &topic, now, peer) {
                 Ok(b) => built.push(b),
-                Err(e) => return (fail_all(e), 0),
+                Err(e) => return (fail_all(e), Flushed::default()),
             }
         }
         let single = built.len() == 1;
-        let (entries, seq) = self.core.mutate(|engine, now, journaling| {
+        let (entries, flushed) = self.core.mutate(|engine, now, journaling| {
             let mut ops = Vec::new();
             let entries = built
                 .into_iter()
@@ -421,7 +421,7 @@ impl Service {
                 status: Some(ok()),
                 entries,
             },
-            seq,
+            flushed,
         )
     }
 
@@ -609,7 +609,7 @@ impl Service {
         &self,
         metadata: &MetadataMap,
         request: &ReceiveMessageRequest,
-    ) -> Result<(Vec<Delivery>, String, u64), v2::Status> {
+    ) -> Result<(Vec<Delivery>, String, Flushed), v2::Status> {
         let client = self.admit("ReceiveMessage", metadata).await?;
         let Some(session) = self.core.sessions.get(&client) else {
             return Err(status(
@@ -653,7 +653,7 @@ impl Service {
         let core = self.core.clone();
         let found = self
             .long_poll(wait, || {
-                let (popped, seq) = core.mutate(|engine, now, journaling| {
+                let (popped, flushed) = core.mutate(|engine, now, journaling| {
                     let (popped, changed) = engine.pop(
                         &PopRequest {
                             group: &group_name,
@@ -683,11 +683,11 @@ impl Service {
                     };
                     (popped, ops)
                 });
-                (!popped.is_empty()).then_some((popped, seq))
+                (!popped.is_empty()).then_some((popped, flushed))
             })
             .await;
-        let (found, seq) = found.unwrap_or_default();
-        Ok((found, ns, seq))
+        let (found, flushed) = found.unwrap_or_default();
+        Ok((found, ns, flushed))
     }
 }
 
@@ -805,8 +805,8 @@ impl MessagingService for Service {
                 },
             );
         }
-        let (response, seq) = self.send(&request, &peer(&metadata, remote));
-        self.core.durable(seq).await;
+        let (response, flushed) = self.send(&request, &peer(&metadata, remote));
+        self.core.durable(flushed).await;
         self.reply(rpc, response)
     }
 
@@ -881,17 +881,21 @@ impl MessagingService for Service {
         let store_host = self.core.store_host.lock().clone();
         let mut out = Vec::new();
         let received = self.receive(&metadata, &request).await;
-        if let Ok((_, _, seq)) = &received {
-            self.core.durable(*seq).await;
-        }
+        let received = match received {
+            Ok((deliveries, ns, flushed)) => {
+                self.core.durable(flushed).await;
+                Ok((deliveries, ns))
+            }
+            Err(st) => Err(st),
+        };
         match received {
-            Ok((deliveries, _, _)) if deliveries.is_empty() => {
+            Ok((deliveries, _)) if deliveries.is_empty() => {
                 out.push(receive_message_response::Content::Status(status(
                     Code::MessageNotFound,
                     "no new message",
                 )));
             }
-            Ok((deliveries, ns, _)) => {
+            Ok((deliveries, ns)) => {
                 out.push(receive_message_response::Content::Status(ok()));
                 for d in &deliveries {
                     out.push(receive_message_response::Content::Message(
@@ -940,7 +944,7 @@ impl MessagingService for Service {
         }
         let topic = resource_name(request.topic.as_ref());
         let group = resource_name(request.group.as_ref());
-        let mut last_seq = 0;
+        let mut last_flushed = Flushed::default();
         let entries: Vec<AckMessageResultEntry> = request
             .entries
             .iter()
@@ -948,7 +952,7 @@ impl MessagingService for Service {
                 let result = match ReceiptHandle::decode(&entry.receipt_handle) {
                     None => status(Code::InternalServerError, "receipt handle is malformed"),
                     Some(handle) => {
-                        let (result, seq) = self.core.mutate(|e, now, journaling| {
+                        let (result, flushed) = self.core.mutate(|e, now, journaling| {
                             let result = e.ack(group, topic, &handle, now);
                             let ops = journal_handle(
                                 journaling && result.is_ok(),
@@ -960,7 +964,7 @@ impl MessagingService for Service {
                             );
                             (result, ops)
                         });
-                        last_seq = last_seq.max(seq);
+                        last_flushed = std::mem::take(&mut last_flushed).then(flushed);
                         match result {
                             Ok(()) => ok(),
                             Err(e) => e.into(),
@@ -974,7 +978,7 @@ impl MessagingService for Service {
                 }
             })
             .collect();
-        self.core.durable(last_seq).await;
+        self.core.durable(last_flushed).await;
         self.core.notify_visible();
         let statuses: Vec<&v2::Status> = entries.iter().filter_map(|e| e.status.as_ref()).collect();
         let top = combined(&statuses);
@@ -1001,7 +1005,7 @@ impl MessagingService for Service {
             self.group(group)?;
             let handle = ReceiptHandle::decode(&request.receipt_handle)
                 .ok_or_else(|| status(Code::InvalidReceiptHandle, "receipt handle is malformed"))?;
-            let (result, seq) = self.core.mutate(|e, now, journaling| {
+            let (result, flushed) = self.core.mutate(|e, now, journaling| {
                 let result = e.forward_to_dlq(group, topic, &handle, now);
                 let ops = journal_handle(
                     journaling && result.is_ok(),
@@ -1013,7 +1017,7 @@ impl MessagingService for Service {
                 );
                 (result, ops)
             });
-            self.core.durable(seq).await;
+            self.core.durable(flushed).await;
             result.map_err(v2::Status::from)
         }
         .await;
@@ -1076,7 +1080,7 @@ impl MessagingService for Service {
                 Ok(TransactionResolution::Rollback) => Some(false),
                 _ => None,
             };
-            let (result, seq) = self.core.mutate(|e, now, journaling| {
+            let (result, flushed) = self.core.mutate(|e, now, journaling| {
                 let result = e.end_transaction(topic, &request.transaction_id, decision, now);
                 let ops = if journaling && result.is_ok() {
                     vec![Op::EndTransaction(journal::EndTransaction {
@@ -1093,7 +1097,7 @@ impl MessagingService for Service {
                 };
                 (result, ops)
             });
-            self.core.durable(seq).await;
+            self.core.durable(flushed).await;
             result.map_err(v2::Status::from)
         }
         .await;
@@ -1195,7 +1199,7 @@ impl MessagingService for Service {
                 ));
             }
             // Like the proxy, a leaving consumer's auto-renewed messages come back in a second.
-            let (_, seq) = self.core.mutate(|e, now, journaling| {
+            let (_, flushed) = self.core.mutate(|e, now, journaling| {
                 let released = e.release_owner(&client, now);
                 let ops = if journaling && released {
                     vec![Op::Release(journal::Release {
@@ -1206,7 +1210,7 @@ impl MessagingService for Service {
                 };
                 ((), ops)
             });
-            self.core.durable(seq).await;
+            self.core.durable(flushed).await;
             self.core.notify_visible();
             Ok(())
         }
@@ -1238,7 +1242,7 @@ impl MessagingService for Service {
             }
             let handle = ReceiptHandle::decode(&request.receipt_handle)
                 .ok_or_else(|| status(Code::InternalServerError, "receipt handle is malformed"))?;
-            let (result, seq) = self.core.mutate(|e, now, journaling| {
+            let (result, flushed) = self.core.mutate(|e, now, journaling| {
                 let result = e.change_invisible(group, topic, &handle, ms, now);
                 let ops = journal_handle(
                     journaling && result.is_ok(),
@@ -1250,7 +1254,7 @@ impl MessagingService for Service {
                 );
                 (result, ops)
             });
-            self.core.durable(seq).await;
+            self.core.durable(flushed).await;
             result.map_err(v2::Status::from)
         }
         .await;
@@ -1292,7 +1296,7 @@ impl MessagingService for Service {
                     "recall handle does not belong to this topic",
                 ));
             }
-            let (result, seq) = self.core.mutate(|e, _, journaling| {
+            let (result, flushed) = self.core.mutate(|e, _, journaling| {
                 let result = e.recall(name, &recall.message_id);
                 let ops = if journaling && result.is_some() {
                     vec![Op::Recall(journal::Recall {
@@ -1304,7 +1308,7 @@ impl MessagingService for Service {
                 };
                 (result, ops)
             });
-            self.core.durable(seq).await;
+            self.core.durable(flushed).await;
             result
                 .ok_or_else(|| status(Code::InternalServerError, "message is no longer scheduled"))
         }
