@@ -2,7 +2,11 @@
 //! throughput with p50/p99 latency (in memory and durable with sync group commit) and timer
 //! lateness. Run with:
 //!
-//!     cargo run --release -p rmq-mini-broker --example bench [-- --messages N --in-flight N]
+//!     cargo build --release -p rmq-mini-broker --bin rmq-mini-broker --example bench
+//!     ./target/release/examples/bench [--messages N] [--in-flight N]
+//!
+//! Sends run at 32 and 64 requests in flight unless `--in-flight` picks one; the load
+//! generator shares the machine's cores with the broker.
 
 use rmq_mini_broker::{FlushMode, MiniBroker, TopicConfig, TopicType};
 use rmq_proto::v2::messaging_service_client::MessagingServiceClient;
@@ -318,42 +322,37 @@ async fn main() {
     );
     println!("idle RSS of the process: {:.1} MB", rss as f64 / 1024.0);
 
-    let broker = MiniBroker::builder()
-        .topic(TopicConfig::new("bench", TopicType::Normal))
-        .start()
-        .await
-        .expect("start");
-    send_load(&broker.endpoint(), 5_000, in_flight).await; // warm-up
-    let f = send_load(&broker.endpoint(), messages, in_flight).await;
-    println!(
-        "send, in memory, 1 KiB, {in_flight} in flight: {:.0} msg/s, p50 {:.2} ms, p99 {:.2} ms",
-        f.rate,
-        ms(f.p50),
-        ms(f.p99)
-    );
-    broker.shutdown().await;
-
+    let in_flights: Vec<usize> = if std::env::args().any(|a| a == "--in-flight") {
+        vec![in_flight]
+    } else {
+        vec![32, 64]
+    };
     let dir = std::env::temp_dir().join(format!("rmq-bench-{}", std::process::id()));
-    let broker = MiniBroker::builder()
-        .data_dir(&dir)
-        .flush(if std::env::var("RMQ_BENCH_ASYNC").is_ok() {
-            FlushMode::Async
-        } else {
-            FlushMode::Sync
-        })
-        .topic(TopicConfig::new("bench", TopicType::Normal))
-        .start()
-        .await
-        .expect("start");
-    send_load(&broker.endpoint(), 5_000, in_flight).await;
-    let f = send_load(&broker.endpoint(), messages, in_flight).await;
-    println!(
-        "send, durable sync group commit, 1 KiB, {in_flight} in flight: {:.0} msg/s, p50 {:.2} ms, p99 {:.2} ms",
-        f.rate,
-        ms(f.p50),
-        ms(f.p99)
-    );
-    broker.shutdown().await;
+    let setups: [(&str, Option<FlushMode>); 3] = [
+        ("in memory", None),
+        ("durable, sync group commit", Some(FlushMode::Sync)),
+        ("durable, async flush", Some(FlushMode::Async)),
+    ];
+    for (label, flush) in setups {
+        for &n in &in_flights {
+            let _ = std::fs::remove_dir_all(&dir);
+            let mut builder =
+                MiniBroker::builder().topic(TopicConfig::new("bench", TopicType::Normal));
+            if let Some(mode) = flush {
+                builder = builder.data_dir(&dir).flush(mode);
+            }
+            let broker = builder.start().await.expect("start");
+            send_load(&broker.endpoint(), 5_000, n).await; // warm-up
+            let f = send_load(&broker.endpoint(), messages, n).await;
+            println!(
+                "send, {label}, 1 KiB, {n} in flight: {:.0} msg/s, p50 {:.2} ms, p99 {:.2} ms",
+                f.rate,
+                ms(f.p50),
+                ms(f.p99)
+            );
+            broker.shutdown().await;
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 
     let (p50, p99, max) = timer_lateness(2_000).await;

@@ -437,7 +437,12 @@ fn segments(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
 /// Creates a segment of `size` zero bytes, so later appends overwrite allocated blocks and
 /// each fdatasync flushes data only, not a growing file's metadata (RocketMQ pre-allocates
 /// its commit-log files for the same reason).
-fn preallocate(path: &Path, size: u64) -> io::Result<()> {
+///
+/// With `pace`, the zeros go out in small synced chunks with pauses between, so a segment
+/// prepared in the background never floods the device queue in front of the journal's own
+/// fdatasyncs.
+fn preallocate(path: &Path, size: u64, pace: bool) -> io::Result<()> {
+    const CHUNK: usize = 256 * 1024;
     let mut file = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -448,11 +453,15 @@ fn preallocate(path: &Path, size: u64) -> io::Result<()> {
         return Ok(());
     }
     file.seek(SeekFrom::Start(len))?;
-    let zeros = vec![0u8; 1024 * 1024];
+    let zeros = vec![0u8; CHUNK];
     while len < size {
-        let n = usize::try_from((size - len).min(zeros.len() as u64)).unwrap_or(zeros.len());
+        let n = usize::try_from((size - len).min(CHUNK as u64)).unwrap_or(CHUNK);
         file.write_all(&zeros[..n])?;
         len += n as u64;
+        if pace {
+            file.sync_data()?;
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
     file.sync_all()
 }
@@ -568,7 +577,7 @@ impl Journal {
         let segment_size = segment_size.max(4096);
         let path = segment_path(&dir, end.segment);
         if !path.exists() {
-            preallocate(&path, segment_size)?;
+            preallocate(&path, segment_size, false)?;
         }
         let mut file = OpenOptions::new().write(true).open(&path)?;
         file.seek(SeekFrom::Start(end.offset))?;
@@ -700,7 +709,7 @@ impl Writer {
         let size = self.segment_size;
         self.next = std::thread::Builder::new()
             .name("rmq-journal-prealloc".into())
-            .spawn(move || preallocate(&path, size))
+            .spawn(move || preallocate(&path, size, true))
             .ok();
     }
 
@@ -714,7 +723,7 @@ impl Writer {
             let next = segment_path(&self.dir, self.segment + 1);
             let ready = self.next.take().map(|h| h.join());
             if !matches!(ready, Some(Ok(Ok(())))) {
-                preallocate(&next, self.segment_size)?;
+                preallocate(&next, self.segment_size, false)?;
             }
             self.file = OpenOptions::new().write(true).open(&next)?;
             self.segment += 1;
