@@ -211,9 +211,14 @@ fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
     Ok(tokens)
 }
 
+/// Deepest nesting of parentheses and unary operators accepted; the parser recurses, so
+/// untrusted input must not choose its depth.
+const MAX_DEPTH: usize = 64;
+
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -346,6 +351,16 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, ParseError> {
+        self.depth += 1;
+        let result = self.unary_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, ParseError> {
+        if self.depth > MAX_DEPTH {
+            return Err(ParseError(format!("nested deeper than {MAX_DEPTH} levels")));
+        }
         if self.keyword("NOT") {
             // As in RocketMQ's grammar, NOT binds tightest and needs a boolean operand:
             // `NOT a = 'x'` does not parse; `NOT (a = 'x')` does.
@@ -410,6 +425,7 @@ impl Selector {
         let mut parser = Parser {
             tokens: tokenize(text)?,
             pos: 0,
+            depth: 0,
         };
         let expr = parser.or()?;
         if parser.pos != parser.tokens.len() {
@@ -622,6 +638,16 @@ mod tests {
             "/* c */ (a = '1' OR a = '2') AND NOT (b = '3')",
             &[("a", "2"), ("b", "4")]
         ));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = format!("{}a = '1'{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(Selector::parse(&deep).is_err());
+        let negations = format!("{}(a = '1')", "NOT ".repeat(100_000));
+        assert!(Selector::parse(&negations).is_err());
+        let fine = format!("{}a = '1'{}", "(".repeat(20), ")".repeat(20));
+        assert!(Selector::parse(&fine).is_ok());
     }
 
     #[test]
