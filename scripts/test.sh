@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every rmq test from a clean checkout. It installs what it needs itself (Rust components,
-# a Python venv with the official RocketMQ Python client), so a fresh machine needs only rustup,
-# python3 and network access to the package registries.
+# a Python venv, the official RocketMQ clients for Java, Go, Python and Node.js from their
+# registries), so a fresh machine needs rustup, python3, a JDK with Maven, Go and Node.js with
+# npm, and network access to the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -32,5 +33,9 @@ fi
 step "wire conformance against the official rocketmq-python-client descriptors"
 cargo run --quiet -p rmq-proto --example dump_descriptor_set target/rocketmq_v2.desc
 "$root/.venv/bin/python" proto/conformance/check_wire.py target/rocketmq_v2.desc --self-test
+
+step "official RocketMQ clients (Java, Go, Python, Node.js) against rmq-mini-broker"
+cargo build --quiet -p rmq-mini-broker --bin rmq-mini-broker
+bash interop/official/run.sh "$root/target/debug/rmq-mini-broker" "$root/.venv/bin/python"
 
 step "all tests passed"

@@ -1,0 +1,163 @@
+package rmq.interop;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.rocketmq.client.apis.ClientConfiguration;
+import org.apache.rocketmq.client.apis.ClientException;
+import org.apache.rocketmq.client.apis.ClientServiceProvider;
+import org.apache.rocketmq.client.apis.consumer.ConsumeResult;
+import org.apache.rocketmq.client.apis.consumer.FilterExpression;
+import org.apache.rocketmq.client.apis.consumer.FilterExpressionType;
+import org.apache.rocketmq.client.apis.consumer.PushConsumer;
+import org.apache.rocketmq.client.apis.consumer.SimpleConsumer;
+import org.apache.rocketmq.client.apis.message.MessageView;
+import org.apache.rocketmq.client.apis.producer.Producer;
+import org.apache.rocketmq.client.apis.producer.Transaction;
+import org.apache.rocketmq.client.apis.producer.TransactionResolution;
+
+/** The official Java client against rmq-mini-broker. Usage: Check HOST:PORT. */
+public final class Check {
+  private static int passed;
+  private static int failed;
+  private static final ClientServiceProvider P = ClientServiceProvider.loadService();
+
+  private static void check(boolean ok, String what) {
+    System.out.println((ok ? "PASS " : "FAIL ") + what);
+    if (ok) passed++; else failed++;
+  }
+
+  private static String body(MessageView view) {
+    return StandardCharsets.UTF_8.decode(view.getBody()).toString();
+  }
+
+  private static List<MessageView> receive(SimpleConsumer consumer, int want) throws ClientException {
+    List<MessageView> out = new ArrayList<>();
+    long end = System.currentTimeMillis() + 30_000;
+    while (out.size() < want && System.currentTimeMillis() < end) {
+      out.addAll(consumer.receive(16, Duration.ofSeconds(30)));
+    }
+    return out;
+  }
+
+  private static SimpleConsumer simple(ClientConfiguration cfg, String group, String topic, FilterExpression filter)
+      throws ClientException {
+    return P.newSimpleConsumerBuilder().setClientConfiguration(cfg).setConsumerGroup(group)
+        .setSubscriptionExpressions(Map.of(topic, filter)).setAwaitDuration(Duration.ofSeconds(5)).build();
+  }
+
+  public static void main(String[] args) throws Exception {
+    String endpoint = args[0];
+    // The client's defaults: TLS on, any server certificate trusted.
+    ClientConfiguration tls = ClientConfiguration.newBuilder().setEndpoints(endpoint).build();
+    ClientConfiguration plain = ClientConfiguration.newBuilder().setEndpoints(endpoint).enableSsl(false).build();
+    try {
+      run(tls, plain);
+    } catch (Exception e) {
+      e.printStackTrace(System.out);
+      check(false, "unexpected " + e);
+    }
+    System.out.println("java official client: " + passed + " passed, " + failed + " failed");
+    System.exit(failed == 0 ? 0 : 1);
+  }
+
+  private static void run(ClientConfiguration tls, ClientConfiguration plain) throws Exception {
+    Producer producer = P.newProducerBuilder().setClientConfiguration(tls).setTopics("normal", "fifo", "delay").build();
+    for (int i = 0; i < 3; i++) {
+      producer.send(P.newMessageBuilder().setTopic("normal").setTag("TagA").setKeys("k" + i)
+          .addProperty("color", "red").setBody(("n" + i).getBytes(StandardCharsets.UTF_8)).build());
+    }
+    CountDownLatch three = new CountDownLatch(3);
+    PushConsumer push = P.newPushConsumerBuilder().setClientConfiguration(tls).setConsumerGroup("java-push")
+        .setSubscriptionExpressions(Map.of("normal", new FilterExpression("TagA", FilterExpressionType.TAG)))
+        .setMessageListener(v -> { three.countDown(); return ConsumeResult.SUCCESS; }).build();
+    check(three.await(30, TimeUnit.SECONDS), "push consumer over TLS receives 3 tagged messages");
+    push.close();
+
+    for (int i = 0; i < 5; i++) {
+      producer.send(P.newMessageBuilder().setTopic("fifo").setMessageGroup("g1")
+          .setBody(("f" + i).getBytes(StandardCharsets.UTF_8)).build());
+    }
+    List<String> order = Collections.synchronizedList(new ArrayList<>());
+    CountDownLatch five = new CountDownLatch(5);
+    PushConsumer fifo = P.newPushConsumerBuilder().setClientConfiguration(plain).setConsumerGroup("java-fifo")
+        .setSubscriptionExpressions(Map.of("fifo", FilterExpression.SUB_ALL))
+        .setMessageListener(v -> { order.add(body(v)); five.countDown(); return ConsumeResult.SUCCESS; }).build();
+    check(five.await(30, TimeUnit.SECONDS) && order.equals(List.of("f0", "f1", "f2", "f3", "f4")),
+        "FIFO push consumer in order " + order);
+    fifo.close();
+
+    long at = System.currentTimeMillis() + 1500;
+    producer.send(P.newMessageBuilder().setTopic("delay").setDeliveryTimestamp(at).setBody("d".getBytes()).build());
+    SimpleConsumer delayed = simple(plain, "java-delay", "delay", FilterExpression.SUB_ALL);
+    List<MessageView> late = receive(delayed, 1);
+    check(late.size() == 1 && System.currentTimeMillis() >= at, "delay message arrives after its time");
+    for (MessageView v : late) delayed.ack(v);
+    delayed.close();
+
+    CountDownLatch asked = new CountDownLatch(1);
+    Producer tx = P.newProducerBuilder().setClientConfiguration(plain).setTopics("tx")
+        .setTransactionChecker(v -> { asked.countDown(); return TransactionResolution.COMMIT; }).build();
+    Transaction committed = tx.beginTransaction();
+    tx.send(P.newMessageBuilder().setTopic("tx").setBody("commit".getBytes()).build(), committed);
+    committed.commit();
+    Transaction orphan = tx.beginTransaction();
+    tx.send(P.newMessageBuilder().setTopic("tx").setBody("orphan".getBytes()).build(), orphan);
+    check(asked.await(30, TimeUnit.SECONDS), "transaction checker is asked about an undecided transaction");
+    SimpleConsumer txReader = simple(plain, "java-tx", "tx", FilterExpression.SUB_ALL);
+    List<MessageView> txs = receive(txReader, 2);
+    check(txs.size() == 2, "committed and checked-then-committed transactions are delivered (" + txs.size() + ")");
+    txReader.close();
+    tx.close();
+
+    String poison = producer.send(P.newMessageBuilder().setTopic("normal").setTag("Poison").setBody("p".getBytes()).build())
+        .getMessageId().toString();
+    AtomicInteger attempts = new AtomicInteger();
+    PushConsumer failing = P.newPushConsumerBuilder().setClientConfiguration(plain).setConsumerGroup("java-dlq")
+        .setSubscriptionExpressions(Map.of("normal", new FilterExpression("Poison", FilterExpressionType.TAG)))
+        .setMessageListener(v -> { attempts.incrementAndGet(); return ConsumeResult.FAILURE; }).build();
+    SimpleConsumer dlq = simple(plain, "dlq-reader", "%DLQ%java-dlq", FilterExpression.SUB_ALL);
+    List<MessageView> dead = receive(dlq, 1);
+    check(dead.size() == 1 && dead.get(0).getMessageId().toString().equals(poison),
+        "a message failing its 2 attempts lands in %DLQ%java-dlq (attempts " + attempts.get() + ")");
+    failing.close();
+    dlq.close();
+
+    producer.send(P.newMessageBuilder().setTopic("fifo").setMessageGroup("poison").setBody("fp".getBytes()).build());
+    AtomicInteger fifoAttempts = new AtomicInteger();
+    PushConsumer fifoFailing = P.newPushConsumerBuilder().setClientConfiguration(plain).setConsumerGroup("java-fifo-dlq")
+        .setSubscriptionExpressions(Map.of("fifo", FilterExpression.SUB_ALL))
+        .setMessageListener(v -> { fifoAttempts.incrementAndGet(); return ConsumeResult.FAILURE; }).build();
+    SimpleConsumer fifoDlq = simple(plain, "dlq-reader-2", "%DLQ%java-fifo-dlq", FilterExpression.SUB_ALL);
+    check(receive(fifoDlq, 1).size() >= 1, "failing FIFO messages are forwarded to the DLQ after local retries ("
+        + fifoAttempts.get() + " listener calls)");
+    fifoFailing.close();
+    fifoDlq.close();
+
+    producer.send(P.newMessageBuilder().setTopic("normal").setTag("Later").setBody("x".getBytes()).build());
+    SimpleConsumer redo = simple(plain, "java-redo", "normal", new FilterExpression("Later", FilterExpressionType.TAG));
+    List<MessageView> first = receive(redo, 1);
+    if (!first.isEmpty()) redo.changeInvisibleDuration(first.get(0), Duration.ofSeconds(1));
+    Thread.sleep(1500);
+    List<MessageView> again = receive(redo, 1);
+    check(first.size() == 1 && again.size() == 1 && again.get(0).getDeliveryAttempt() == 2,
+        "changeInvisibleDuration(1s) brings the message back with attempt 2");
+    for (MessageView v : again) redo.ack(v);
+    boolean oldRefused;
+    try {
+      redo.ack(first.get(0));
+      oldRefused = false;
+    } catch (ClientException e) {
+      oldRefused = true;
+    }
+    check(oldRefused, "acking with the replaced receipt handle is refused");
+    redo.close();
+    producer.close();
+  }
+}
