@@ -2,8 +2,9 @@
 //! crate, which owns all client behaviour.
 //!
 //! Built so far: configuration ([`ClientConfig`]), the error contract bindings map
-//! ([`Error`], [`ErrorKind`]), request signing ([`auth`]), and the official message-id and
-//! client-id formats. Producers and consumers come next (see the client-core issue).
+//! ([`Error`], [`ErrorKind`]), request signing ([`auth`]), the official message-id and
+//! client-id formats, and the gRPC [`transport`] (headers, deadlines, TLS modes). Producers
+//! and consumers come next (see the client-core issue).
 
 #![deny(missing_docs)]
 
@@ -12,6 +13,8 @@ pub mod client_id;
 pub mod config;
 pub mod error;
 pub mod message_id;
+pub mod transport;
+mod trust_all;
 
 pub use config::{ClientConfig, ClientConfigBuilder, Credentials, Endpoint, Tls};
 pub use error::{Error, ErrorKind, Result};

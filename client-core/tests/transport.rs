@@ -1,0 +1,128 @@
+//! The transport against a real server (the mini-broker): protocol headers, signatures, TLS.
+
+use rmq_client::transport::Transport;
+use rmq_client::{ClientConfig, Endpoint, ErrorKind, Tls};
+use rmq_mini_broker::MiniBroker;
+use rmq_proto::Code;
+use rmq_proto::v2::{QueryRouteRequest, Resource};
+
+fn route_request(topic: &str) -> QueryRouteRequest {
+    QueryRouteRequest {
+        topic: Some(Resource {
+            resource_namespace: String::new(),
+            name: topic.into(),
+        }),
+        endpoints: None,
+    }
+}
+
+async fn query_route(transport: &Transport, endpoint: &Endpoint) -> Result<i32, rmq_client::Error> {
+    let mut stub = transport.stub(endpoint)?;
+    let response = stub
+        .query_route(transport.request(route_request("t"), None))
+        .await
+        .map_err(|s| rmq_client::Error::from_grpc("query route", s))?
+        .into_inner();
+    Ok(response.status.map_or(0, |s| s.code))
+}
+
+fn config(endpoint: &str, tls: Tls) -> ClientConfig {
+    ClientConfig::builder()
+        .endpoints(endpoint)
+        .tls(tls)
+        .build()
+        .expect("valid config")
+}
+
+#[tokio::test]
+async fn requests_carry_the_protocol_headers() {
+    let broker = MiniBroker::builder().start().await.expect("start");
+    let config = config(&broker.endpoint(), Tls::Off);
+    let endpoint = config.endpoints()[0].clone();
+    let transport = Transport::new(config, "client-1").expect("transport");
+    // Without x-mq-client-id the broker would answer CLIENT_ID_REQUIRED.
+    assert_eq!(
+        query_route(&transport, &endpoint).await.expect("rpc"),
+        Code::Ok as i32
+    );
+}
+
+#[tokio::test]
+async fn signed_requests_pass_and_wrong_secrets_are_refused() {
+    let broker = MiniBroker::builder()
+        .credentials("ak", "sk")
+        .start()
+        .await
+        .expect("start");
+    let signed = |secret: &str| {
+        ClientConfig::builder()
+            .endpoints(broker.endpoint())
+            .credentials("ak", secret, Some("sts-token".into()))
+            .build()
+            .expect("valid")
+    };
+    let good = Transport::new(signed("sk"), "c").expect("transport");
+    let endpoint = good.config().endpoints()[0].clone();
+    assert_eq!(
+        query_route(&good, &endpoint).await.expect("rpc"),
+        Code::Ok as i32
+    );
+    let bad = Transport::new(signed("wrong"), "c").expect("transport");
+    assert_eq!(
+        query_route(&bad, &endpoint).await.expect("rpc"),
+        Code::Unauthorized as i32
+    );
+    let unsigned = Transport::new(config(&broker.endpoint(), Tls::Off), "c").expect("transport");
+    assert_eq!(
+        query_route(&unsigned, &endpoint).await.expect("rpc"),
+        Code::Unauthorized as i32
+    );
+}
+
+#[tokio::test]
+async fn tls_verifies_against_a_given_ca_or_trusts_all_on_request() {
+    let broker = MiniBroker::builder().start().await.expect("start");
+    let pinned = config(
+        &broker.endpoint(),
+        Tls::On {
+            ca_pem: Some(broker.tls_certificate_pem().to_owned()),
+        },
+    );
+    let endpoint = pinned.endpoints()[0].clone();
+    let transport = Transport::new(pinned, "c").expect("transport");
+    assert_eq!(
+        query_route(&transport, &endpoint).await.expect("TLS rpc"),
+        Code::Ok as i32
+    );
+
+    let trust_all =
+        Transport::new(config(&broker.endpoint(), Tls::TrustAll), "c").expect("transport");
+    assert_eq!(
+        query_route(&trust_all, &endpoint)
+            .await
+            .expect("trust-all rpc"),
+        Code::Ok as i32
+    );
+
+    // The broker's self-signed certificate is not in the public roots: verification fails.
+    let strict = Transport::new(config(&broker.endpoint(), Tls::On { ca_pem: None }), "c")
+        .expect("transport");
+    let error = query_route(&strict, &endpoint)
+        .await
+        .expect_err("untrusted certificate");
+    assert_eq!(error.kind(), ErrorKind::Network, "{error}");
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_a_network_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let config = config(&format!("127.0.0.1:{port}"), Tls::Off);
+    let endpoint = config.endpoints()[0].clone();
+    let transport = Transport::new(config, "c").expect("transport");
+    let error = query_route(&transport, &endpoint)
+        .await
+        .expect_err("refused");
+    assert_eq!(error.kind(), ErrorKind::Network, "{error}");
+}
