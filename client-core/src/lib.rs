@@ -12,10 +12,12 @@ pub mod auth;
 pub mod client_id;
 pub mod config;
 pub mod error;
+pub mod message;
 pub mod message_id;
 pub mod transport;
 mod trust_all;
 
 pub use config::{ClientConfig, ClientConfigBuilder, Credentials, Endpoint, Tls};
 pub use error::{Error, ErrorKind, Result};
+pub use message::{Message, MessageBuilder};
 pub use rmq_proto as proto;
