@@ -1,0 +1,470 @@
+//! `Producer`: a cheap `Clone` handle that sends messages with the reference client's queue
+//! selection, type and size checks, and retries with the server's backoff.
+
+use crate::client_id;
+use crate::config::{ClientConfig, Endpoint};
+use crate::error::{Error, ErrorKind, Result};
+use crate::message::Message;
+use crate::message_id;
+use crate::route::{self, Queue, Route};
+use crate::session::Session;
+use crate::transport::Transport;
+use rmq_proto::Code;
+use rmq_proto::v2::{
+    self, ClientType, MessageType, NotifyClientTerminationRequest, Publishing, Resource,
+    SendMessageRequest, Settings, retry_policy, settings,
+};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const OP: &str = "send";
+
+/// What a successful send returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendReceipt {
+    /// The message id (client-generated).
+    pub message_id: String,
+    /// Transaction id of a transactional message; empty otherwise.
+    pub transaction_id: String,
+    /// Queue offset the server reported.
+    pub offset: i64,
+    /// Handle to recall a scheduled message with; empty for other messages.
+    pub recall_handle: String,
+    /// Queue the message was sent to.
+    pub queue_id: i32,
+    /// Broker endpoint that took it.
+    pub endpoint: Endpoint,
+}
+
+/// Settings the server controls, with the reference client's values until it answers.
+#[derive(Clone, Debug)]
+struct Policy {
+    max_body_size: usize,
+    validate_message_type: bool,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    multiplier: f32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            max_body_size: rmq_proto::limits::MAX_BODY_SIZE,
+            validate_message_type: true,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_secs(1),
+            multiplier: 2.0,
+        }
+    }
+}
+
+impl Policy {
+    fn apply(&mut self, settings: &Settings) {
+        if let Some(settings::PubSub::Publishing(p)) = &settings.pub_sub {
+            if let Ok(size) = usize::try_from(p.max_body_size)
+                && size > 0
+            {
+                self.max_body_size = size;
+            }
+            self.validate_message_type = p.validate_message_type;
+        }
+        if let Some(retry_policy::Strategy::ExponentialBackoff(e)) = settings
+            .backoff_policy
+            .as_ref()
+            .and_then(|p| p.strategy.as_ref())
+        {
+            let duration = |d: &Option<prost_types::Duration>, default: Duration| {
+                d.as_ref()
+                    .and_then(|d| {
+                        Some(
+                            Duration::from_secs(u64::try_from(d.seconds).ok()?)
+                                + Duration::from_nanos(u64::try_from(d.nanos).ok()?),
+                        )
+                    })
+                    .unwrap_or(default)
+            };
+            self.initial_backoff = duration(&e.initial, self.initial_backoff);
+            self.max_backoff = duration(&e.max, self.max_backoff);
+            if e.multiplier.is_finite() && e.multiplier >= 1.0 {
+                self.multiplier = e.multiplier;
+            }
+        }
+    }
+
+    /// Delay before attempt `n` (2-based for the first retry) after a throttled attempt.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
+        let delay = self.initial_backoff.as_secs_f64() * f64::from(self.multiplier).powi(exponent);
+        Duration::from_secs_f64(delay.min(self.max_backoff.as_secs_f64()).max(0.0))
+    }
+}
+
+struct Inner {
+    transport: Transport,
+    client_id: String,
+    born_host: String,
+    max_attempts: u32,
+    topics: Mutex<Vec<String>>,
+    routes: Mutex<HashMap<String, Arc<Route>>>,
+    sessions: Mutex<HashMap<Endpoint, Arc<Session>>>,
+    policy: Mutex<Policy>,
+    next_queue: AtomicUsize,
+    closed: AtomicBool,
+}
+
+/// Builder of [`Producer`].
+pub struct ProducerBuilder {
+    config: ClientConfig,
+    topics: Vec<String>,
+    max_attempts: u32,
+}
+
+impl ProducerBuilder {
+    /// Topics to prepare at start; start fails clearly if one does not exist. Others are
+    /// prepared on first send.
+    pub fn topics<I: IntoIterator<Item = S>, S: Into<String>>(mut self, topics: I) -> Self {
+        self.topics = topics.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Attempts per send, the first included. Default 3, as the reference client.
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Starts the producer on the current tokio runtime.
+    pub async fn start(self) -> Result<Producer> {
+        let client_id = client_id::next();
+        let transport = Transport::new(self.config, &client_id)?;
+        let producer = Producer {
+            inner: Arc::new(Inner {
+                transport,
+                client_id,
+                born_host: gethostname::gethostname().to_string_lossy().into_owned(),
+                max_attempts: self.max_attempts,
+                topics: Mutex::new(self.topics.clone()),
+                routes: Mutex::new(HashMap::new()),
+                sessions: Mutex::new(HashMap::new()),
+                policy: Mutex::new(Policy::default()),
+                next_queue: AtomicUsize::new(rand::random::<u32>() as usize),
+                closed: AtomicBool::new(false),
+            }),
+        };
+        for topic in &self.topics {
+            producer.route(topic).await?;
+        }
+        Ok(producer)
+    }
+}
+
+/// Sends messages. Clone it freely: clones share one client.
+#[derive(Clone)]
+pub struct Producer {
+    inner: Arc<Inner>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Producer {
+    /// A builder over `config`.
+    pub fn builder(config: ClientConfig) -> ProducerBuilder {
+        ProducerBuilder {
+            config,
+            topics: Vec::new(),
+            max_attempts: 3,
+        }
+    }
+
+    /// This client's id (`x-mq-client-id`).
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+
+    fn settings(&self) -> Settings {
+        let inner = &self.inner;
+        let config = inner.transport.config();
+        let topics = lock(&inner.topics)
+            .iter()
+            .map(|t| Resource {
+                resource_namespace: config.namespace().to_owned(),
+                name: t.clone(),
+            })
+            .collect();
+        Settings {
+            client_type: Some(ClientType::Producer as i32),
+            access_point: Some(config.access_point()),
+            backoff_policy: Some(v2::RetryPolicy {
+                max_attempts: i32::try_from(inner.max_attempts).unwrap_or(i32::MAX),
+                strategy: Some(retry_policy::Strategy::ExponentialBackoff(
+                    v2::ExponentialBackoff {
+                        initial: Some(prost_types::Duration::default()),
+                        max: Some(prost_types::Duration::default()),
+                        multiplier: 1.0,
+                    },
+                )),
+            }),
+            request_timeout: prost_types::Duration::try_from(config.request_timeout()).ok(),
+            pub_sub: Some(settings::PubSub::Publishing(Publishing {
+                topics,
+                max_body_size: 0,
+                validate_message_type: true,
+            })),
+            user_agent: Some(v2::Ua {
+                language: v2::Language::Rust as i32,
+                version: crate::transport::CLIENT_VERSION.to_owned(),
+                platform: std::env::consts::OS.to_owned(),
+                hostname: self.inner.born_host.clone(),
+            }),
+            metric: None,
+            client_properties: HashMap::new(),
+        }
+    }
+
+    /// The route of `topic`, fetched (and its brokers' sessions opened) on first use.
+    async fn route(&self, topic: &str) -> Result<Arc<Route>> {
+        if let Some(route) = lock(&self.inner.routes).get(topic) {
+            return Ok(route.clone());
+        }
+        let route = Arc::new(route::query(&self.inner.transport, topic).await?);
+        let known = {
+            let mut topics = lock(&self.inner.topics);
+            let known = topics.iter().any(|t| t == topic);
+            if !known {
+                topics.push(topic.to_owned());
+            }
+            known
+        };
+        let settings = self.settings();
+        let wait = Duration::from_secs(3) + self.inner.transport.config().request_timeout();
+        for endpoint in route.endpoints() {
+            let existing = lock(&self.inner.sessions).get(&endpoint).cloned();
+            match existing {
+                Some(session) => {
+                    if !known {
+                        session.update(settings.clone());
+                    }
+                }
+                None => {
+                    let session = Session::open(
+                        self.inner.transport.clone(),
+                        endpoint.clone(),
+                        settings.clone(),
+                        None,
+                        wait,
+                    )
+                    .await?;
+                    if let Some(server) = session.server_settings() {
+                        lock(&self.inner.policy).apply(&server);
+                    }
+                    lock(&self.inner.sessions).insert(endpoint, Arc::new(session));
+                }
+            }
+        }
+        lock(&self.inner.routes).insert(topic.to_owned(), route.clone());
+        Ok(route)
+    }
+
+    /// Sends one message, retrying transient failures on other queues.
+    pub async fn send(&self, message: &Message) -> Result<SendReceipt> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::new(ErrorKind::Closed, OP, "producer is shut down"));
+        }
+        let kind = message.message_type(false)?;
+        let policy = lock(&self.inner.policy).clone();
+        if message.body().len() > policy.max_body_size {
+            return Err(Error::new(
+                ErrorKind::PayloadTooLarge,
+                OP,
+                format!(
+                    "body of {} bytes exceeds the limit of {} bytes",
+                    message.body().len(),
+                    policy.max_body_size
+                ),
+            ));
+        }
+        let route = self.route(message.topic()).await?;
+        let candidates = self.candidates(&route, message.message_group())?;
+        if policy.validate_message_type && !candidates[0].accepts(kind) {
+            return Err(Error::invalid(
+                OP,
+                format!(
+                    "topic {} does not accept {} messages",
+                    message.topic(),
+                    kind.as_str_name()
+                ),
+            ));
+        }
+        let message_id = message_id::next();
+        let mut attempt = 1;
+        loop {
+            let queue = &candidates[(attempt as usize - 1) % candidates.len()];
+            match self.send_once(message, &message_id, kind, queue).await {
+                Ok(receipt) => return Ok(receipt),
+                Err(error) if attempt >= self.inner.max_attempts || !retriable(&error) => {
+                    return Err(error);
+                }
+                Err(error) => {
+                    if error.kind() == ErrorKind::TooManyRequests {
+                        tokio::time::sleep(policy.backoff(attempt + 1)).await;
+                    }
+                    tracing::debug!(attempt, %error, "send attempt failed; retrying");
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// Queues to try, in order: the group's queue for FIFO messages (every attempt), else
+    /// distinct brokers round robin.
+    fn candidates<'a>(&self, route: &'a Route, group: Option<&str>) -> Result<Vec<&'a Queue>> {
+        let queues = &route.writable;
+        if queues.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Forbidden,
+                OP,
+                "the topic has no writable queue",
+            ));
+        }
+        if let Some(group) = group {
+            // Guava's sipHash24 (keys 00..0f) read as a signed long, floor-mod the queue
+            // count: the reference client's choice, so all SDKs pick the same queue.
+            let hash = siphasher::sip::SipHasher24::new_with_keys(
+                0x0706_0504_0302_0100,
+                0x0f0e_0d0c_0b0a_0908,
+            )
+            .hash(group.as_bytes()) as i64;
+            let index = hash.rem_euclid(queues.len() as i64) as usize;
+            return Ok(vec![&queues[index]]);
+        }
+        let start = self.inner.next_queue.fetch_add(1, Ordering::Relaxed);
+        let mut picked: Vec<&Queue> = Vec::new();
+        for step in 0..queues.len() {
+            let queue = &queues[(start + step) % queues.len()];
+            let broker = queue.queue.broker.as_ref().map(|b| b.name.as_str());
+            if !picked
+                .iter()
+                .any(|p| p.queue.broker.as_ref().map(|b| b.name.as_str()) == broker)
+            {
+                picked.push(queue);
+            }
+        }
+        Ok(picked)
+    }
+
+    async fn send_once(
+        &self,
+        message: &Message,
+        message_id: &str,
+        kind: MessageType,
+        queue: &Queue,
+    ) -> Result<SendReceipt> {
+        let transport = &self.inner.transport;
+        let mut wire = message.to_proto(
+            transport.config().namespace(),
+            message_id,
+            &self.inner.born_host,
+            kind,
+        );
+        if let Some(sys) = wire.system_properties.as_mut() {
+            sys.queue_id = queue.queue.id;
+        }
+        let request = transport.request(
+            SendMessageRequest {
+                messages: vec![wire],
+            },
+            None,
+        );
+        let response = transport
+            .stub(&queue.endpoint)?
+            .send_message(request)
+            .await
+            .map_err(|s| Error::from_grpc(OP, s))?
+            .into_inner();
+        let entry = response.entries.into_iter().next();
+        let status = entry
+            .as_ref()
+            .and_then(|e| e.status.clone())
+            .or(response.status)
+            .unwrap_or_default();
+        if status.code != Code::Ok as i32 {
+            return Err(Error::from_status(OP, status.code, status.message));
+        }
+        let entry = entry.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Unexpected,
+                OP,
+                "the server returned no send result",
+            )
+        })?;
+        Ok(SendReceipt {
+            message_id: entry.message_id,
+            transaction_id: entry.transaction_id,
+            offset: entry.offset,
+            recall_handle: entry.recall_handle,
+            queue_id: queue.queue.id,
+            endpoint: queue.endpoint.clone(),
+        })
+    }
+
+    /// Tells the brokers this client is leaving and closes its sessions. Sends fail with
+    /// [`ErrorKind::Closed`] afterwards.
+    pub async fn shutdown(&self) {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let sessions: Vec<(Endpoint, Arc<Session>)> = lock(&self.inner.sessions).drain().collect();
+        for (endpoint, session) in sessions {
+            if let Ok(mut stub) = self.inner.transport.stub(&endpoint) {
+                let request = self
+                    .inner
+                    .transport
+                    .request(NotifyClientTerminationRequest { group: None }, None);
+                let _ = stub.notify_client_termination(request).await;
+            }
+            session.close();
+        }
+    }
+}
+
+/// Failures worth another attempt: the network, timeouts, throttling and server faults.
+/// Requests the server refused as invalid fail at once.
+fn retriable(error: &Error) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::Network
+            | ErrorKind::Timeout
+            | ErrorKind::TooManyRequests
+            | ErrorKind::InternalServer
+            | ErrorKind::ProxyTimeout
+            | ErrorKind::Unexpected
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let policy = Policy::default();
+        assert_eq!(policy.backoff(2), Duration::from_millis(20));
+        assert_eq!(policy.backoff(3), Duration::from_millis(40));
+        assert_eq!(policy.backoff(30), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn fifo_queue_matches_guava_siphash() {
+        let hash = siphasher::sip::SipHasher24::new_with_keys(
+            0x0706_0504_0302_0100,
+            0x0f0e_0d0c_0b0a_0908,
+        )
+        .hash(b"") as i64;
+        // The empty-input vector of the SipHash-2-4 reference implementation (keys 00..0f).
+        assert_eq!(hash as u64, 0x726f_db47_dd0e_0e31);
+    }
+}

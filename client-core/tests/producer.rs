@@ -1,0 +1,172 @@
+//! The producer end to end against an in-process mini-broker.
+
+use rmq_client::{ClientConfig, ErrorKind, Message, Producer};
+use rmq_mini_broker::{MiniBroker, TopicConfig, TopicType};
+use rmq_proto::Code;
+use std::time::{Duration, SystemTime};
+
+async fn broker() -> MiniBroker {
+    MiniBroker::builder()
+        .topic(TopicConfig::new("normal", TopicType::Normal).queues(4))
+        .topic(TopicConfig::new("fifo", TopicType::Fifo).queues(4))
+        .topic(TopicConfig::new("delay", TopicType::Delay))
+        .strict(true)
+        .start()
+        .await
+        .expect("start")
+}
+
+async fn producer(broker: &MiniBroker, topics: &[&str]) -> Producer {
+    let config = ClientConfig::builder()
+        .endpoints(broker.endpoint())
+        .build()
+        .expect("config");
+    Producer::builder(config)
+        .topics(topics.iter().copied())
+        .start()
+        .await
+        .expect("producer starts")
+}
+
+#[tokio::test]
+async fn sends_messages_with_their_properties() {
+    let broker = broker().await;
+    let producer = producer(&broker, &["normal"]).await;
+    assert_eq!(
+        broker.connected_clients(),
+        1,
+        "a Telemetry session was opened"
+    );
+    let message = Message::builder("normal", "hello")
+        .tag("TagA")
+        .keys(["k1"])
+        .property("color", "red")
+        .build()
+        .expect("message");
+    let receipt = producer.send(&message).await.expect("sent");
+    assert_eq!(receipt.message_id.len(), 34);
+    let stored = broker.messages("normal");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].message_id, receipt.message_id);
+    assert_eq!(stored[0].tag.as_deref(), Some("TagA"));
+    assert_eq!(stored[0].keys, ["k1"]);
+    assert_eq!(
+        stored[0].user_properties.get("color").map(String::as_str),
+        Some("red")
+    );
+    assert_eq!(stored[0].body.as_ref(), b"hello");
+}
+
+#[tokio::test]
+async fn a_message_group_always_takes_the_same_queue() {
+    let broker = broker().await;
+    let producer = producer(&broker, &["fifo"]).await;
+    let mut queues = Vec::new();
+    for i in 0..5 {
+        let m = Message::builder("fifo", format!("m{i}"))
+            .message_group("order-42")
+            .build()
+            .expect("m");
+        queues.push(producer.send(&m).await.expect("sent").queue_id);
+    }
+    assert!(queues.windows(2).all(|w| w[0] == w[1]), "{queues:?}");
+}
+
+#[tokio::test]
+async fn delayed_messages_come_with_a_recall_handle() {
+    let broker = broker().await;
+    let producer = producer(&broker, &["delay"]).await;
+    let m = Message::builder("delay", "later")
+        .delivery_timestamp(SystemTime::now() + Duration::from_secs(60))
+        .build()
+        .expect("m");
+    let receipt = producer.send(&m).await.expect("sent");
+    assert!(!receipt.recall_handle.is_empty());
+    assert_eq!(broker.pending_timers(), 1);
+}
+
+#[tokio::test]
+async fn local_checks_fail_before_any_rpc() {
+    let broker = broker().await;
+    let producer = producer(&broker, &["normal"]).await;
+    let grouped = Message::builder("normal", "x")
+        .message_group("g")
+        .build()
+        .expect("m");
+    let error = producer.send(&grouped).await.expect_err("type check");
+    assert_eq!(error.kind(), ErrorKind::InvalidArgument, "{error}");
+    let big = Message::builder("normal", vec![b'x'; 4 * 1024 * 1024 + 1])
+        .build()
+        .expect("m");
+    let error = producer.send(&big).await.expect_err("size check");
+    assert_eq!(error.kind(), ErrorKind::PayloadTooLarge, "{error}");
+    assert!(broker.messages("normal").is_empty());
+}
+
+#[tokio::test]
+async fn start_fails_clearly_for_a_missing_topic() {
+    let broker = broker().await;
+    let config = ClientConfig::builder()
+        .endpoints(broker.endpoint())
+        .build()
+        .expect("config");
+    let error = Producer::builder(config)
+        .topics(["missing"])
+        .start()
+        .await
+        .err()
+        .expect("fails");
+    assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
+    assert_eq!(error.code(), Some(Code::TopicNotFound as i32));
+}
+
+#[tokio::test]
+async fn throttled_and_lost_sends_are_retried() {
+    let broker = broker().await;
+    let producer = producer(&broker, &["normal"]).await;
+    let m = Message::builder("normal", "x").build().expect("m");
+    broker.fail_rpc("SendMessage", Code::TooManyRequests, Some(2));
+    producer.send(&m).await.expect("third attempt succeeds");
+    assert_eq!(broker.messages("normal").len(), 1);
+
+    broker.fail_rpc("SendMessage", Code::TooManyRequests, Some(3));
+    let error = producer.send(&m).await.expect_err("three attempts used up");
+    assert_eq!(error.kind(), ErrorKind::TooManyRequests);
+
+    broker.drop_responses("SendMessage", 1);
+    producer
+        .send(&m)
+        .await
+        .expect("retried after a lost response");
+    assert_eq!(
+        broker.messages("normal").len(),
+        3,
+        "the lost attempt was stored too: at least once"
+    );
+
+    broker.fail_rpc("SendMessage", Code::IllegalMessageTag, Some(1));
+    let error = producer.send(&m).await.expect_err("not retried");
+    assert_eq!(error.kind(), ErrorKind::BadRequest);
+    assert_eq!(broker.messages("normal").len(), 3);
+}
+
+#[tokio::test]
+async fn shutdown_notifies_the_broker_and_refuses_later_sends() {
+    let broker = broker().await;
+    let producer = producer(&broker, &["normal"]).await;
+    producer.shutdown().await;
+    let m = Message::builder("normal", "x").build().expect("m");
+    let error = producer.send(&m).await.expect_err("closed");
+    assert_eq!(error.kind(), ErrorKind::Closed);
+    for _ in 0..100 {
+        if broker.connected_clients() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        broker.connected_clients(),
+        0,
+        "the Telemetry stream was closed"
+    );
+}
