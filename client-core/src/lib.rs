@@ -14,14 +14,18 @@ pub mod config;
 pub mod error;
 pub mod message;
 pub mod message_id;
+pub mod message_view;
 pub mod producer;
 pub mod route;
 pub mod session;
+pub mod simple_consumer;
 pub mod transport;
 mod trust_all;
 
 pub use config::{ClientConfig, ClientConfigBuilder, Credentials, Endpoint, Tls};
 pub use error::{Error, ErrorKind, Result};
 pub use message::{Message, MessageBuilder};
+pub use message_view::{FilterExpression, MessageView};
 pub use producer::{Producer, ProducerBuilder, SendReceipt};
 pub use rmq_proto as proto;
+pub use simple_consumer::{SimpleConsumer, SimpleConsumerBuilder};

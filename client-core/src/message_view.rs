@@ -1,0 +1,113 @@
+//! Received messages.
+
+use crate::config::Endpoint;
+use rmq_proto::v2;
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How a subscription selects messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FilterExpression {
+    /// Tags: `*` (everything) or `TagA || TagB`.
+    Tag(String),
+    /// An SQL92 selector over message properties (the broker must allow property filters).
+    Sql(String),
+}
+
+impl FilterExpression {
+    /// Everything.
+    pub fn all() -> FilterExpression {
+        FilterExpression::Tag("*".into())
+    }
+
+    /// A tag expression.
+    pub fn tag(expression: impl Into<String>) -> FilterExpression {
+        FilterExpression::Tag(expression.into())
+    }
+
+    /// An SQL92 expression.
+    pub fn sql(expression: impl Into<String>) -> FilterExpression {
+        FilterExpression::Sql(expression.into())
+    }
+
+    pub(crate) fn to_proto(&self) -> v2::FilterExpression {
+        match self {
+            FilterExpression::Tag(e) => v2::FilterExpression {
+                r#type: v2::FilterType::Tag as i32,
+                expression: e.clone(),
+            },
+            FilterExpression::Sql(e) => v2::FilterExpression {
+                r#type: v2::FilterType::Sql as i32,
+                expression: e.clone(),
+            },
+        }
+    }
+}
+
+/// A message as a consumer receives it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageView {
+    /// Message id.
+    pub message_id: String,
+    /// Topic.
+    pub topic: String,
+    /// Body.
+    pub body: Vec<u8>,
+    /// Tag, if any.
+    pub tag: Option<String>,
+    /// Keys.
+    pub keys: Vec<String>,
+    /// User properties.
+    pub properties: HashMap<String, String>,
+    /// FIFO message group, if any.
+    pub message_group: Option<String>,
+    /// Scheduled delivery time, if the message was scheduled.
+    pub delivery_timestamp: Option<SystemTime>,
+    /// 1 on the first delivery.
+    pub delivery_attempt: i32,
+    /// When the producer built it.
+    pub born_timestamp: Option<SystemTime>,
+    /// The producer's host.
+    pub born_host: String,
+    /// Queue id.
+    pub queue_id: i32,
+    /// Queue offset, when the server gave one.
+    pub queue_offset: Option<i64>,
+    pub(crate) receipt_handle: String,
+    pub(crate) endpoint: Endpoint,
+}
+
+impl MessageView {
+    /// The receipt handle (opaque; replaced by `change_invisible_duration`).
+    pub fn receipt_handle(&self) -> &str {
+        &self.receipt_handle
+    }
+
+    pub(crate) fn from_proto(message: v2::Message, endpoint: &Endpoint) -> MessageView {
+        let sys = message.system_properties.unwrap_or_default();
+        let time = |t: Option<prost_types::Timestamp>| {
+            t.and_then(|t| {
+                let secs = u64::try_from(t.seconds).ok()?;
+                let nanos = u64::try_from(t.nanos).ok()?;
+                UNIX_EPOCH.checked_add(Duration::from_secs(secs) + Duration::from_nanos(nanos))
+            })
+        };
+        MessageView {
+            message_id: sys.message_id,
+            topic: message.topic.map(|t| t.name).unwrap_or_default(),
+            body: message.body,
+            tag: sys.tag,
+            keys: sys.keys,
+            properties: message.user_properties,
+            message_group: sys.message_group,
+            delivery_timestamp: time(sys.delivery_timestamp),
+            delivery_attempt: sys.delivery_attempt.unwrap_or(1),
+            born_timestamp: time(sys.born_timestamp),
+            born_host: sys.born_host,
+            queue_id: sys.queue_id,
+            queue_offset: sys.queue_offset,
+            receipt_handle: sys.receipt_handle.unwrap_or_default(),
+            endpoint: endpoint.clone(),
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! `SimpleConsumer`: receive with long polling, then ack or change the invisible duration.
+
+use crate::client_id;
+use crate::config::{ClientConfig, Endpoint};
+use crate::error::{Error, ErrorKind, Result};
+use crate::message_view::{FilterExpression, MessageView};
+use crate::route::{self, Route};
+use crate::session::Session;
+use crate::transport::Transport;
+use rmq_proto::Code;
+use rmq_proto::v2::{
+    self, AckMessageEntry, AckMessageRequest, ChangeInvisibleDurationRequest, ClientType,
+    NotifyClientTerminationRequest, ReceiveMessageRequest, Resource, Settings, Subscription,
+    SubscriptionEntry, receive_message_response, settings,
+};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_stream::StreamExt;
+
+/// Long-polling time of a receive unless set: 30 s.
+pub const DEFAULT_AWAIT: Duration = Duration::from_secs(30);
+
+struct Inner {
+    transport: Transport,
+    client_id: String,
+    group: String,
+    subscriptions: Vec<(String, FilterExpression)>,
+    await_duration: Duration,
+    routes: HashMap<String, Arc<Route>>,
+    sessions: Mutex<HashMap<Endpoint, Session>>,
+    next_topic: AtomicUsize,
+    next_queue: AtomicUsize,
+    closed: AtomicBool,
+}
+
+/// Builder of [`SimpleConsumer`].
+pub struct SimpleConsumerBuilder {
+    config: ClientConfig,
+    group: String,
+    subscriptions: Vec<(String, FilterExpression)>,
+    await_duration: Duration,
+}
+
+impl SimpleConsumerBuilder {
+    /// Subscribes to `topic` with `filter` (repeat for more topics).
+    pub fn subscribe(mut self, topic: impl Into<String>, filter: FilterExpression) -> Self {
+        self.subscriptions.push((topic.into(), filter));
+        self
+    }
+
+    /// How long a receive waits for messages. Default 30 s (the server clamps to 5–20 s).
+    pub fn await_duration(mut self, duration: Duration) -> Self {
+        self.await_duration = duration;
+        self
+    }
+
+    /// Starts the consumer: fetches routes (fails clearly for a missing topic) and opens the
+    /// brokers' sessions.
+    pub async fn start(self) -> Result<SimpleConsumer> {
+        const OP: &str = "start";
+        if self.group.trim().is_empty() {
+            return Err(Error::invalid(OP, "consumer group must not be empty"));
+        }
+        if self.subscriptions.is_empty() {
+            return Err(Error::invalid(OP, "subscribe to at least one topic"));
+        }
+        let empty_sql =
+            |f: &FilterExpression| matches!(f, FilterExpression::Sql(e) if e.trim().is_empty());
+        if let Some((topic, _)) = self.subscriptions.iter().find(|(_, f)| empty_sql(f)) {
+            return Err(Error::invalid(OP, format!("empty SQL filter for {topic}")));
+        }
+        let client_id = client_id::next();
+        let transport = Transport::new(self.config, &client_id)?;
+        let mut routes = HashMap::new();
+        for (topic, _) in &self.subscriptions {
+            routes.insert(
+                topic.clone(),
+                Arc::new(route::query(&transport, topic).await?),
+            );
+        }
+        let consumer = SimpleConsumer {
+            inner: Arc::new(Inner {
+                transport,
+                client_id,
+                group: self.group,
+                subscriptions: self.subscriptions,
+                await_duration: self.await_duration,
+                routes,
+                sessions: Mutex::new(HashMap::new()),
+                next_topic: AtomicUsize::new(rand::random::<u32>() as usize),
+                next_queue: AtomicUsize::new(rand::random::<u32>() as usize),
+                closed: AtomicBool::new(false),
+            }),
+        };
+        let wait = Duration::from_secs(3) + consumer.inner.transport.config().request_timeout();
+        let endpoints: Vec<Endpoint> = {
+            let mut all: Vec<Endpoint> = Vec::new();
+            for route in consumer.inner.routes.values() {
+                for e in route.endpoints() {
+                    if !all.contains(&e) {
+                        all.push(e);
+                    }
+                }
+            }
+            all
+        };
+        for endpoint in endpoints {
+            let session = Session::open(
+                consumer.inner.transport.clone(),
+                endpoint.clone(),
+                consumer.settings(),
+                None,
+                wait,
+            )
+            .await?;
+            lock(&consumer.inner.sessions).insert(endpoint, session);
+        }
+        Ok(consumer)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Receives and settles messages one call at a time. Clone it freely.
+#[derive(Clone)]
+pub struct SimpleConsumer {
+    inner: Arc<Inner>,
+}
+
+impl SimpleConsumer {
+    /// A builder for consumer group `group`.
+    pub fn builder(config: ClientConfig, group: impl Into<String>) -> SimpleConsumerBuilder {
+        SimpleConsumerBuilder {
+            config,
+            group: group.into(),
+            subscriptions: Vec::new(),
+            await_duration: DEFAULT_AWAIT,
+        }
+    }
+
+    fn resource(&self, name: &str) -> Option<Resource> {
+        Some(Resource {
+            resource_namespace: self.inner.transport.config().namespace().to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
+    fn settings(&self) -> Settings {
+        let config = self.inner.transport.config();
+        Settings {
+            client_type: Some(ClientType::SimpleConsumer as i32),
+            access_point: Some(config.access_point()),
+            request_timeout: prost_types::Duration::try_from(config.request_timeout()).ok(),
+            pub_sub: Some(settings::PubSub::Subscription(Subscription {
+                group: self.resource(&self.inner.group),
+                subscriptions: self
+                    .inner
+                    .subscriptions
+                    .iter()
+                    .map(|(topic, filter)| SubscriptionEntry {
+                        topic: self.resource(topic),
+                        expression: Some(filter.to_proto()),
+                    })
+                    .collect(),
+                long_polling_timeout: prost_types::Duration::try_from(self.inner.await_duration)
+                    .ok(),
+                ..Default::default()
+            })),
+            user_agent: Some(v2::Ua {
+                language: v2::Language::Rust as i32,
+                version: crate::transport::CLIENT_VERSION.to_owned(),
+                platform: std::env::consts::OS.to_owned(),
+                hostname: gethostname::gethostname().to_string_lossy().into_owned(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn check_open(&self, op: &'static str) -> Result<()> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::new(ErrorKind::Closed, op, "consumer is shut down"));
+        }
+        Ok(())
+    }
+
+    /// Receives up to `max` messages (1 to 32), hidden from the group for `invisible`
+    /// (10 s to 12 h on Apache servers). An empty result means nothing arrived in time.
+    pub async fn receive(&self, max: u32, invisible: Duration) -> Result<Vec<MessageView>> {
+        const OP: &str = "receive";
+        self.check_open(OP)?;
+        if max == 0 {
+            return Err(Error::invalid(OP, "max must be at least 1"));
+        }
+        let inner = &self.inner;
+        let (topic, filter) = &inner.subscriptions
+            [inner.next_topic.fetch_add(1, Ordering::Relaxed) % inner.subscriptions.len()];
+        let route = inner
+            .routes
+            .get(topic)
+            .ok_or_else(|| Error::invalid(OP, format!("not subscribed to {topic}")))?;
+        if route.readable.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Forbidden,
+                OP,
+                format!("{topic} has no readable queue"),
+            ));
+        }
+        let queue = &route.readable
+            [inner.next_queue.fetch_add(1, Ordering::Relaxed) % route.readable.len()];
+        let request = ReceiveMessageRequest {
+            group: self.resource(&inner.group),
+            message_queue: Some(queue.queue.clone()),
+            filter_expression: Some(filter.to_proto()),
+            batch_size: i32::try_from(max.min(32)).unwrap_or(32),
+            invisible_duration: prost_types::Duration::try_from(invisible).ok(),
+            auto_renew: false,
+            long_polling_timeout: prost_types::Duration::try_from(inner.await_duration).ok(),
+            attempt_id: None,
+        };
+        let deadline = inner.await_duration + inner.transport.config().request_timeout();
+        let mut stream = inner
+            .transport
+            .stub(&queue.endpoint)?
+            .receive_message(inner.transport.request(request, Some(deadline)))
+            .await
+            .map_err(|s| Error::from_grpc(OP, s))?
+            .into_inner();
+        let mut status = None;
+        let mut messages = Vec::new();
+        while let Some(item) = stream.next().await {
+            match item.map_err(|s| Error::from_grpc(OP, s))?.content {
+                Some(receive_message_response::Content::Status(s)) => status = Some(s),
+                Some(receive_message_response::Content::Message(m)) => {
+                    messages.push(MessageView::from_proto(m, &queue.endpoint));
+                }
+                _ => {}
+            }
+        }
+        let status = status.ok_or_else(|| {
+            Error::new(ErrorKind::InternalServer, OP, "the server sent no status")
+        })?;
+        match Code::try_from(status.code) {
+            Ok(Code::Ok) => Ok(messages),
+            Ok(Code::MessageNotFound) => Ok(Vec::new()),
+            _ => Err(Error::from_status(OP, status.code, status.message)),
+        }
+    }
+
+    /// Acknowledges a message: it is consumed for the group.
+    pub async fn ack(&self, view: &MessageView) -> Result<()> {
+        const OP: &str = "ack";
+        self.check_open(OP)?;
+        let transport = &self.inner.transport;
+        let request = AckMessageRequest {
+            group: self.resource(&self.inner.group),
+            topic: self.resource(&view.topic),
+            entries: vec![AckMessageEntry {
+                message_id: view.message_id.clone(),
+                receipt_handle: view.receipt_handle.clone(),
+                lite_topic: None,
+            }],
+        };
+        let response = transport
+            .stub(&view.endpoint)?
+            .ack_message(transport.request(request, None))
+            .await
+            .map_err(|s| Error::from_grpc(OP, s))?
+            .into_inner();
+        let status = response
+            .entries
+            .into_iter()
+            .next()
+            .and_then(|e| e.status)
+            .or(response.status)
+            .unwrap_or_default();
+        if status.code != Code::Ok as i32 {
+            return Err(Error::from_status(OP, status.code, status.message));
+        }
+        Ok(())
+    }
+
+    /// Hides the message for `invisible` from now and returns it with its new receipt handle;
+    /// the old handle stops working.
+    pub async fn change_invisible_duration(
+        &self,
+        view: &MessageView,
+        invisible: Duration,
+    ) -> Result<MessageView> {
+        const OP: &str = "change invisible duration";
+        self.check_open(OP)?;
+        let transport = &self.inner.transport;
+        let request = ChangeInvisibleDurationRequest {
+            group: self.resource(&self.inner.group),
+            topic: self.resource(&view.topic),
+            receipt_handle: view.receipt_handle.clone(),
+            invisible_duration: prost_types::Duration::try_from(invisible).ok(),
+            message_id: view.message_id.clone(),
+            lite_topic: None,
+            suspend: None,
+        };
+        let response = transport
+            .stub(&view.endpoint)?
+            .change_invisible_duration(transport.request(request, None))
+            .await
+            .map_err(|s| Error::from_grpc(OP, s))?
+            .into_inner();
+        let status = response.status.unwrap_or_default();
+        if status.code != Code::Ok as i32 {
+            return Err(Error::from_status(OP, status.code, status.message));
+        }
+        let mut updated = view.clone();
+        updated.receipt_handle = response.receipt_handle;
+        Ok(updated)
+    }
+
+    /// Tells the brokers this consumer leaves and closes its sessions.
+    pub async fn shutdown(&self) {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let sessions: Vec<(Endpoint, Session)> = lock(&self.inner.sessions).drain().collect();
+        for (endpoint, session) in sessions {
+            if let Ok(mut stub) = self.inner.transport.stub(&endpoint) {
+                let request = NotifyClientTerminationRequest {
+                    group: self.resource(&self.inner.group),
+                };
+                let _ = stub
+                    .notify_client_termination(self.inner.transport.request(request, None))
+                    .await;
+            }
+            session.close();
+        }
+    }
+
+    /// This client's id.
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+}

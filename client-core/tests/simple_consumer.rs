@@ -1,0 +1,158 @@
+//! The simple consumer end to end against an in-process mini-broker.
+
+use rmq_client::{ClientConfig, ErrorKind, FilterExpression, Message, Producer, SimpleConsumer};
+use rmq_mini_broker::{MiniBroker, TopicConfig, TopicType};
+use std::time::Duration;
+
+async fn setup() -> (MiniBroker, Producer, ClientConfig) {
+    let broker = MiniBroker::builder()
+        .topic(TopicConfig::new("t", TopicType::Normal).queues(2))
+        .strict(false)
+        .start()
+        .await
+        .expect("start");
+    let config = ClientConfig::builder()
+        .endpoints(broker.endpoint())
+        .build()
+        .expect("config");
+    let producer = Producer::builder(config.clone())
+        .topics(["t"])
+        .start()
+        .await
+        .expect("producer");
+    (broker, producer, config)
+}
+
+async fn consumer(config: &ClientConfig, group: &str, filter: FilterExpression) -> SimpleConsumer {
+    SimpleConsumer::builder(config.clone(), group)
+        .subscribe("t", filter)
+        .await_duration(Duration::from_secs(5))
+        .start()
+        .await
+        .expect("consumer")
+}
+
+async fn receive_n(consumer: &SimpleConsumer, n: usize) -> Vec<rmq_client::MessageView> {
+    let mut got = Vec::new();
+    for _ in 0..20 {
+        if got.len() >= n {
+            break;
+        }
+        got.extend(
+            consumer
+                .receive(32, Duration::from_secs(30))
+                .await
+                .expect("receive"),
+        );
+    }
+    got
+}
+
+#[tokio::test]
+async fn receives_acks_and_sees_every_field() {
+    let (broker, producer, config) = setup().await;
+    let sent = producer
+        .send(
+            &Message::builder("t", "hello")
+                .tag("TagA")
+                .keys(["k"])
+                .property("p", "v")
+                .build()
+                .expect("m"),
+        )
+        .await
+        .expect("send");
+    let consumer = consumer(&config, "g", FilterExpression::all()).await;
+    let got = receive_n(&consumer, 1).await;
+    assert_eq!(got.len(), 1);
+    let view = &got[0];
+    assert_eq!(view.message_id, sent.message_id);
+    assert_eq!(view.topic, "t");
+    assert_eq!(view.body, b"hello");
+    assert_eq!(view.tag.as_deref(), Some("TagA"));
+    assert_eq!(view.keys, ["k"]);
+    assert_eq!(view.properties.get("p").map(String::as_str), Some("v"));
+    assert_eq!(view.delivery_attempt, 1);
+    assert!(view.born_timestamp.is_some());
+    consumer.ack(view).await.expect("ack");
+    assert!(broker.in_flight("g", "t").is_empty());
+}
+
+#[tokio::test]
+async fn filters_select_by_tag_and_sql() {
+    let (_broker, producer, config) = setup().await;
+    for (tag, region) in [("A", "eu"), ("B", "us"), ("C", "eu")] {
+        let m = Message::builder("t", tag)
+            .tag(tag)
+            .property("region", region)
+            .build()
+            .expect("m");
+        producer.send(&m).await.expect("send");
+    }
+    let tags = consumer(&config, "tags", FilterExpression::tag("A || C")).await;
+    let mut bodies: Vec<Vec<u8>> = receive_n(&tags, 2)
+        .await
+        .into_iter()
+        .map(|v| v.body)
+        .collect();
+    bodies.sort();
+    assert_eq!(bodies, [b"A".to_vec(), b"C".to_vec()]);
+    let sql = consumer(&config, "sql", FilterExpression::sql("region = 'us'")).await;
+    let got = receive_n(&sql, 1).await;
+    assert_eq!(
+        got.iter().map(|v| v.body.clone()).collect::<Vec<_>>(),
+        [b"B".to_vec()]
+    );
+}
+
+#[tokio::test]
+async fn change_invisible_duration_hands_back_a_working_handle() {
+    let (_broker, producer, config) = setup().await;
+    producer
+        .send(&Message::builder("t", "x").build().expect("m"))
+        .await
+        .expect("send");
+    let consumer = consumer(&config, "g", FilterExpression::all()).await;
+    let first = receive_n(&consumer, 1).await.remove(0);
+    let moved = consumer
+        .change_invisible_duration(&first, Duration::from_secs(60))
+        .await
+        .expect("change");
+    assert_ne!(moved.receipt_handle(), first.receipt_handle());
+    let stale = consumer.ack(&first).await.expect_err("old handle");
+    assert_eq!(stale.kind(), ErrorKind::BadRequest, "{stale}");
+    consumer.ack(&moved).await.expect("new handle acks");
+}
+
+#[tokio::test]
+async fn server_refusals_surface_as_typed_errors() {
+    let (_broker, _producer, config) = setup().await;
+    let consumer = consumer(&config, "g", FilterExpression::all()).await;
+    let error = consumer
+        .receive(1, Duration::from_secs(1))
+        .await
+        .expect_err("too short");
+    assert_eq!(error.kind(), ErrorKind::BadRequest);
+    assert_eq!(
+        error.code(),
+        Some(rmq_proto::Code::IllegalInvisibleTime as i32)
+    );
+    let invalid = consumer
+        .receive(0, Duration::from_secs(30))
+        .await
+        .expect_err("zero");
+    assert_eq!(invalid.kind(), ErrorKind::InvalidArgument);
+    let bad_sql = SimpleConsumer::builder(config.clone(), "g")
+        .subscribe("t", FilterExpression::sql(" "))
+        .start()
+        .await
+        .err()
+        .expect("empty sql");
+    assert_eq!(bad_sql.kind(), ErrorKind::InvalidArgument);
+    consumer.shutdown().await;
+    let closed = consumer
+        .receive(1, Duration::from_secs(30))
+        .await
+        .expect_err("closed");
+    assert_eq!(closed.kind(), ErrorKind::Closed);
+}
