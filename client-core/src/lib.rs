@@ -19,6 +19,7 @@ pub mod producer;
 pub mod route;
 pub mod session;
 pub mod simple_consumer;
+pub mod transaction;
 pub mod transport;
 mod trust_all;
 
@@ -29,3 +30,4 @@ pub use message_view::{FilterExpression, MessageView};
 pub use producer::{Producer, ProducerBuilder, SendReceipt};
 pub use rmq_proto as proto;
 pub use simple_consumer::{SimpleConsumer, SimpleConsumerBuilder};
+pub use transaction::{Transaction, TransactionChecker, TransactionResolution};

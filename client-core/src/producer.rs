@@ -7,12 +7,13 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::message::Message;
 use crate::message_id;
 use crate::route::{self, Queue, Route};
-use crate::session::Session;
+use crate::session::{CommandHandler, Session};
+use crate::transaction::{self, Transaction, TransactionChecker};
 use crate::transport::Transport;
 use rmq_proto::Code;
 use rmq_proto::v2::{
     self, ClientType, MessageType, NotifyClientTerminationRequest, Publishing, Resource,
-    SendMessageRequest, Settings, retry_policy, settings,
+    SendMessageRequest, Settings, TelemetryCommand, retry_policy, settings, telemetry_command,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -32,8 +33,10 @@ pub struct SendReceipt {
     pub offset: i64,
     /// Handle to recall a scheduled message with; empty for other messages.
     pub recall_handle: String,
-    /// Queue the message was sent to.
+    /// Queue id the message was sent to.
     pub queue_id: i32,
+    /// Topic it was sent to.
+    pub topic: String,
     /// Broker endpoint that took it.
     pub endpoint: Endpoint,
 }
@@ -112,6 +115,7 @@ struct Inner {
     policy: Mutex<Policy>,
     next_queue: AtomicUsize,
     closed: AtomicBool,
+    checker: Option<Arc<dyn TransactionChecker>>,
 }
 
 /// Builder of [`Producer`].
@@ -119,6 +123,7 @@ pub struct ProducerBuilder {
     config: ClientConfig,
     topics: Vec<String>,
     max_attempts: u32,
+    checker: Option<Arc<dyn TransactionChecker>>,
 }
 
 impl ProducerBuilder {
@@ -132,6 +137,12 @@ impl ProducerBuilder {
     /// Attempts per send, the first included. Default 3, as the reference client.
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Answers the broker's checks of undecided transactions. Needed for transactions.
+    pub fn transaction_checker(mut self, checker: impl TransactionChecker) -> Self {
+        self.checker = Some(Arc::new(checker));
         self
     }
 
@@ -151,6 +162,7 @@ impl ProducerBuilder {
                 policy: Mutex::new(Policy::default()),
                 next_queue: AtomicUsize::new(rand::random::<u32>() as usize),
                 closed: AtomicBool::new(false),
+                checker: self.checker,
             }),
         };
         for topic in &self.topics {
@@ -177,6 +189,7 @@ impl Producer {
             config,
             topics: Vec::new(),
             max_attempts: 3,
+            checker: None,
         }
     }
 
@@ -254,7 +267,7 @@ impl Producer {
                         self.inner.transport.clone(),
                         endpoint.clone(),
                         settings.clone(),
-                        None,
+                        self.command_handler(),
                         wait,
                     )
                     .await?;
@@ -269,12 +282,57 @@ impl Producer {
         Ok(route)
     }
 
+    /// Orphaned-transaction checks go to the checker; without one they are ignored (and
+    /// the broker eventually discards the half message).
+    fn command_handler(&self) -> Option<CommandHandler> {
+        let checker = self.inner.checker.clone()?;
+        let transport = self.inner.transport.clone();
+        Some(Arc::new(
+            move |endpoint: &Endpoint, command: TelemetryCommand| {
+                if let Some(telemetry_command::Command::RecoverOrphanedTransactionCommand(check)) =
+                    command.command
+                {
+                    transaction::answer_check(
+                        transport.clone(),
+                        checker.clone(),
+                        endpoint.clone(),
+                        check,
+                    );
+                }
+            },
+        ))
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    /// Starts a transaction. Needs a [`TransactionChecker`], so a crashed producer's
+    /// transactions can still be resolved.
+    pub fn begin_transaction(&self) -> Result<Transaction> {
+        if self.inner.checker.is_none() {
+            return Err(Error::invalid(
+                "transaction",
+                "transactions need a transaction checker (ProducerBuilder::transaction_checker)",
+            ));
+        }
+        Ok(Transaction::new(self.clone()))
+    }
+
+    pub(crate) async fn send_in_transaction(&self, message: &Message) -> Result<SendReceipt> {
+        self.send_as(message, true).await
+    }
+
     /// Sends one message, retrying transient failures on other queues.
     pub async fn send(&self, message: &Message) -> Result<SendReceipt> {
+        self.send_as(message, false).await
+    }
+
+    async fn send_as(&self, message: &Message, transactional: bool) -> Result<SendReceipt> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::new(ErrorKind::Closed, OP, "producer is shut down"));
         }
-        let kind = message.message_type(false)?;
+        let kind = message.message_type(transactional)?;
         let policy = lock(&self.inner.policy).clone();
         if message.body().len() > policy.max_body_size {
             return Err(Error::new(
@@ -407,6 +465,7 @@ impl Producer {
             offset: entry.offset,
             recall_handle: entry.recall_handle,
             queue_id: queue.queue.id,
+            topic: message.topic().to_owned(),
             endpoint: queue.endpoint.clone(),
         })
     }
