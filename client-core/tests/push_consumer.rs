@@ -1,0 +1,219 @@
+//! The push consumer end to end against an in-process mini-broker.
+
+use rmq_client::{
+    ClientConfig, ConsumeResult, FilterExpression, Message, MessageView, Producer, PushConsumer,
+};
+use rmq_mini_broker::{GroupConfig, MiniBroker, RetryPolicy, TopicConfig, TopicType};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Groups with a short retry policy, so failures come back in 100 ms.
+fn quick(group: GroupConfig) -> GroupConfig {
+    group.retry_policy(RetryPolicy::Customized(vec![Duration::from_millis(100)]))
+}
+
+async fn setup() -> (MiniBroker, Producer, ClientConfig) {
+    let broker = MiniBroker::builder()
+        .topic(TopicConfig::new("t", TopicType::Normal).queues(4))
+        .topic(TopicConfig::new("fifo", TopicType::Fifo).queues(2))
+        .group(quick(GroupConfig::new("retry")))
+        .group(quick(GroupConfig::new("ordered").fifo(true)))
+        .group(quick(
+            GroupConfig::new("poisoned")
+                .fifo(true)
+                .max_delivery_attempts(2),
+        ))
+        .start()
+        .await
+        .expect("start");
+    let config = ClientConfig::builder()
+        .endpoints(broker.endpoint())
+        .build()
+        .expect("config");
+    let producer = Producer::builder(config.clone())
+        .topics(["t", "fifo"])
+        .start()
+        .await
+        .expect("producer");
+    (broker, producer, config)
+}
+
+async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..1000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+type Seen = Arc<Mutex<Vec<(String, i32)>>>;
+
+fn recorder(seen: &Seen, fail_first: bool) -> impl Fn(&MessageView) -> ConsumeResult + use<> {
+    let seen = seen.clone();
+    move |view: &MessageView| {
+        let body = String::from_utf8_lossy(&view.body).into_owned();
+        seen.lock()
+            .expect("lock")
+            .push((body, view.delivery_attempt));
+        if fail_first && view.delivery_attempt == 1 {
+            ConsumeResult::Failure
+        } else {
+            ConsumeResult::Success
+        }
+    }
+}
+
+#[tokio::test]
+async fn consumes_every_message_and_acks_it() {
+    let (broker, producer, config) = setup().await;
+    for i in 0..20 {
+        producer
+            .send(&Message::builder("t", format!("m{i}")).build().expect("m"))
+            .await
+            .expect("send");
+    }
+    let seen: Seen = Arc::default();
+    let consumer = PushConsumer::builder(config, "plain")
+        .subscribe("t", FilterExpression::all())
+        .listener(recorder(&seen, false))
+        .start()
+        .await
+        .expect("consumer");
+    assert!(!consumer.is_fifo());
+    eventually("20 messages", || seen.lock().expect("lock").len() >= 20).await;
+    eventually("all acked", || broker.in_flight("plain", "t").is_empty()).await;
+    let distinct: std::collections::HashSet<String> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(b, _)| b.clone())
+        .collect();
+    assert_eq!(distinct.len(), 20);
+    consumer.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_message_comes_back_after_the_backoff() {
+    let (_broker, producer, config) = setup().await;
+    producer
+        .send(&Message::builder("t", "flaky").build().expect("m"))
+        .await
+        .expect("send");
+    let seen: Seen = Arc::default();
+    let consumer = PushConsumer::builder(config, "retry")
+        .subscribe("t", FilterExpression::all())
+        .listener(recorder(&seen, true))
+        .start()
+        .await
+        .expect("consumer");
+    eventually("the second attempt", || {
+        seen.lock().expect("lock").len() >= 2
+    })
+    .await;
+    assert_eq!(
+        seen.lock().expect("lock")[..2],
+        [("flaky".to_string(), 1), ("flaky".to_string(), 2)]
+    );
+    consumer.shutdown().await;
+}
+
+#[tokio::test]
+async fn fifo_groups_are_consumed_in_order_through_local_retries() {
+    let (_broker, producer, config) = setup().await;
+    for i in 0..6 {
+        let m = Message::builder("fifo", format!("{i}"))
+            .message_group("order-1")
+            .build()
+            .expect("m");
+        producer.send(&m).await.expect("send");
+    }
+    let seen: Seen = Arc::default();
+    let fail_three_once = {
+        let seen = seen.clone();
+        let failed = Arc::new(Mutex::new(false));
+        move |view: &MessageView| {
+            let body = String::from_utf8_lossy(&view.body).into_owned();
+            seen.lock()
+                .expect("lock")
+                .push((body.clone(), view.delivery_attempt));
+            let mut failed = failed.lock().expect("lock");
+            if body == "3" && !*failed {
+                *failed = true;
+                return ConsumeResult::Failure;
+            }
+            ConsumeResult::Success
+        }
+    };
+    let consumer = PushConsumer::builder(config, "ordered")
+        .subscribe("fifo", FilterExpression::all())
+        .listener(fail_three_once)
+        .start()
+        .await
+        .expect("consumer");
+    assert!(consumer.is_fifo());
+    eventually("7 listener calls", || seen.lock().expect("lock").len() >= 7).await;
+    let order: Vec<String> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(b, _)| b.clone())
+        .collect();
+    assert_eq!(order, ["0", "1", "2", "3", "3", "4", "5"]);
+    consumer.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_fifo_message_out_of_attempts_goes_to_the_dead_letter_queue() {
+    let (broker, producer, config) = setup().await;
+    let m = Message::builder("fifo", "poison")
+        .message_group("g")
+        .build()
+        .expect("m");
+    let sent = producer.send(&m).await.expect("send");
+    let calls = Arc::new(Mutex::new(0));
+    let counter = calls.clone();
+    let consumer = PushConsumer::builder(config, "poisoned")
+        .subscribe("fifo", FilterExpression::all())
+        .listener(move |_: &MessageView| -> ConsumeResult {
+            *counter.lock().expect("lock") += 1;
+            panic!("listener bug");
+        })
+        .start()
+        .await
+        .expect("consumer");
+    eventually("the DLQ", || !broker.dead_letters("poisoned").is_empty()).await;
+    assert_eq!(
+        broker.dead_letters("poisoned")[0].message_id,
+        sent.message_id
+    );
+    assert_eq!(
+        *calls.lock().expect("lock"),
+        2,
+        "panics count as failures; 2 attempts"
+    );
+    consumer.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_stops_consuming() {
+    let (broker, producer, config) = setup().await;
+    let seen: Seen = Arc::default();
+    let consumer = PushConsumer::builder(config, "stopper")
+        .subscribe("t", FilterExpression::all())
+        .listener(recorder(&seen, false))
+        .start()
+        .await
+        .expect("consumer");
+    tokio::time::timeout(Duration::from_secs(10), consumer.shutdown())
+        .await
+        .expect("shutdown is prompt");
+    producer
+        .send(&Message::builder("t", "late").build().expect("m"))
+        .await
+        .expect("send");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(seen.lock().expect("lock").is_empty());
+    assert_eq!(broker.messages("t").len(), 1);
+}
