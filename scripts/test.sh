@@ -26,6 +26,11 @@ cargo test --workspace
 step "quickstart (the README's main job)"
 cargo run --quiet --example quickstart
 
+step "examples against a broker process"
+cargo build --quiet -p rmq-mini-broker --bin rmq-mini-broker
+cargo build --quiet -p rmq-examples --examples
+bash examples/against-broker.sh "$root/target/debug"
+
 step "python venv (.venv)"
 if [ ! -x "$root/.venv/bin/python" ]; then
   python3 -m venv "$root/.venv"

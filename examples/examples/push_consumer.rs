@@ -1,0 +1,64 @@
+//! Consumes messages with a push consumer and prints `received <message-id> <body>` for each.
+//! Without `--endpoint` it starts an embedded broker and first sends `--count` messages.
+//!
+//!     cargo run --example push_consumer -- [--endpoint HOST:PORT] [--topic T] [--group G] [--count N]
+
+use clap::Parser;
+use rmq_client::{ConsumeResult, FilterExpression, Message, MessageView, Producer, PushConsumer};
+use rmq_examples::Common;
+use rmq_mini_broker::TopicType;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+struct Args {
+    #[command(flatten)]
+    common: Common,
+    /// Give up after this many seconds without all messages.
+    #[arg(long, default_value_t = 60)]
+    timeout_secs: u64,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let target = args.common.target(TopicType::Normal, false).await?;
+    if target.broker.is_some() {
+        let producer = Producer::builder(target.config.clone())
+            .topics([args.common.topic.as_str()])
+            .start()
+            .await?;
+        for i in 0..args.common.count {
+            producer
+                .send(&Message::builder(&args.common.topic, format!("message {i}")).build()?)
+                .await?;
+        }
+        producer.shutdown().await;
+    }
+    let received = Arc::new(AtomicUsize::new(0));
+    let counter = received.clone();
+    let consumer = PushConsumer::builder(target.config.clone(), &args.common.group)
+        .subscribe(&args.common.topic, FilterExpression::all())
+        .listener(move |view: &MessageView| {
+            println!(
+                "received {} {}",
+                view.message_id,
+                String::from_utf8_lossy(&view.body)
+            );
+            counter.fetch_add(1, Ordering::SeqCst);
+            ConsumeResult::Success
+        })
+        .start()
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
+    while received.load(Ordering::SeqCst) < args.common.count && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    consumer.shutdown().await;
+    let got = received.load(Ordering::SeqCst);
+    if got < args.common.count {
+        return Err(format!("received {got} of {}", args.common.count).into());
+    }
+    Ok(())
+}
