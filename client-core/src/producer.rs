@@ -12,8 +12,9 @@ use crate::transaction::{self, Transaction, TransactionChecker};
 use crate::transport::Transport;
 use rmq_proto::Code;
 use rmq_proto::v2::{
-    self, ClientType, MessageType, NotifyClientTerminationRequest, Publishing, Resource,
-    SendMessageRequest, Settings, TelemetryCommand, retry_policy, settings, telemetry_command,
+    self, ClientType, MessageType, NotifyClientTerminationRequest, Publishing,
+    RecallMessageRequest, Resource, SendMessageRequest, Settings, TelemetryCommand, retry_policy,
+    settings, telemetry_command,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -320,49 +321,86 @@ impl Producer {
     }
 
     pub(crate) async fn send_in_transaction(&self, message: &Message) -> Result<SendReceipt> {
-        self.send_as(message, true).await
+        first(
+            self.send_messages(std::slice::from_ref(message), true)
+                .await?,
+        )
     }
 
     /// Sends one message, retrying transient failures on other queues.
     pub async fn send(&self, message: &Message) -> Result<SendReceipt> {
-        self.send_as(message, false).await
+        first(
+            self.send_messages(std::slice::from_ref(message), false)
+                .await?,
+        )
     }
 
-    async fn send_as(&self, message: &Message, transactional: bool) -> Result<SendReceipt> {
+    /// Sends several messages in one request. They must share a topic and a type (and FIFO
+    /// messages a message group); the receipts come back in order.
+    pub async fn send_batch(&self, messages: &[Message]) -> Result<Vec<SendReceipt>> {
+        self.send_messages(messages, false).await
+    }
+
+    async fn send_messages(
+        &self,
+        messages: &[Message],
+        transactional: bool,
+    ) -> Result<Vec<SendReceipt>> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::new(ErrorKind::Closed, OP, "producer is shut down"));
         }
-        let kind = message.message_type(transactional)?;
+        let Some(head) = messages.first() else {
+            return Err(Error::invalid(OP, "nothing to send"));
+        };
+        let kind = head.message_type(transactional)?;
+        for message in &messages[1..] {
+            if message.topic() != head.topic() {
+                return Err(Error::invalid(OP, "a batch must share one topic"));
+            }
+            if message.message_type(transactional)? != kind {
+                return Err(Error::invalid(OP, "a batch must share one message type"));
+            }
+            if message.message_group() != head.message_group() {
+                return Err(Error::invalid(
+                    OP,
+                    "a FIFO batch must share one message group",
+                ));
+            }
+        }
         let policy = lock(&self.inner.policy).clone();
-        if message.body().len() > policy.max_body_size {
+        if let Some(big) = messages
+            .iter()
+            .find(|m| m.body().len() > policy.max_body_size)
+        {
             return Err(Error::new(
                 ErrorKind::PayloadTooLarge,
                 OP,
                 format!(
                     "body of {} bytes exceeds the limit of {} bytes",
-                    message.body().len(),
+                    big.body().len(),
                     policy.max_body_size
                 ),
             ));
         }
-        let route = self.route(message.topic()).await?;
-        let candidates = self.candidates(&route, message.message_group())?;
+        let route = self.route(head.topic()).await?;
+        let candidates = self.candidates(&route, head.message_group())?;
         if policy.validate_message_type && !candidates[0].accepts(kind) {
             return Err(Error::invalid(
                 OP,
                 format!(
                     "topic {} does not accept {} messages",
-                    message.topic(),
+                    head.topic(),
                     kind.as_str_name()
                 ),
             ));
         }
-        let message_id = message_id::next();
+        // Ids are fixed before the first attempt, so retries resend the same messages.
+        let ids: Vec<String> = messages.iter().map(|_| message_id::next()).collect();
         let mut attempt = 1;
         loop {
             let queue = &candidates[(attempt as usize - 1) % candidates.len()];
-            match self.send_once(message, &message_id, kind, queue).await {
-                Ok(receipt) => return Ok(receipt),
+            match self.send_once(messages, &ids, kind, queue).await {
+                Ok(receipts) => return Ok(receipts),
                 Err(error) if attempt >= self.inner.max_attempts || !retriable(&error) => {
                     return Err(error);
                 }
@@ -375,6 +413,40 @@ impl Producer {
                 }
             }
         }
+    }
+
+    /// Cancels a scheduled message before it is delivered, with the handle its send returned.
+    /// Returns the message id.
+    pub async fn recall(&self, topic: &str, recall_handle: &str) -> Result<String> {
+        const OP: &str = "recall";
+        if recall_handle.trim().is_empty() {
+            return Err(Error::invalid(OP, "the recall handle is empty"));
+        }
+        let transport = &self.inner.transport;
+        let config = transport.config();
+        let endpoint = config
+            .endpoints()
+            .first()
+            .cloned()
+            .ok_or_else(|| Error::invalid(OP, "no endpoint"))?;
+        let request = RecallMessageRequest {
+            topic: Some(Resource {
+                resource_namespace: config.namespace().to_owned(),
+                name: topic.to_owned(),
+            }),
+            recall_handle: recall_handle.to_owned(),
+        };
+        let response = transport
+            .stub(&endpoint)?
+            .recall_message(transport.request(request, None))
+            .await
+            .map_err(|s| Error::from_grpc(OP, s))?
+            .into_inner();
+        let status = response.status.unwrap_or_default();
+        if status.code != Code::Ok as i32 {
+            return Err(Error::from_status(OP, status.code, status.message));
+        }
+        Ok(response.message_id)
     }
 
     /// Queues to try, in order: the group's queue for FIFO messages (every attempt), else
@@ -416,58 +488,70 @@ impl Producer {
 
     async fn send_once(
         &self,
-        message: &Message,
-        message_id: &str,
+        messages: &[Message],
+        ids: &[String],
         kind: MessageType,
         queue: &Queue,
-    ) -> Result<SendReceipt> {
+    ) -> Result<Vec<SendReceipt>> {
         let transport = &self.inner.transport;
-        let mut wire = message.to_proto(
-            transport.config().namespace(),
-            message_id,
-            &self.inner.born_host,
-            kind,
-        );
-        if let Some(sys) = wire.system_properties.as_mut() {
-            sys.queue_id = queue.queue.id;
-        }
-        let request = transport.request(
-            SendMessageRequest {
-                messages: vec![wire],
-            },
-            None,
-        );
+        let wire = messages
+            .iter()
+            .zip(ids)
+            .map(|(message, id)| {
+                let mut wire = message.to_proto(
+                    transport.config().namespace(),
+                    id,
+                    &self.inner.born_host,
+                    kind,
+                );
+                if let Some(sys) = wire.system_properties.as_mut() {
+                    sys.queue_id = queue.queue.id;
+                }
+                wire
+            })
+            .collect();
+        let request = transport.request(SendMessageRequest { messages: wire }, None);
         let response = transport
             .stub(&queue.endpoint)?
             .send_message(request)
             .await
             .map_err(|s| Error::from_grpc(OP, s))?
             .into_inner();
-        let entry = response.entries.into_iter().next();
-        let status = entry
-            .as_ref()
-            .and_then(|e| e.status.clone())
-            .or(response.status)
-            .unwrap_or_default();
-        if status.code != Code::Ok as i32 {
-            return Err(Error::from_status(OP, status.code, status.message));
+        // A failed entry fails the send; so does a count that does not match.
+        if let Some(bad) = response
+            .entries
+            .iter()
+            .filter_map(|e| e.status.as_ref())
+            .chain(response.status.as_ref())
+            .find(|s| s.code != Code::Ok as i32 && s.code != Code::MultipleResults as i32)
+        {
+            return Err(Error::from_status(OP, bad.code, bad.message.clone()));
         }
-        let entry = entry.ok_or_else(|| {
-            Error::new(
+        if response.entries.len() != messages.len() {
+            return Err(Error::new(
                 ErrorKind::Unexpected,
                 OP,
-                "the server returned no send result",
-            )
-        })?;
-        Ok(SendReceipt {
-            message_id: entry.message_id,
-            transaction_id: entry.transaction_id,
-            offset: entry.offset,
-            recall_handle: entry.recall_handle,
-            queue_id: queue.queue.id,
-            topic: message.topic().to_owned(),
-            endpoint: queue.endpoint.clone(),
-        })
+                format!(
+                    "the server returned {} results for {} messages",
+                    response.entries.len(),
+                    messages.len()
+                ),
+            ));
+        }
+        Ok(response
+            .entries
+            .into_iter()
+            .zip(messages)
+            .map(|(entry, message)| SendReceipt {
+                message_id: entry.message_id,
+                transaction_id: entry.transaction_id,
+                offset: entry.offset,
+                recall_handle: entry.recall_handle,
+                queue_id: queue.queue.id,
+                topic: message.topic().to_owned(),
+                endpoint: queue.endpoint.clone(),
+            })
+            .collect())
     }
 
     /// Tells the brokers this client is leaving and closes its sessions. Sends fail with
@@ -488,6 +572,16 @@ impl Producer {
             session.close();
         }
     }
+}
+
+fn first(mut receipts: Vec<SendReceipt>) -> Result<SendReceipt> {
+    receipts.drain(..).next().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Unexpected,
+            OP,
+            "the server returned no send result",
+        )
+    })
 }
 
 /// Failures worth another attempt: the network, timeouts, throttling and server faults.

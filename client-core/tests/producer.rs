@@ -170,3 +170,94 @@ async fn shutdown_notifies_the_broker_and_refuses_later_sends() {
         "the Telemetry stream was closed"
     );
 }
+
+#[tokio::test]
+async fn a_batch_goes_in_one_request_with_receipts_in_order() {
+    let broker = broker().await;
+    let producer = producer(&broker, &["normal", "fifo"]).await;
+    let batch: Vec<Message> = (0..5)
+        .map(|i| {
+            Message::builder("normal", format!("b{i}"))
+                .build()
+                .expect("m")
+        })
+        .collect();
+    let receipts = producer.send_batch(&batch).await.expect("batch");
+    assert_eq!(receipts.len(), 5);
+    let stored = broker.messages("normal");
+    for receipt in &receipts {
+        assert!(stored.iter().any(|m| m.message_id == receipt.message_id));
+    }
+    let mixed = [
+        Message::builder("normal", "a").build().expect("m"),
+        Message::builder("fifo", "b")
+            .message_group("g")
+            .build()
+            .expect("m"),
+    ];
+    assert_eq!(
+        producer.send_batch(&mixed).await.expect_err("mixed").kind(),
+        ErrorKind::InvalidArgument
+    );
+    let groups = [
+        Message::builder("fifo", "a")
+            .message_group("g1")
+            .build()
+            .expect("m"),
+        Message::builder("fifo", "b")
+            .message_group("g2")
+            .build()
+            .expect("m"),
+    ];
+    assert_eq!(
+        producer
+            .send_batch(&groups)
+            .await
+            .expect_err("groups")
+            .kind(),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        producer.send_batch(&[]).await.expect_err("empty").kind(),
+        ErrorKind::InvalidArgument
+    );
+}
+
+#[tokio::test]
+async fn a_scheduled_message_can_be_recalled() {
+    let broker = broker().await;
+    let producer = producer(&broker, &["delay", "normal"]).await;
+    let m = Message::builder("delay", "later")
+        .delivery_timestamp(SystemTime::now() + Duration::from_secs(60))
+        .build()
+        .expect("m");
+    let receipt = producer.send(&m).await.expect("sent");
+    let recalled = producer
+        .recall("delay", &receipt.recall_handle)
+        .await
+        .expect("recall");
+    assert_eq!(recalled, receipt.message_id);
+    assert_eq!(broker.pending_timers(), 0);
+    let again = producer
+        .recall("delay", &receipt.recall_handle)
+        .await
+        .expect_err("gone");
+    assert_eq!(
+        again.kind(),
+        ErrorKind::InternalServer,
+        "as an Apache proxy answers"
+    );
+    let wrong_topic = producer
+        .recall("normal", &receipt.recall_handle)
+        .await
+        .expect_err("type");
+    assert_eq!(wrong_topic.kind(), ErrorKind::BadRequest);
+    assert_eq!(
+        producer
+            .recall("delay", " ")
+            .await
+            .expect_err("empty")
+            .kind(),
+        ErrorKind::InvalidArgument
+    );
+}
