@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+mod body;
 pub mod client_id;
 pub mod config;
 pub mod error;

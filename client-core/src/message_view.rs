@@ -73,6 +73,9 @@ pub struct MessageView {
     pub queue_id: i32,
     /// Queue offset, when the server gave one.
     pub queue_offset: Option<i64>,
+    /// Why the body is unusable (digest mismatch or a failed decompression), if it is. A
+    /// corrupted message is never given to a push consumer's listener.
+    pub corrupted: Option<String>,
     pub(crate) receipt_handle: String,
     pub(crate) endpoint: Endpoint,
 }
@@ -92,10 +95,19 @@ impl MessageView {
                 UNIX_EPOCH.checked_add(Duration::from_secs(secs) + Duration::from_nanos(nanos))
             })
         };
+        let (body, corrupted) = match crate::body::decode(
+            message.body.clone(),
+            sys.body_digest.as_ref(),
+            sys.body_encoding,
+        ) {
+            Ok(body) => (body, None),
+            Err(why) => (message.body, Some(why)),
+        };
         MessageView {
             message_id: sys.message_id,
             topic: message.topic.map(|t| t.name).unwrap_or_default(),
-            body: message.body,
+            body,
+            corrupted,
             tag: sys.tag,
             keys: sys.keys,
             properties: message.user_properties,

@@ -575,7 +575,13 @@ fn release(inner: &Inner, message: &MessageView) {
 }
 
 async fn consume_concurrently(inner: &Inner, message: MessageView) {
-    match listen(inner, &message).await {
+    let result = if message.corrupted.is_some() {
+        tracing::warn!(message_id = %message.message_id, why = ?message.corrupted, "corrupted message nacked");
+        ConsumeResult::Failure
+    } else {
+        listen(inner, &message).await
+    };
+    match result {
         ConsumeResult::Success => settle(inner, &message, Settle::Ack).await,
         ConsumeResult::Failure => {
             let delay = inner.policy.backoff.delay(message.delivery_attempt);
@@ -589,6 +595,12 @@ async fn consume_concurrently(inner: &Inner, message: MessageView) {
 async fn consume_in_order(inner: &Inner, messages: Vec<MessageView>) {
     for message in messages {
         let mut attempt = message.delivery_attempt;
+        if message.corrupted.is_some() {
+            tracing::warn!(message_id = %message.message_id, why = ?message.corrupted, "corrupted message dead-lettered");
+            settle(inner, &message, Settle::DeadLetter(attempt)).await;
+            release(inner, &message);
+            continue;
+        }
         loop {
             match listen(inner, &message).await {
                 ConsumeResult::Success => {

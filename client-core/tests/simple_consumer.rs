@@ -74,6 +74,7 @@ async fn receives_acks_and_sees_every_field() {
     assert_eq!(view.properties.get("p").map(String::as_str), Some("v"));
     assert_eq!(view.delivery_attempt, 1);
     assert!(view.born_timestamp.is_some());
+    assert_eq!(view.corrupted, None, "the broker's MD5 digest verifies");
     consumer.ack(view).await.expect("ack");
     assert!(broker.in_flight("g", "t").is_empty());
 }
