@@ -12,7 +12,7 @@ use crate::transaction::{self, Transaction, TransactionChecker};
 use crate::transport::Transport;
 use rmq_proto::Code;
 use rmq_proto::v2::{
-    self, ClientType, MessageType, NotifyClientTerminationRequest, Publishing,
+    self, ClientType, HeartbeatRequest, MessageType, NotifyClientTerminationRequest, Publishing,
     RecallMessageRequest, Resource, SendMessageRequest, Settings, TelemetryCommand, retry_policy,
     settings, telemetry_command,
 };
@@ -117,7 +117,14 @@ struct Inner {
     next_queue: AtomicUsize,
     closed: AtomicBool,
     checker: Option<Arc<dyn TransactionChecker>>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
+
+/// Default period of route refreshes, as the reference client.
+pub const DEFAULT_ROUTE_REFRESH: Duration = Duration::from_secs(30);
+/// Period of heartbeats, as the reference client; they keep the producer registered so
+/// transaction checks can reach it.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
 
 /// Builder of [`Producer`].
 pub struct ProducerBuilder {
@@ -125,6 +132,7 @@ pub struct ProducerBuilder {
     topics: Vec<String>,
     max_attempts: u32,
     checker: Option<Arc<dyn TransactionChecker>>,
+    route_refresh: Duration,
 }
 
 impl ProducerBuilder {
@@ -147,6 +155,12 @@ impl ProducerBuilder {
         self
     }
 
+    /// How often cached routes are fetched again. Default 30 s.
+    pub fn route_refresh_interval(mut self, every: Duration) -> Self {
+        self.route_refresh = every.max(Duration::from_millis(10));
+        self
+    }
+
     /// Starts the producer on the current tokio runtime.
     pub async fn start(self) -> Result<Producer> {
         let client_id = client_id::next();
@@ -164,11 +178,17 @@ impl ProducerBuilder {
                 next_queue: AtomicUsize::new(rand::random::<u32>() as usize),
                 closed: AtomicBool::new(false),
                 checker: self.checker,
+                stop: tokio::sync::watch::channel(false).0,
             }),
         };
         for topic in &self.topics {
             producer.route(topic).await?;
         }
+        tokio::spawn(upkeep(
+            Arc::downgrade(&producer.inner),
+            producer.inner.stop.subscribe(),
+            self.route_refresh,
+        ));
         Ok(producer)
     }
 }
@@ -191,6 +211,7 @@ impl Producer {
             topics: Vec::new(),
             max_attempts: 3,
             checker: None,
+            route_refresh: DEFAULT_ROUTE_REFRESH,
         }
     }
 
@@ -244,6 +265,11 @@ impl Producer {
         if let Some(route) = lock(&self.inner.routes).get(topic) {
             return Ok(route.clone());
         }
+        self.fetch_route(topic).await
+    }
+
+    /// Fetches `topic`'s route, opens sessions to new brokers, and caches it.
+    async fn fetch_route(&self, topic: &str) -> Result<Arc<Route>> {
         let route = Arc::new(route::query(&self.inner.transport, topic).await?);
         let known = {
             let mut topics = lock(&self.inner.topics);
@@ -560,6 +586,7 @@ impl Producer {
         if self.inner.closed.swap(true, Ordering::AcqRel) {
             return;
         }
+        let _ = self.inner.stop.send(true);
         let sessions: Vec<(Endpoint, Arc<Session>)> = lock(&self.inner.sessions).drain().collect();
         for (endpoint, session) in sessions {
             if let Ok(mut stub) = self.inner.transport.stub(&endpoint) {
@@ -570,6 +597,49 @@ impl Producer {
                 let _ = stub.notify_client_termination(request).await;
             }
             session.close();
+        }
+    }
+}
+
+/// Refreshes routes and sends heartbeats until shutdown (or until every handle is dropped).
+async fn upkeep(
+    inner: std::sync::Weak<Inner>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    refresh: Duration,
+) {
+    let mut next_refresh = tokio::time::Instant::now() + refresh;
+    let mut next_heartbeat = tokio::time::Instant::now() + HEARTBEAT_EVERY;
+    loop {
+        let wake = next_refresh.min(next_heartbeat);
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tokio::time::sleep_until(wake) => {}
+        }
+        let Some(inner) = inner.upgrade() else { return };
+        let producer = Producer { inner };
+        let now = tokio::time::Instant::now();
+        if now >= next_refresh {
+            let topics: Vec<String> = lock(&producer.inner.routes).keys().cloned().collect();
+            for topic in topics {
+                if let Err(error) = producer.fetch_route(&topic).await {
+                    tracing::debug!(%topic, %error, "route refresh failed; keeping the old route");
+                }
+            }
+            next_refresh = now + refresh;
+        }
+        if now >= next_heartbeat {
+            let endpoints: Vec<Endpoint> = lock(&producer.inner.sessions).keys().cloned().collect();
+            for endpoint in endpoints {
+                let transport = &producer.inner.transport;
+                let request = HeartbeatRequest {
+                    group: None,
+                    client_type: ClientType::Producer as i32,
+                };
+                if let Ok(mut stub) = transport.stub(&endpoint) {
+                    let _ = stub.heartbeat(transport.request(request, None)).await;
+                }
+            }
+            next_heartbeat = now + HEARTBEAT_EVERY;
         }
     }
 }

@@ -261,3 +261,33 @@ async fn a_scheduled_message_can_be_recalled() {
         ErrorKind::InvalidArgument
     );
 }
+
+#[tokio::test]
+async fn refreshed_routes_bring_new_queues_into_use() {
+    let broker = broker().await;
+    broker.create_topic(TopicConfig::new("growing", TopicType::Normal).queues(1));
+    let config = ClientConfig::builder()
+        .endpoints(broker.endpoint())
+        .build()
+        .expect("config");
+    let producer = Producer::builder(config)
+        .topics(["growing"])
+        .route_refresh_interval(Duration::from_millis(50))
+        .start()
+        .await
+        .expect("producer");
+    let m = Message::builder("growing", "x").build().expect("m");
+    assert_eq!(producer.send(&m).await.expect("sent").queue_id, 0);
+    broker.create_topic(TopicConfig::new("growing", TopicType::Normal).queues(4));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut queues = std::collections::HashSet::new();
+    for _ in 0..8 {
+        queues.insert(producer.send(&m).await.expect("sent").queue_id);
+    }
+    assert_eq!(
+        queues.len(),
+        4,
+        "all four queues in use after the refresh: {queues:?}"
+    );
+    producer.shutdown().await;
+}
