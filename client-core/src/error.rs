@@ -146,6 +146,19 @@ impl Error {
         }
     }
 
+    /// `Ok` for an OK status, the status as an error otherwise (a missing status is not OK).
+    pub(crate) fn check(
+        operation: &'static str,
+        status: Option<rmq_proto::v2::Status>,
+    ) -> Result<()> {
+        let status = status.unwrap_or_default();
+        if status.code == Code::Ok as i32 {
+            Ok(())
+        } else {
+            Err(Error::from_status(operation, status.code, status.message))
+        }
+    }
+
     /// A gRPC-level failure.
     pub fn from_grpc(operation: &'static str, status: tonic::Status) -> Self {
         let kind = match status.code() {

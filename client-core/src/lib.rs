@@ -18,6 +18,7 @@ pub mod message_id;
 pub mod message_view;
 pub mod producer;
 pub mod push_consumer;
+mod receive;
 pub mod route;
 pub mod session;
 pub mod simple_consumer;

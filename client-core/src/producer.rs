@@ -468,10 +468,7 @@ impl Producer {
             .await
             .map_err(|s| Error::from_grpc(OP, s))?
             .into_inner();
-        let status = response.status.unwrap_or_default();
-        if status.code != Code::Ok as i32 {
-            return Err(Error::from_status(OP, status.code, status.message));
-        }
+        Error::check(OP, response.status)?;
         Ok(response.message_id)
     }
 

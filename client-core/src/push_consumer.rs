@@ -20,14 +20,13 @@ use rmq_proto::v2::{
     self, AckMessageEntry, AckMessageRequest, ChangeInvisibleDurationRequest, ClientType,
     ForwardMessageToDeadLetterQueueRequest, HeartbeatRequest, MessageQueue,
     NotifyClientTerminationRequest, QueryAssignmentRequest, ReceiveMessageRequest, Resource,
-    Settings, Subscription, SubscriptionEntry, receive_message_response, retry_policy, settings,
+    Settings, Subscription, SubscriptionEntry, retry_policy, settings,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
-use tokio_stream::StreamExt;
 
 /// What a listener decided about a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -526,32 +525,8 @@ async fn receive(
     request: ReceiveMessageRequest,
     long_polling: Duration,
 ) -> Result<Vec<MessageView>> {
-    const OP: &str = "receive";
-    let transport = &inner.transport;
-    let deadline = long_polling + transport.config().request_timeout();
-    let mut stream = transport
-        .stub(endpoint)?
-        .receive_message(transport.request(request, Some(deadline)))
-        .await
-        .map_err(|s| Error::from_grpc(OP, s))?
-        .into_inner();
-    let mut status = None;
-    let mut messages = Vec::new();
-    while let Some(item) = stream.next().await {
-        match item.map_err(|s| Error::from_grpc(OP, s))?.content {
-            Some(receive_message_response::Content::Status(s)) => status = Some(s),
-            Some(receive_message_response::Content::Message(m)) => {
-                messages.push(MessageView::from_proto(m, endpoint));
-            }
-            _ => {}
-        }
-    }
-    let status = status.unwrap_or_default();
-    match Code::try_from(status.code) {
-        Ok(Code::Ok) => Ok(messages),
-        Ok(Code::MessageNotFound) => Ok(Vec::new()),
-        _ => Err(Error::from_status(OP, status.code, status.message)),
-    }
+    let deadline = long_polling + inner.transport.config().request_timeout();
+    crate::receive::receive(&inner.transport, endpoint, request, deadline).await
 }
 
 /// Runs the listener off the runtime's workers; a panic is a failure.
@@ -715,11 +690,7 @@ async fn settle_once(inner: &Inner, message: &MessageView, how: &Settle) -> Resu
             ("dead-letter", r.status)
         }
     };
-    let status = status.unwrap_or_default();
-    if status.code != Code::Ok as i32 {
-        return Err(Error::from_status(op, status.code, status.message));
-    }
-    Ok(())
+    Error::check(op, status)
 }
 
 /// Consumes in the background until [`PushConsumer::shutdown`]. Clone it freely.

@@ -7,17 +7,15 @@ use crate::message_view::{FilterExpression, MessageView};
 use crate::route::{self, Route};
 use crate::session::Session;
 use crate::transport::Transport;
-use rmq_proto::Code;
 use rmq_proto::v2::{
     self, AckMessageEntry, AckMessageRequest, ChangeInvisibleDurationRequest, ClientType,
     NotifyClientTerminationRequest, ReceiveMessageRequest, Resource, Settings, Subscription,
-    SubscriptionEntry, receive_message_response, settings,
+    SubscriptionEntry, settings,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio_stream::StreamExt;
 
 /// Long-polling time of a receive unless set: 30 s.
 pub const DEFAULT_AWAIT: Duration = Duration::from_secs(30);
@@ -222,32 +220,7 @@ impl SimpleConsumer {
             attempt_id: None,
         };
         let deadline = inner.await_duration + inner.transport.config().request_timeout();
-        let mut stream = inner
-            .transport
-            .stub(&queue.endpoint)?
-            .receive_message(inner.transport.request(request, Some(deadline)))
-            .await
-            .map_err(|s| Error::from_grpc(OP, s))?
-            .into_inner();
-        let mut status = None;
-        let mut messages = Vec::new();
-        while let Some(item) = stream.next().await {
-            match item.map_err(|s| Error::from_grpc(OP, s))?.content {
-                Some(receive_message_response::Content::Status(s)) => status = Some(s),
-                Some(receive_message_response::Content::Message(m)) => {
-                    messages.push(MessageView::from_proto(m, &queue.endpoint));
-                }
-                _ => {}
-            }
-        }
-        let status = status.ok_or_else(|| {
-            Error::new(ErrorKind::InternalServer, OP, "the server sent no status")
-        })?;
-        match Code::try_from(status.code) {
-            Ok(Code::Ok) => Ok(messages),
-            Ok(Code::MessageNotFound) => Ok(Vec::new()),
-            _ => Err(Error::from_status(OP, status.code, status.message)),
-        }
+        crate::receive::receive(&inner.transport, &queue.endpoint, request, deadline).await
     }
 
     /// Acknowledges a message: it is consumed for the group.
@@ -270,17 +243,15 @@ impl SimpleConsumer {
             .await
             .map_err(|s| Error::from_grpc(OP, s))?
             .into_inner();
-        let status = response
-            .entries
-            .into_iter()
-            .next()
-            .and_then(|e| e.status)
-            .or(response.status)
-            .unwrap_or_default();
-        if status.code != Code::Ok as i32 {
-            return Err(Error::from_status(OP, status.code, status.message));
-        }
-        Ok(())
+        Error::check(
+            OP,
+            response
+                .entries
+                .into_iter()
+                .next()
+                .and_then(|e| e.status)
+                .or(response.status),
+        )
     }
 
     /// Hides the message for `invisible` from now and returns it with its new receipt handle;
@@ -308,10 +279,7 @@ impl SimpleConsumer {
             .await
             .map_err(|s| Error::from_grpc(OP, s))?
             .into_inner();
-        let status = response.status.unwrap_or_default();
-        if status.code != Code::Ok as i32 {
-            return Err(Error::from_status(OP, status.code, status.message));
-        }
+        Error::check(OP, response.status)?;
         let mut updated = view.clone();
         updated.receipt_handle = response.receipt_handle;
         Ok(updated)

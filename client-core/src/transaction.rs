@@ -7,7 +7,6 @@ use crate::message::Message;
 use crate::message_view::MessageView;
 use crate::producer::{Producer, SendReceipt};
 use crate::transport::Transport;
-use rmq_proto::Code;
 use rmq_proto::v2::{self, EndTransactionRequest, Resource, TransactionSource};
 use std::sync::{Arc, Mutex};
 
@@ -138,11 +137,7 @@ pub(crate) async fn end(
         .await
         .map_err(|s| Error::from_grpc(OP, s))?
         .into_inner();
-    let status = response.status.unwrap_or_default();
-    if status.code != Code::Ok as i32 {
-        return Err(Error::from_status(OP, status.code, status.message));
-    }
-    Ok(())
+    Error::check(OP, response.status)
 }
 
 /// Answers one orphaned-transaction check: runs the checker off the runtime's workers, then
