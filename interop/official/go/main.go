@@ -40,7 +40,10 @@ func run(endpoint string) {
 		return &rmq.Config{Endpoint: endpoint, ConsumerGroup: group, Credentials: &credentials.SessionCredentials{}}
 	}
 	producer, err := rmq.NewProducer(config(""), rmq.WithTopics("normal", "fifo"))
-	if err != nil || producer.Start() != nil {
+	if err == nil {
+		err = producer.Start()
+	}
+	if err != nil {
 		check(false, fmt.Sprintf("producer starts: %v", err))
 		return
 	}
@@ -60,7 +63,10 @@ func run(endpoint string) {
 	consumer, err := rmq.NewSimpleConsumer(config("go-simple"),
 		rmq.WithSimpleAwaitDuration(5*time.Second),
 		rmq.WithSimpleSubscriptionExpressions(map[string]*rmq.FilterExpression{"normal": rmq.NewFilterExpression("TagA")}))
-	if err != nil || consumer.Start() != nil {
+	if err == nil {
+		err = consumer.Start()
+	}
+	if err != nil {
 		check(false, fmt.Sprintf("simple consumer starts: %v", err))
 		return
 	}
@@ -92,7 +98,10 @@ func run(endpoint string) {
 			order <- string(view.GetBody())
 			return rmq.SUCCESS
 		}}))
-	if err != nil || push.Start() != nil {
+	if err == nil {
+		err = push.Start()
+	}
+	if err != nil {
 		check(false, fmt.Sprintf("push consumer starts: %v", err))
 		return
 	}
