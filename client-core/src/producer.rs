@@ -249,12 +249,7 @@ impl Producer {
                 max_body_size: 0,
                 validate_message_type: true,
             })),
-            user_agent: Some(v2::Ua {
-                language: v2::Language::Rust as i32,
-                version: crate::transport::CLIENT_VERSION.to_owned(),
-                platform: std::env::consts::OS.to_owned(),
-                hostname: self.inner.born_host.clone(),
-            }),
+            user_agent: Some(crate::session::user_agent()),
             metric: None,
             client_properties: HashMap::new(),
         }

@@ -17,10 +17,10 @@ use crate::session::Session;
 use crate::transport::Transport;
 use rmq_proto::Code;
 use rmq_proto::v2::{
-    self, AckMessageEntry, AckMessageRequest, ChangeInvisibleDurationRequest, ClientType,
+    AckMessageEntry, AckMessageRequest, ChangeInvisibleDurationRequest, ClientType,
     ForwardMessageToDeadLetterQueueRequest, HeartbeatRequest, MessageQueue,
     NotifyClientTerminationRequest, QueryAssignmentRequest, ReceiveMessageRequest, Resource,
-    Settings, Subscription, SubscriptionEntry, retry_policy, settings,
+    Settings, Subscription, retry_policy, settings,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -319,21 +319,10 @@ fn push_settings(
         request_timeout: prost_types::Duration::try_from(config.request_timeout()).ok(),
         pub_sub: Some(settings::PubSub::Subscription(Subscription {
             group: resource(transport, group),
-            subscriptions: subscriptions
-                .iter()
-                .map(|(topic, filter)| SubscriptionEntry {
-                    topic: resource(transport, topic),
-                    expression: Some(filter.to_proto()),
-                })
-                .collect(),
+            subscriptions: crate::session::subscription_entries(config.namespace(), subscriptions),
             ..Default::default()
         })),
-        user_agent: Some(v2::Ua {
-            language: v2::Language::Rust as i32,
-            version: crate::transport::CLIENT_VERSION.to_owned(),
-            platform: std::env::consts::OS.to_owned(),
-            hostname: gethostname::gethostname().to_string_lossy().into_owned(),
-        }),
+        user_agent: Some(crate::session::user_agent()),
         ..Default::default()
     }
 }

@@ -7,7 +7,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Transport;
 use rmq_proto::Code;
 use rmq_proto::v2::{
-    Settings, Status, TelemetryCommand, ThreadStackTrace, VerifyMessageResult, telemetry_command,
+    self, Settings, Status, TelemetryCommand, ThreadStackTrace, VerifyMessageResult,
+    telemetry_command,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,6 +91,33 @@ impl Drop for Session {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// The user agent every client reports in its Settings.
+pub(crate) fn user_agent() -> v2::Ua {
+    v2::Ua {
+        language: v2::Language::Rust as i32,
+        version: crate::transport::CLIENT_VERSION.to_owned(),
+        platform: std::env::consts::OS.to_owned(),
+        hostname: gethostname::gethostname().to_string_lossy().into_owned(),
+    }
+}
+
+/// A consumer's subscriptions as Settings entries.
+pub(crate) fn subscription_entries(
+    namespace: &str,
+    subscriptions: &[(String, crate::message_view::FilterExpression)],
+) -> Vec<v2::SubscriptionEntry> {
+    subscriptions
+        .iter()
+        .map(|(topic, filter)| v2::SubscriptionEntry {
+            topic: Some(v2::Resource {
+                resource_namespace: namespace.to_owned(),
+                name: topic.clone(),
+            }),
+            expression: Some(filter.to_proto()),
+        })
+        .collect()
 }
 
 /// Resolves once the session is closed (the guard `wait_for` returns is dropped here, so it

@@ -8,9 +8,9 @@ use crate::route::{self, Route};
 use crate::session::Session;
 use crate::transport::Transport;
 use rmq_proto::v2::{
-    self, AckMessageEntry, AckMessageRequest, ChangeInvisibleDurationRequest, ClientType,
+    AckMessageEntry, AckMessageRequest, ChangeInvisibleDurationRequest, ClientType,
     NotifyClientTerminationRequest, ReceiveMessageRequest, Resource, Settings, Subscription,
-    SubscriptionEntry, settings,
+    settings,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -155,25 +155,15 @@ impl SimpleConsumer {
             request_timeout: prost_types::Duration::try_from(config.request_timeout()).ok(),
             pub_sub: Some(settings::PubSub::Subscription(Subscription {
                 group: self.resource(&self.inner.group),
-                subscriptions: self
-                    .inner
-                    .subscriptions
-                    .iter()
-                    .map(|(topic, filter)| SubscriptionEntry {
-                        topic: self.resource(topic),
-                        expression: Some(filter.to_proto()),
-                    })
-                    .collect(),
+                subscriptions: crate::session::subscription_entries(
+                    config.namespace(),
+                    &self.inner.subscriptions,
+                ),
                 long_polling_timeout: prost_types::Duration::try_from(self.inner.await_duration)
                     .ok(),
                 ..Default::default()
             })),
-            user_agent: Some(v2::Ua {
-                language: v2::Language::Rust as i32,
-                version: crate::transport::CLIENT_VERSION.to_owned(),
-                platform: std::env::consts::OS.to_owned(),
-                hostname: gethostname::gethostname().to_string_lossy().into_owned(),
-            }),
+            user_agent: Some(crate::session::user_agent()),
             ..Default::default()
         }
     }

@@ -4,7 +4,7 @@
 //!     cargo run --example push_consumer -- [--endpoint HOST:PORT] [--topic T] [--group G] [--count N]
 
 use clap::Parser;
-use rmq_client::{ConsumeResult, FilterExpression, Message, MessageView, Producer, PushConsumer};
+use rmq_client::{ConsumeResult, FilterExpression, MessageView, PushConsumer};
 use rmq_examples::Common;
 use rmq_mini_broker::TopicType;
 use std::sync::Arc;
@@ -24,18 +24,7 @@ struct Args {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let target = args.common.target(TopicType::Normal, false).await?;
-    if target.broker.is_some() {
-        let producer = Producer::builder(target.config.clone())
-            .topics([args.common.topic.as_str()])
-            .start()
-            .await?;
-        for i in 0..args.common.count {
-            producer
-                .send(&Message::builder(&args.common.topic, format!("message {i}")).build()?)
-                .await?;
-        }
-        producer.shutdown().await;
-    }
+    target.seed(&args.common).await?;
     let received = Arc::new(AtomicUsize::new(0));
     let counter = received.clone();
     let consumer = PushConsumer::builder(target.config.clone(), &args.common.group)

@@ -4,7 +4,7 @@
 //!     cargo run --example simple_consumer -- [--endpoint HOST:PORT] [--topic T] [--group G] [--count N]
 
 use clap::Parser;
-use rmq_client::{FilterExpression, Message, Producer, SimpleConsumer};
+use rmq_client::{FilterExpression, SimpleConsumer};
 use rmq_examples::Common;
 use rmq_mini_broker::TopicType;
 use std::time::{Duration, Instant};
@@ -22,18 +22,7 @@ struct Args {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let target = args.common.target(TopicType::Normal, false).await?;
-    if target.broker.is_some() {
-        let producer = Producer::builder(target.config.clone())
-            .topics([args.common.topic.as_str()])
-            .start()
-            .await?;
-        for i in 0..args.common.count {
-            producer
-                .send(&Message::builder(&args.common.topic, format!("message {i}")).build()?)
-                .await?;
-        }
-        producer.shutdown().await;
-    }
+    target.seed(&args.common).await?;
     let consumer = SimpleConsumer::builder(target.config.clone(), &args.common.group)
         .subscribe(&args.common.topic, FilterExpression::all())
         .await_duration(Duration::from_secs(10))

@@ -2,7 +2,7 @@
 //! mini-broker when no `--endpoint` is given.
 
 use clap::Args;
-use rmq_client::ClientConfig;
+use rmq_client::{ClientConfig, Message, Producer};
 use rmq_mini_broker::{GroupConfig, MiniBroker, TopicConfig, TopicType};
 use std::error::Error;
 
@@ -54,5 +54,25 @@ impl Common {
         };
         let config = ClientConfig::builder().endpoints(endpoint).build()?;
         Ok(Target { config, broker })
+    }
+}
+
+impl Target {
+    /// With an embedded broker, sends `--count` messages to `--topic` first, so a consumer
+    /// example has something to consume.
+    pub async fn seed(&self, common: &Common) -> Result<(), Box<dyn Error>> {
+        if self.broker.is_none() {
+            return Ok(());
+        }
+        let producer = Producer::builder(self.config.clone())
+            .topics([common.topic.as_str()])
+            .start()
+            .await?;
+        for i in 0..common.count {
+            let message = Message::builder(&common.topic, format!("message {i}")).build()?;
+            producer.send(&message).await?;
+        }
+        producer.shutdown().await;
+        Ok(())
     }
 }
