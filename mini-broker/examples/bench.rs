@@ -3,10 +3,11 @@
 //! lateness. Run with:
 //!
 //!     cargo build --release -p rmq-mini-broker --bin rmq-mini-broker --example bench
-//!     ./target/release/examples/bench [--messages N] [--in-flight N]
+//!     ./target/release/examples/bench [--messages N] [--in-flight N] [--connections N]
 //!
-//! Sends run at 32 and 64 requests in flight unless `--in-flight` picks one; the load
-//! generator shares the machine's cores with the broker.
+//! Sends run at 32 and 64 requests in flight unless `--in-flight` picks one, spread over 2
+//! HTTP/2 connections (two producers; one producer uses one connection per endpoint) unless
+//! `--connections` says otherwise; the load generator shares the machine's cores with the broker.
 
 use rmq_mini_broker::{FlushMode, MiniBroker, TopicConfig, TopicType};
 use rmq_proto::v2::messaging_service_client::MessagingServiceClient;
@@ -168,12 +169,17 @@ struct SendFigures {
     p99: Duration,
 }
 
-async fn send_load(endpoint: &str, messages: usize, in_flight: usize) -> SendFigures {
+async fn send_load(
+    endpoint: &str,
+    messages: usize,
+    in_flight: usize,
+    connections: usize,
+) -> SendFigures {
     let body = vec![b'x'; 1024];
     let done = Arc::new(AtomicU64::new(0));
-    // A few HTTP/2 connections, as several producers would use.
+    // One HTTP/2 connection per simulated producer.
     let mut stubs = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..connections.max(1) {
         stubs.push(connect(endpoint).await);
     }
     let started = Instant::now();
@@ -305,6 +311,7 @@ async fn timer_lateness(count: usize) -> (Duration, Duration, Duration) {
 async fn main() {
     let messages = arg("--messages", 100_000);
     let in_flight = arg("--in-flight", 64);
+    let connections = arg("--connections", 2);
     println!(
         "rmq-mini-broker benchmark ({} cores)",
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -342,8 +349,8 @@ async fn main() {
                 builder = builder.data_dir(&dir).flush(mode);
             }
             let broker = builder.start().await.expect("start");
-            send_load(&broker.endpoint(), 5_000, n).await; // warm-up
-            let f = send_load(&broker.endpoint(), messages, n).await;
+            send_load(&broker.endpoint(), 5_000, n, connections).await; // warm-up
+            let f = send_load(&broker.endpoint(), messages, n, connections).await;
             println!(
                 "send, {label}, 1 KiB, {n} in flight: {:.0} msg/s, p50 {:.2} ms, p99 {:.2} ms",
                 f.rate,

@@ -158,7 +158,7 @@ impl MiniBrokerBuilder {
     }
 
     /// How durable-mode changes reach the disk. Default [`FlushMode::Sync`]: an RPC answers
-    /// only once its change is fsync'ed (concurrent changes share one fsync).
+    /// only once its change is on disk (concurrent changes share one durable write).
     pub fn flush(mut self, mode: FlushMode) -> Self {
         self.flush = mode;
         self

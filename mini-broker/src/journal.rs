@@ -4,9 +4,13 @@
 //! deterministic engine code, so messages, consumer progress, leases, timers and half
 //! transactions all survive a restart.
 //!
-//! A writer thread appends what the engine queued and, under sync flush, calls `fsync` once for
-//! everything queued since the last one (group commit) before publishing the durable sequence
-//! number that RPC handlers wait for. A torn or corrupt tail found at start-up is cut off.
+//! A writer thread appends what the engine queued and, under sync flush, makes everything queued
+//! since its last write durable in one write (group commit) before completing the waiters of
+//! those entries. Under sync flush the segment is opened with `O_DSYNC`: the write returns once
+//! the data is on disk, which on this kind of disk costs less than `write` + `fdatasync` (one
+//! syscall, no page-cache scan) and tightens the latency tail. Segments are pre-allocated with
+//! zeros, so no metadata has to reach the disk with a write. A torn or corrupt tail found at
+//! start-up is cut off.
 
 use crate::metadata::{GroupConfig, RetryPolicy, TopicConfig, TopicType};
 use crate::store::StoredMessage;
@@ -21,7 +25,8 @@ use std::time::Duration;
 /// How appends reach the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlushMode {
-    /// Every acknowledged change is fsync'ed first; concurrent changes share one fsync.
+    /// Every acknowledged change is on disk first; concurrent changes share one durable write
+    /// (`O_DSYNC`).
     Sync,
     /// Changes are written at once and fsync'ed in the background every 100 ms.
     Async,
@@ -579,7 +584,7 @@ impl Journal {
         if !path.exists() {
             preallocate(&path, segment_size, false)?;
         }
-        let mut file = OpenOptions::new().write(true).open(&path)?;
+        let mut file = open_for_append(&path, mode)?;
         file.seek(SeekFrom::Start(end.offset))?;
         let (tx, rx) = std_mpsc::channel();
         let mut writer = Writer {
@@ -624,6 +629,19 @@ impl Drop for Journal {
             let _ = thread.join();
         }
     }
+}
+
+/// Opens a segment for appending; under sync flush every write is durable when it returns.
+fn open_for_append(path: &Path, mode: FlushMode) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let flags = match mode {
+        FlushMode::Sync => libc::O_DSYNC,
+        FlushMode::Async => 0,
+    };
+    OpenOptions::new()
+        .write(true)
+        .custom_flags(flags)
+        .open(path)
 }
 
 struct Writer {
@@ -679,11 +697,7 @@ impl Writer {
             }
             match self.mode {
                 FlushMode::Sync => {
-                    if let Err(e) = self.file.sync_data() {
-                        // Waiters stay pending: their changes are not known to be durable.
-                        tracing::error!(error = %e, "journal fsync failed");
-                        continue;
-                    }
+                    // The segment is O_DSYNC: a successful flush is on disk.
                     for notify in waiting.drain(..) {
                         let _ = notify.send(());
                     }
@@ -725,7 +739,7 @@ impl Writer {
             if !matches!(ready, Some(Ok(Ok(())))) {
                 preallocate(&next, self.segment_size, false)?;
             }
-            self.file = OpenOptions::new().write(true).open(&next)?;
+            self.file = open_for_append(&next, self.mode)?;
             self.segment += 1;
             self.offset = 0;
             self.prepare_next();
