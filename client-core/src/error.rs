@@ -103,10 +103,11 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+// Shared so an error can be cloned, e.g. to every send of a lingered batch.
+type Source = std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// An rmq error.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Error {
     kind: ErrorKind,
     code: Option<i32>,
@@ -176,13 +177,13 @@ impl Error {
             code: None,
             message: status.message().to_owned(),
             operation,
-            source: Some(Box::new(status)),
+            source: Some(std::sync::Arc::new(status)),
         }
     }
 
     /// Attaches the underlying cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.source = Some(std::sync::Arc::new(source));
         self
     }
 

@@ -13,6 +13,7 @@ mod body;
 pub mod client_id;
 pub mod config;
 pub mod error;
+pub mod linger;
 pub mod message;
 pub mod message_id;
 pub mod message_view;
@@ -28,6 +29,7 @@ mod trust_all;
 
 pub use config::{ClientConfig, ClientConfigBuilder, Credentials, Endpoint, Tls};
 pub use error::{Error, ErrorKind, Result};
+pub use linger::LingerConfig;
 pub use message::{Message, MessageBuilder};
 pub use message_view::{FilterExpression, MessageView};
 pub use producer::{Producer, ProducerBuilder, SendReceipt};

@@ -4,6 +4,7 @@
 use crate::client_id;
 use crate::config::{ClientConfig, Endpoint};
 use crate::error::{Error, ErrorKind, Result};
+use crate::linger::{BatchFuture, Linger, LingerConfig, SendBatch};
 use crate::message::Message;
 use crate::message_id;
 use crate::route::{self, Queue, Route};
@@ -118,6 +119,7 @@ struct Inner {
     closed: AtomicBool,
     checker: Option<Arc<dyn TransactionChecker>>,
     stop: tokio::sync::watch::Sender<bool>,
+    linger: Option<Linger>,
 }
 
 /// Default period of route refreshes, as the reference client.
@@ -133,6 +135,7 @@ pub struct ProducerBuilder {
     max_attempts: u32,
     checker: Option<Arc<dyn TransactionChecker>>,
     route_refresh: Duration,
+    linger: Option<LingerConfig>,
 }
 
 impl ProducerBuilder {
@@ -161,12 +164,27 @@ impl ProducerBuilder {
         self
     }
 
+    /// Turns on linger mode: `send` of a normal message (no message group, delivery time or
+    /// transaction) waits up to `config.linger` for other sends to the same topic and goes out
+    /// with them in one request. Each send still gets its own receipt or error; a failed
+    /// batch is retried as a whole and its error reaches every send in it. Off by default:
+    /// every send is its own request.
+    pub fn linger(mut self, config: LingerConfig) -> Self {
+        self.linger = Some(LingerConfig {
+            max_messages: config.max_messages.max(1),
+            max_bytes: config.max_bytes.max(1),
+            ..config
+        });
+        self
+    }
+
     /// Starts the producer on the current tokio runtime.
     pub async fn start(self) -> Result<Producer> {
         let client_id = client_id::next();
         let transport = Transport::new(self.config, &client_id)?;
+        let linger = self.linger;
         let producer = Producer {
-            inner: Arc::new(Inner {
+            inner: Arc::new_cyclic(|weak| Inner {
                 transport,
                 client_id,
                 born_host: gethostname::gethostname().to_string_lossy().into_owned(),
@@ -179,6 +197,7 @@ impl ProducerBuilder {
                 closed: AtomicBool::new(false),
                 checker: self.checker,
                 stop: tokio::sync::watch::channel(false).0,
+                linger: linger.map(|config| Linger::start(config, batch_sender(weak.clone()))),
             }),
         };
         for topic in &self.topics {
@@ -212,6 +231,7 @@ impl Producer {
             max_attempts: 3,
             checker: None,
             route_refresh: DEFAULT_ROUTE_REFRESH,
+            linger: None,
         }
     }
 
@@ -350,6 +370,13 @@ impl Producer {
 
     /// Sends one message, retrying transient failures on other queues.
     pub async fn send(&self, message: &Message) -> Result<SendReceipt> {
+        if let Some(linger) = &self.inner.linger
+            && message.message_type(false)? == MessageType::Normal
+        {
+            self.check_open()?;
+            self.check_size(std::slice::from_ref(message))?;
+            return linger.send(message.clone()).await;
+        }
         first(
             self.send_messages(std::slice::from_ref(message), false)
                 .await?,
@@ -362,14 +389,40 @@ impl Producer {
         self.send_messages(messages, false).await
     }
 
+    fn check_open(&self) -> Result<()> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::new(ErrorKind::Closed, OP, "producer is shut down"));
+        }
+        Ok(())
+    }
+
+    fn check_size(&self, messages: &[Message]) -> Result<()> {
+        let limit = lock(&self.inner.policy).max_body_size;
+        match messages.iter().find(|m| m.body().len() > limit) {
+            Some(big) => Err(Error::new(
+                ErrorKind::PayloadTooLarge,
+                OP,
+                format!(
+                    "body of {} bytes exceeds the limit of {limit} bytes",
+                    big.body().len(),
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
     async fn send_messages(
         &self,
         messages: &[Message],
         transactional: bool,
     ) -> Result<Vec<SendReceipt>> {
-        if self.inner.closed.load(Ordering::Acquire) {
-            return Err(Error::new(ErrorKind::Closed, OP, "producer is shut down"));
-        }
+        self.check_open()?;
+        self.deliver(messages, transactional).await
+    }
+
+    /// Checks and sends a batch, with retries; does not look at `closed`, so lingered
+    /// batches still leave during shutdown.
+    async fn deliver(&self, messages: &[Message], transactional: bool) -> Result<Vec<SendReceipt>> {
         let Some(head) = messages.first() else {
             return Err(Error::invalid(OP, "nothing to send"));
         };
@@ -388,21 +441,8 @@ impl Producer {
                 ));
             }
         }
+        self.check_size(messages)?;
         let policy = lock(&self.inner.policy).clone();
-        if let Some(big) = messages
-            .iter()
-            .find(|m| m.body().len() > policy.max_body_size)
-        {
-            return Err(Error::new(
-                ErrorKind::PayloadTooLarge,
-                OP,
-                format!(
-                    "body of {} bytes exceeds the limit of {} bytes",
-                    big.body().len(),
-                    policy.max_body_size
-                ),
-            ));
-        }
         let route = self.route(head.topic()).await?;
         let candidates = self.candidates(&route, head.message_group())?;
         if policy.validate_message_type && !candidates[0].accepts(kind) {
@@ -579,6 +619,9 @@ impl Producer {
             return;
         }
         let _ = self.inner.stop.send(true);
+        if let Some(linger) = &self.inner.linger {
+            linger.flush().await;
+        }
         let sessions: Vec<(Endpoint, Arc<Session>)> = lock(&self.inner.sessions).drain().collect();
         for (endpoint, session) in sessions {
             if let Ok(mut stub) = self.inner.transport.stub(&endpoint) {
@@ -634,6 +677,19 @@ async fn upkeep(
             next_heartbeat = now + HEARTBEAT_EVERY;
         }
     }
+}
+
+/// What linger mode sends a gathered batch with.
+fn batch_sender(inner: std::sync::Weak<Inner>) -> SendBatch {
+    Arc::new(move |messages: Vec<Message>| {
+        let inner = inner.clone();
+        Box::pin(async move {
+            let inner = inner
+                .upgrade()
+                .ok_or_else(|| Error::new(ErrorKind::Closed, OP, "producer is shut down"))?;
+            Producer { inner }.deliver(&messages, false).await
+        }) as BatchFuture
+    })
 }
 
 fn first(mut receipts: Vec<SendReceipt>) -> Result<SendReceipt> {

@@ -291,3 +291,103 @@ async fn refreshed_routes_bring_new_queues_into_use() {
     );
     producer.shutdown().await;
 }
+
+async fn lingering_producer(broker: &MiniBroker, linger: rmq_client::LingerConfig) -> Producer {
+    let config = ClientConfig::builder()
+        .endpoints(broker.endpoint())
+        .build()
+        .expect("config");
+    Producer::builder(config)
+        .topics(["normal"])
+        .linger(linger)
+        .start()
+        .await
+        .expect("producer starts")
+}
+
+#[tokio::test]
+async fn linger_mode_gathers_concurrent_sends_into_batches() {
+    let broker = broker().await;
+    let producer = lingering_producer(
+        &broker,
+        rmq_client::LingerConfig {
+            linger: Duration::from_secs(2),
+            max_messages: 100,
+            max_bytes: usize::MAX,
+        },
+    )
+    .await;
+    let sends: Vec<_> = (0..200)
+        .map(|i| {
+            let producer = producer.clone();
+            tokio::spawn(async move {
+                let message = Message::builder("normal", format!("m{i}"))
+                    .build()
+                    .expect("message");
+                producer.send(&message).await
+            })
+        })
+        .collect();
+    let mut receipts = Vec::new();
+    for send in sends {
+        receipts.push(send.await.expect("join").expect("sent"));
+    }
+    // Full batches leave at once: 200 sends in two requests, each to one queue. Without
+    // batching they would spread round robin over all 4 queues.
+    let mut queues: Vec<i32> = receipts.iter().map(|r| r.queue_id).collect();
+    queues.sort();
+    queues.dedup();
+    assert!(queues.len() <= 2, "batches went to queues {queues:?}");
+    let mut ids: Vec<&str> = receipts.iter().map(|r| r.message_id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 200, "every send has its own message id");
+    assert_eq!(broker.messages("normal").len(), 200);
+}
+
+#[tokio::test]
+async fn linger_mode_sends_alone_after_the_linger_time_and_flushes_on_shutdown() {
+    let broker = broker().await;
+    let producer = lingering_producer(
+        &broker,
+        rmq_client::LingerConfig {
+            linger: Duration::from_millis(20),
+            ..Default::default()
+        },
+    )
+    .await;
+    let message = Message::builder("normal", "alone")
+        .build()
+        .expect("message");
+    let receipt = producer.send(&message).await.expect("a lone send leaves");
+    assert_eq!(broker.messages("normal")[0].message_id, receipt.message_id);
+
+    // A send held for an hour still leaves when the producer shuts down.
+    let held = lingering_producer(
+        &broker,
+        rmq_client::LingerConfig {
+            linger: Duration::from_secs(3600),
+            ..Default::default()
+        },
+    )
+    .await;
+    let pending = {
+        let held = held.clone();
+        tokio::spawn(async move {
+            let message = Message::builder("normal", "held").build().expect("message");
+            held.send(&message).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(broker.messages("normal").len(), 1, "still held");
+    held.shutdown().await;
+    pending.await.expect("join").expect("flushed at shutdown");
+    assert_eq!(broker.messages("normal").len(), 2);
+
+    // Bad input is refused before it can spoil a batch.
+    let too_big = Message::builder("normal", vec![0u8; rmq_proto::limits::MAX_BODY_SIZE + 1])
+        .build()
+        .expect("message");
+    let error = producer.send(&too_big).await.expect_err("too large");
+    assert_eq!(error.kind(), ErrorKind::PayloadTooLarge);
+}
