@@ -157,3 +157,39 @@ async fn server_refusals_surface_as_typed_errors() {
         .expect_err("closed");
     assert_eq!(closed.kind(), ErrorKind::Closed);
 }
+
+#[tokio::test]
+async fn ack_batch_answers_each_message_on_its_own() {
+    let (broker, producer, config) = setup().await;
+    for i in 0..3 {
+        producer
+            .send(&Message::builder("t", format!("m{i}")).build().expect("m"))
+            .await
+            .expect("send");
+    }
+    let consumer = consumer(&config, "g", FilterExpression::all()).await;
+    let mut got = receive_n(&consumer, 3).await;
+    assert_eq!(got.len(), 3);
+    // The first view's handle goes stale once its invisible duration is changed.
+    let fresh = consumer
+        .change_invisible_duration(&got[0], Duration::from_secs(30))
+        .await
+        .expect("change");
+    let results = consumer.ack_batch(&got).await.expect("ack request");
+    assert_eq!(results.len(), 3);
+    assert_eq!(
+        results[0].as_ref().expect_err("stale handle").kind(),
+        ErrorKind::BadRequest
+    );
+    assert!(results[1].is_ok() && results[2].is_ok(), "{results:?}");
+    let left = broker.in_flight("g", "t");
+    assert_eq!(
+        left.len(),
+        1,
+        "only the stale-handle message is still in flight"
+    );
+    assert_eq!(left[0].0.message_id, got[0].message_id);
+    got[0] = fresh;
+    consumer.ack(&got[0]).await.expect("the fresh handle acks");
+    assert!(broker.in_flight("g", "t").is_empty());
+}
