@@ -9,7 +9,7 @@ use rmq_proto::v2::messaging_service_client::MessagingServiceClient;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tonic::metadata::{AsciiMetadataValue, MetadataMap};
+use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
@@ -24,8 +24,17 @@ pub type Stub = MessagingServiceClient<InterceptedService<Channel, Headers>>;
 /// The headers every request carries.
 #[derive(Clone)]
 pub struct Headers {
-    fixed: Arc<Vec<(&'static str, AsciiMetadataValue)>>,
+    fixed: Arc<Vec<(AsciiMetadataKey, AsciiMetadataValue)>>,
     config: Arc<ClientConfig>,
+    /// Date-time and authorization of the current second: both only change once a second,
+    /// so the formatting and the HMAC run once a second rather than once a request.
+    signed: Arc<Mutex<Option<Signed>>>,
+}
+
+struct Signed {
+    second: i64,
+    date: AsciiMetadataValue,
+    authorization: Option<AsciiMetadataValue>,
 }
 
 impl Headers {
@@ -33,7 +42,7 @@ impl Headers {
         let ascii = |name: &'static str, value: &str| {
             value
                 .parse::<AsciiMetadataValue>()
-                .map(|v| (name, v))
+                .map(|v| (AsciiMetadataKey::from_static(name), v))
                 .map_err(|_| Error::invalid("config", format!("{name} must be printable ASCII")))
         };
         let mut fixed = vec![
@@ -52,26 +61,55 @@ impl Headers {
         Ok(Headers {
             fixed: Arc::new(fixed),
             config,
+            signed: Arc::new(Mutex::new(None)),
         })
+    }
+
+    /// The date-time and authorization values for `now`, from the cache within a second.
+    fn signed(
+        &self,
+        now: time::OffsetDateTime,
+    ) -> (AsciiMetadataValue, Option<AsciiMetadataValue>) {
+        let second = now.unix_timestamp();
+        let mut cache = self
+            .signed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(signed) = cache.as_ref().filter(|s| s.second == second) {
+            return (signed.date.clone(), signed.authorization.clone());
+        }
+        let date = auth::date_time(now);
+        let authorization = self
+            .config
+            .credentials()
+            .and_then(|credentials| auth::authorization(credentials, &date).parse().ok());
+        let date: AsciiMetadataValue = date
+            .parse()
+            .unwrap_or_else(|_| AsciiMetadataValue::from_static(""));
+        let signed = Signed {
+            second,
+            date: date.clone(),
+            authorization: authorization.clone(),
+        };
+        *cache = Some(signed);
+        (date, authorization)
     }
 
     /// Writes the headers into `metadata`.
     pub fn apply(&self, metadata: &mut MetadataMap) {
         for (name, value) in self.fixed.iter() {
-            metadata.insert(*name, value.clone());
+            metadata.insert(name.clone(), value.clone());
         }
-        if let Ok(id) = uuid::Uuid::new_v4().to_string().parse() {
+        let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut id);
+        if let Ok(id) = AsciiMetadataValue::try_from(id.as_bytes()) {
             metadata.insert(headers::REQUEST_ID, id);
         }
-        let date = auth::date_time(time::OffsetDateTime::now_utc());
-        if let Some(credentials) = self.config.credentials()
-            && let Ok(value) = auth::authorization(credentials, &date).parse()
-        {
-            metadata.insert(headers::AUTHORIZATION, value);
+        let (date, authorization) = self.signed(time::OffsetDateTime::now_utc());
+        if let Some(authorization) = authorization {
+            metadata.insert(headers::AUTHORIZATION, authorization);
         }
-        if let Ok(value) = date.parse() {
-            metadata.insert(headers::DATE_TIME, value);
-        }
+        metadata.insert(headers::DATE_TIME, date);
     }
 }
 
