@@ -8,6 +8,7 @@
 
 #![deny(missing_docs)]
 
+mod ack;
 pub mod auth;
 mod body;
 pub mod client_id;

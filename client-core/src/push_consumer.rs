@@ -8,6 +8,7 @@
 //! in order, failures are retried locally, and a message out of attempts is forwarded to the
 //! dead-letter queue.
 
+use crate::ack::Acker;
 use crate::client_id;
 use crate::config::{ClientConfig, Endpoint};
 use crate::error::{Error, ErrorKind, Result};
@@ -17,10 +18,9 @@ use crate::session::Session;
 use crate::transport::Transport;
 use rmq_proto::Code;
 use rmq_proto::v2::{
-    AckMessageEntry, AckMessageRequest, ChangeInvisibleDurationRequest, ClientType,
-    ForwardMessageToDeadLetterQueueRequest, HeartbeatRequest, MessageQueue,
-    NotifyClientTerminationRequest, QueryAssignmentRequest, ReceiveMessageRequest, Resource,
-    Settings, Subscription, retry_policy, settings,
+    ChangeInvisibleDurationRequest, ClientType, ForwardMessageToDeadLetterQueueRequest,
+    HeartbeatRequest, MessageQueue, NotifyClientTerminationRequest, QueryAssignmentRequest,
+    ReceiveMessageRequest, Resource, Settings, Subscription, retry_policy, settings,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -171,6 +171,8 @@ struct Inner {
     queues: AtomicUsize,
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Coalesces the acks of messages consumed at about the same time.
+    acker: Acker,
 }
 
 /// Builder of [`PushConsumer`].
@@ -271,6 +273,7 @@ impl PushConsumerBuilder {
         let (stop, _) = watch::channel(false);
         let consumer = PushConsumer {
             inner: Arc::new(Inner {
+                acker: Acker::start(transport.clone(), self.group.clone()),
                 transport,
                 client_id,
                 group: self.group,
@@ -618,32 +621,8 @@ async fn settle_once(inner: &Inner, message: &MessageView, how: &Settle) -> Resu
     let transport = &inner.transport;
     let group = resource(transport, &inner.group);
     let topic = resource(transport, &message.topic);
-    let mut stub = transport.stub(&message.endpoint)?;
     let (op, status) = match how {
-        Settle::Ack => {
-            let request = AckMessageRequest {
-                group,
-                topic,
-                entries: vec![AckMessageEntry {
-                    message_id: message.message_id.clone(),
-                    receipt_handle: message.receipt_handle.clone(),
-                    lite_topic: None,
-                }],
-            };
-            let r = stub
-                .ack_message(transport.request(request, None))
-                .await
-                .map_err(|s| Error::from_grpc("ack", s))?
-                .into_inner();
-            (
-                "ack",
-                r.entries
-                    .into_iter()
-                    .next()
-                    .and_then(|e| e.status)
-                    .or(r.status),
-            )
-        }
+        Settle::Ack => return inner.acker.ack(message).await,
         Settle::Nack(delay) => {
             let request = ChangeInvisibleDurationRequest {
                 group,
@@ -654,7 +633,8 @@ async fn settle_once(inner: &Inner, message: &MessageView, how: &Settle) -> Resu
                 lite_topic: None,
                 suspend: None,
             };
-            let r = stub
+            let r = transport
+                .stub(&message.endpoint)?
                 .change_invisible_duration(transport.request(request, None))
                 .await
                 .map_err(|s| Error::from_grpc("nack", s))?
@@ -671,7 +651,8 @@ async fn settle_once(inner: &Inner, message: &MessageView, how: &Settle) -> Resu
                 max_delivery_attempts: inner.policy.max_attempts,
                 lite_topic: None,
             };
-            let r = stub
+            let r = transport
+                .stub(&message.endpoint)?
                 .forward_message_to_dead_letter_queue(transport.request(request, None))
                 .await
                 .map_err(|s| Error::from_grpc("dead-letter", s))?

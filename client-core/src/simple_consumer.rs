@@ -8,9 +8,8 @@ use crate::route::{self, Route};
 use crate::session::Session;
 use crate::transport::Transport;
 use rmq_proto::v2::{
-    AckMessageEntry, AckMessageRequest, ChangeInvisibleDurationRequest, ClientType,
-    NotifyClientTerminationRequest, ReceiveMessageRequest, Resource, Settings, Subscription,
-    settings,
+    ChangeInvisibleDurationRequest, ClientType, NotifyClientTerminationRequest,
+    ReceiveMessageRequest, Resource, Settings, Subscription, settings,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -229,65 +228,9 @@ impl SimpleConsumer {
     /// is a failed request; otherwise each view gets its own result, in order (an expired
     /// receipt handle fails only its own entry).
     pub async fn ack_batch(&self, views: &[MessageView]) -> Result<Vec<Result<()>>> {
-        const OP: &str = "ack";
-        self.check_open(OP)?;
-        let transport = &self.inner.transport;
-        let mut results: Vec<Option<Result<()>>> = views.iter().map(|_| None).collect();
-        // Views grouped by (broker, topic), keeping their positions.
-        let mut groups: Vec<((&Endpoint, &str), Vec<usize>)> = Vec::new();
-        for (i, view) in views.iter().enumerate() {
-            let key = (&view.endpoint, view.topic.as_str());
-            match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, members)) => members.push(i),
-                None => groups.push((key, vec![i])),
-            }
-        }
-        for ((endpoint, topic), members) in groups {
-            let request = AckMessageRequest {
-                group: self.resource(&self.inner.group),
-                topic: self.resource(topic),
-                entries: members
-                    .iter()
-                    .map(|&i| AckMessageEntry {
-                        message_id: views[i].message_id.clone(),
-                        receipt_handle: views[i].receipt_handle.clone(),
-                        lite_topic: None,
-                    })
-                    .collect(),
-            };
-            let response = transport
-                .stub(endpoint)?
-                .ack_message(transport.request(request, None))
-                .await
-                .map_err(|s| Error::from_grpc(OP, s))?
-                .into_inner();
-            let whole = response.status;
-            let mut entries = response.entries;
-            for &i in &members {
-                // Entries are matched by receipt handle, so their order does not matter.
-                let entry = entries
-                    .iter()
-                    .position(|e| e.receipt_handle == views[i].receipt_handle)
-                    .map(|at| entries.swap_remove(at));
-                let status = match entry {
-                    Some(entry) => entry.status.or_else(|| whole.clone()),
-                    None => whole.clone(),
-                };
-                results[i] = Some(Error::check(OP, status));
-            }
-        }
-        Ok(results
-            .into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| {
-                    Err(Error::new(
-                        ErrorKind::Unexpected,
-                        OP,
-                        "the server returned no ack result",
-                    ))
-                })
-            })
-            .collect())
+        self.check_open("ack")?;
+        let views: Vec<&MessageView> = views.iter().collect();
+        crate::ack::ack_all(&self.inner.transport, &self.inner.group, &views).await
     }
 
     /// Hides the message for `invisible` from now and returns it with its new receipt handle;

@@ -95,6 +95,38 @@ async fn consumes_every_message_and_acks_it() {
 }
 
 #[tokio::test]
+async fn acks_of_messages_consumed_together_share_requests() {
+    let (broker, producer, config) = setup().await;
+    let batch: Vec<Message> = (0..100)
+        .map(|i| Message::builder("t", format!("m{i}")).build().expect("m"))
+        .collect();
+    for _ in 0..3 {
+        producer.send_batch(&batch).await.expect("send");
+    }
+    // Slow acks make the later ones queue up behind the first requests.
+    broker.delay_rpc("AckMessage", Duration::from_millis(30));
+    let seen: Seen = Arc::default();
+    let consumer = PushConsumer::builder(config, "coalesced")
+        .subscribe("t", FilterExpression::all())
+        .listener(recorder(&seen, false))
+        .start()
+        .await
+        .expect("consumer");
+    eventually("300 messages", || seen.lock().expect("lock").len() >= 300).await;
+    eventually("all acked", || {
+        broker.in_flight("coalesced", "t").is_empty()
+            && (0..4).all(|q| broker.committed_offset("coalesced", "t", q).is_some())
+    })
+    .await;
+    let requests = broker.rpc_calls("AckMessage");
+    assert!(
+        requests < 100,
+        "300 acks took {requests} AckMessage requests; they should share requests"
+    );
+    consumer.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_failed_message_comes_back_after_the_backoff() {
     let (_broker, producer, config) = setup().await;
     producer

@@ -432,6 +432,12 @@ impl MiniBroker {
         );
     }
 
+    /// How many calls of `rpc` (e.g. `"AckMessage"`) the broker has received, for tests that
+    /// check how a client uses the protocol.
+    pub fn rpc_calls(&self, rpc: &str) -> u64 {
+        self.core.faults.calls(rpc)
+    }
+
     /// Delays every call of `rpc`.
     pub fn delay_rpc(&self, rpc: &str, latency: Duration) {
         self.core.faults.latency(rpc, latency);

@@ -14,9 +14,13 @@ struct Plan {
     drop: HashMap<String, u32>,
 }
 
+/// Calls received, by RPC name; kept apart from the plan so `clear` does not reset it.
+#[derive(Debug, Default)]
+struct Calls(HashMap<String, u64>);
+
 /// The faults in force, by RPC name (`"SendMessage"`, `"ReceiveMessage"`, …).
 #[derive(Debug, Default)]
-pub(crate) struct Faults(Mutex<Plan>);
+pub(crate) struct Faults(Mutex<Plan>, Mutex<Calls>);
 
 impl Faults {
     pub(crate) fn fail(&self, rpc: &str, code: Code, message: String, times: Option<u32>) {
@@ -52,8 +56,22 @@ impl Faults {
         Some(out)
     }
 
-    pub(crate) fn latency_for(&self, rpc: &str) -> Option<Duration> {
+    /// Counts a call of `rpc` and returns the latency to add to it, if any.
+    pub(crate) fn admit(&self, rpc: &str) -> Option<Duration> {
+        let mut calls = self.1.lock();
+        match calls.0.get_mut(rpc) {
+            Some(n) => *n += 1,
+            None => {
+                calls.0.insert(rpc.to_owned(), 1);
+            }
+        }
+        drop(calls);
         self.0.lock().latency.get(rpc).copied()
+    }
+
+    /// Calls of `rpc` received so far.
+    pub(crate) fn calls(&self, rpc: &str) -> u64 {
+        self.1.lock().0.get(rpc).copied().unwrap_or(0)
     }
 
     /// Whether this call's response is to be lost (consuming one).

@@ -115,7 +115,7 @@ fn namespace(resource: Option<&Resource>) -> String {
 impl Service {
     /// Header checks, authentication and injected faults shared by every unary RPC.
     async fn admit(&self, rpc: &str, metadata: &MetadataMap) -> Result<String, v2::Status> {
-        if let Some(latency) = self.core.faults.latency_for(rpc) {
+        if let Some(latency) = self.core.faults.admit(rpc) {
             tokio::time::sleep(latency).await;
         }
         let Some(client) = client_id(metadata) else {
