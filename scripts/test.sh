@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every rmq test from a clean checkout. It installs what it needs itself (Rust components,
-# a Python venv, the official RocketMQ clients for Java, Go, Python and Node.js from their
-# registries), so a fresh machine needs rustup, python3, a JDK with Maven, Go and Node.js with
+# a Python venv, the official RocketMQ clients for Java, Go, Python and Node.js and a real
+# Apache RocketMQ server from their registries), so a fresh machine needs rustup, python3, a JDK with Maven, Go and Node.js with
 # npm, and network access to the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,14 @@ step "examples against a broker process"
 cargo build --quiet -p rmq-mini-broker --bin rmq-mini-broker
 cargo build --quiet -p rmq-examples --examples
 bash examples/against-broker.sh "$root/target/debug"
+
+step "examples against a real Apache RocketMQ 5.3.3 (name server + proxy in local mode, from Maven Central)"
+apache_dir="$root/target/apache-rocketmq"
+trap 'bash interop/apache/server.sh stop "$apache_dir" || true' EXIT
+bash interop/apache/server.sh start "$apache_dir"
+bash examples/against-broker.sh "$root/target/debug" "$(cat "$apache_dir/endpoint")"
+bash interop/apache/server.sh stop "$apache_dir"
+trap - EXIT
 
 step "python venv (.venv)"
 if [ ! -x "$root/.venv/bin/python" ]; then

@@ -1,5 +1,6 @@
 //! Consumes messages with a push consumer and prints `received <message-id> <body>` for each.
-//! Without `--endpoint` it starts an embedded broker and first sends `--count` messages.
+//! Without `--endpoint` it starts an embedded broker and first sends `--count` messages. It
+//! consumes exactly `--count` messages; any more it is handed are left for a later run.
 //!
 //!     cargo run --example push_consumer -- [--endpoint HOST:PORT] [--topic T] [--group G] [--count N]
 
@@ -27,15 +28,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     target.seed(&args.common).await?;
     let received = Arc::new(AtomicUsize::new(0));
     let counter = received.clone();
+    let wanted = args.common.count;
     let consumer = PushConsumer::builder(target.config.clone(), &args.common.group)
         .subscribe(&args.common.topic, FilterExpression::all())
         .listener(move |view: &MessageView| {
+            // Messages past the count (a backlog, or ones already in flight when the count
+            // was reached) are handed back unconsumed for a later run.
+            if counter.fetch_add(1, Ordering::SeqCst) >= wanted {
+                return ConsumeResult::Failure;
+            }
             println!(
                 "received {} {}",
                 view.message_id,
                 String::from_utf8_lossy(&view.body)
             );
-            counter.fetch_add(1, Ordering::SeqCst);
             ConsumeResult::Success
         })
         .start()

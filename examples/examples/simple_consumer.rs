@@ -31,7 +31,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
     let mut received = 0;
     while received < args.common.count && Instant::now() < deadline {
-        for view in consumer.receive(16, Duration::from_secs(30)).await? {
+        // Never ask for more than is still wanted, so extra messages stay for a later run.
+        let want = u32::try_from((args.common.count - received).min(16)).unwrap_or(16);
+        for view in consumer.receive(want, Duration::from_secs(30)).await? {
             println!(
                 "received {} {}",
                 view.message_id,

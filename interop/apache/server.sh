@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# A real Apache RocketMQ 5.3.3 on loopback, assembled from Maven Central: the name server and
+# the proxy in local mode with its embedded broker.
+#
+#   interop/apache/server.sh start DIR    # start, wait until ready, create topics and groups
+#   interop/apache/server.sh stop DIR     # stop both, wait for them to exit
+#
+# DIR is a scratch directory for configs, store, logs and pids (created; wiped by start).
+# When ready, `start` prints `apache-rocketmq listening on 127.0.0.1:8081` and the measured
+# start-up times and RSS, and writes the endpoint to DIR/endpoint. Ports are the defaults
+# (name server 9876, proxy gRPC 8081, proxy remoting 8080, broker 10911/10909/10912); they
+# must be free.
+#
+# Topics created: the example topics demo (NORMAL), ordered (FIFO), later (DELAY),
+# transfers (TRANSACTION), plus any listed in RMQ_APACHE_TOPICS as NAME:TYPE words; FIFO
+# consumer groups from RMQ_APACHE_FIFO_GROUPS (space-separated names).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+action=${1:?usage: server.sh start|stop DIR}
+dir=${2:?usage: server.sh start|stop DIR}
+lib=$here/target/lib
+
+now_ms() { date +%s%3N; }
+rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
+
+stop() {
+  for name in proxy namesrv; do
+    local pid_file=$dir/$name.pid
+    [ -f "$pid_file" ] || continue
+    local pid
+    pid=$(cat "$pid_file")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      # The JVMs run shutdown hooks (flush, unregister); give them time, then insist.
+      for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pid_file"
+  done
+}
+
+# Waits until FILE contains PATTERN while PID lives; fails after SECONDS.
+wait_for_line() {
+  local file=$1 pattern=$2 pid=$3 seconds=$4
+  local deadline=$(( $(date +%s) + seconds ))
+  until grep -q "$pattern" "$file" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "apache-rocketmq: process $pid exited before '$pattern'; last lines of $file:" >&2
+      tail -20 "$file" >&2
+      return 1
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "apache-rocketmq: no '$pattern' in $file after ${seconds}s" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+}
+
+jvm() { # jvm NAME HEAP MAIN ARGS... (in the background, pid in DIR/NAME.pid)
+  local name=$1 heap=$2 main=$3
+  shift 3
+  java -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC -XX:-OmitStackTraceInFastThrow \
+    -XX:ActiveProcessorCount=2 -XX:MaxDirectMemorySize=1g \
+    -Duser.home="$dir" -Drocketmq.home.dir="$dir" \
+    -cp "$lib/*" "$main" "$@" >"$dir/$name.out" 2>&1 &
+  echo $! >"$dir/$name.pid"
+}
+
+# Runs mqadmin commands (separated by --then) in one JVM; see Admin.java.
+admin() {
+  java -Xms128m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Duser.home="$dir" -Drocketmq.home.dir="$dir" -cp "$lib/*" "$here/Admin.java" "$@"
+}
+
+start() {
+  if [ ! -d "$lib" ] || [ -z "$(ls -A "$lib" 2>/dev/null)" ]; then
+    (cd "$here" && mvn -q -B dependency:copy-dependencies -DoutputDirectory=target/lib)
+  fi
+  stop
+  rm -rf "$dir"
+  mkdir -p "$dir/store"
+  cat >"$dir/namesrv.properties" <<EOF
+listenPort=9876
+EOF
+  cat >"$dir/rmq-proxy.json" <<EOF
+{
+  "rocketMQClusterName": "DefaultCluster",
+  "namesrvAddr": "127.0.0.1:9876",
+  "proxyMode": "local",
+  "grpcServerPort": 8081,
+  "remotingListenPort": 8080
+}
+EOF
+  # Short transaction timings so orphan checks come within seconds, as in tests.
+  cat >"$dir/broker.conf" <<EOF
+brokerClusterName=DefaultCluster
+brokerName=broker-a
+brokerId=0
+brokerRole=ASYNC_MASTER
+flushDiskType=ASYNC_FLUSH
+brokerIP1=127.0.0.1
+namesrvAddr=127.0.0.1:9876
+storePathRootDir=$dir/store
+listenPort=10911
+autoCreateTopicEnable=true
+autoCreateSubscriptionGroup=true
+enablePropertyFilter=true
+recallMessageEnable=true
+transactionTimeOut=1000
+transactionCheckInterval=1000
+transactionCheckMax=5
+EOF
+  local t0 t1 t2
+  t0=$(now_ms)
+  jvm namesrv 256m org.apache.rocketmq.namesrv.NamesrvStartup -c "$dir/namesrv.properties"
+  wait_for_line "$dir/namesrv.out" "boot success" "$(cat "$dir/namesrv.pid")" 60
+  t1=$(now_ms)
+  jvm proxy 1g org.apache.rocketmq.proxy.ProxyStartup -pm local \
+    -pc "$dir/rmq-proxy.json" -bc "$dir/broker.conf" -n 127.0.0.1:9876
+  wait_for_line "$dir/proxy.out" "startup successfully" "$(cat "$dir/proxy.pid")" 120
+  t2=$(now_ms)
+  # Topics can only be created once the broker is registered with the name server.
+  local registered=""
+  for _ in $(seq 1 30); do
+    if admin clusterList -n 127.0.0.1:9876 2>/dev/null | grep -q "broker-a"; then
+      registered=yes
+      break
+    fi
+    sleep 0.2
+  done
+  [ -n "$registered" ] || { echo "apache-rocketmq: broker never registered" >&2; return 1; }
+  local commands=() topics=0 groups=0 spec group
+  for spec in demo:NORMAL ordered:FIFO later:DELAY transfers:TRANSACTION ${RMQ_APACHE_TOPICS:-}; do
+    commands+=(--then updateTopic -n 127.0.0.1:9876 -c DefaultCluster -t "${spec%%:*}"
+      -a "+message.type=${spec##*:}")
+    topics=$((topics + 1))
+  done
+  for group in ${RMQ_APACHE_FIFO_GROUPS:-}; do
+    commands+=(--then updateSubGroup -n 127.0.0.1:9876 -c DefaultCluster -g "$group" -o true)
+    groups=$((groups + 1))
+  done
+  admin "${commands[@]}" >"$dir/admin.out" 2>&1 || true
+  # The admin tool reports failures on stdout only, so count the successes.
+  if [ "$(grep -c '^create topic to .* success' "$dir/admin.out")" -ne "$topics" ] ||
+    [ "$(grep -c '^create subscription group to .* success' "$dir/admin.out")" -ne "$groups" ]; then
+    echo "apache-rocketmq: creating topics or groups failed; see $dir/admin.out" >&2
+    return 1
+  fi
+  local t3
+  t3=$(now_ms)
+  echo "127.0.0.1:8081" >"$dir/endpoint"
+  echo "apache-rocketmq listening on 127.0.0.1:8081"
+  echo "apache-rocketmq start-up: name server $((t1 - t0)) ms, proxy+broker $((t2 - t1)) ms," \
+    "topics and groups $((t3 - t2)) ms; RSS name server $(rss_mb "$(cat "$dir/namesrv.pid")") MB," \
+    "proxy+broker $(rss_mb "$(cat "$dir/proxy.pid")") MB" >&2
+}
+
+case $action in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: server.sh start|stop DIR" >&2; exit 2 ;;
+esac
