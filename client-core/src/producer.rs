@@ -8,7 +8,7 @@ use crate::linger::{BatchFuture, Linger, LingerConfig, SendBatch};
 use crate::message::Message;
 use crate::message_id;
 use crate::route::{self, Queue, Route};
-use crate::session::{CommandHandler, Session};
+use crate::session::{CommandHandler, Replies, Session};
 use crate::transaction::{self, Transaction, TransactionChecker};
 use crate::transport::Transport;
 use rmq_proto::Code;
@@ -330,17 +330,19 @@ impl Producer {
         let checker = self.inner.checker.clone()?;
         let transport = self.inner.transport.clone();
         Some(Arc::new(
-            move |endpoint: &Endpoint, command: TelemetryCommand| {
-                if let Some(telemetry_command::Command::RecoverOrphanedTransactionCommand(check)) =
-                    command.command
-                {
-                    transaction::answer_check(
-                        transport.clone(),
-                        checker.clone(),
-                        endpoint.clone(),
-                        check,
-                    );
-                }
+            move |endpoint: &Endpoint, command: &TelemetryCommand, _: &Replies| {
+                let Some(telemetry_command::Command::RecoverOrphanedTransactionCommand(check)) =
+                    &command.command
+                else {
+                    return false;
+                };
+                transaction::answer_check(
+                    transport.clone(),
+                    checker.clone(),
+                    endpoint.clone(),
+                    check.clone(),
+                );
+                true
             },
         ))
     }

@@ -14,13 +14,14 @@ use crate::config::{ClientConfig, Endpoint};
 use crate::error::{Error, ErrorKind, Result};
 use crate::message_view::{FilterExpression, MessageView};
 use crate::route;
-use crate::session::Session;
+use crate::session::{CommandHandler, Replies, Session};
 use crate::transport::Transport;
 use rmq_proto::Code;
 use rmq_proto::v2::{
     ChangeInvisibleDurationRequest, ClientType, ForwardMessageToDeadLetterQueueRequest,
     HeartbeatRequest, MessageQueue, NotifyClientTerminationRequest, QueryAssignmentRequest,
-    ReceiveMessageRequest, Resource, Settings, Subscription, retry_policy, settings,
+    ReceiveMessageRequest, Resource, Settings, Status, Subscription, TelemetryCommand,
+    VerifyMessageResult, retry_policy, settings, telemetry_command,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -251,7 +252,7 @@ impl PushConsumerBuilder {
                     transport.clone(),
                     endpoint.clone(),
                     settings.clone(),
-                    None,
+                    Some(verifier(listener.clone())),
                     wait,
                 )
                 .await?;
@@ -523,7 +524,61 @@ async fn receive(
 
 /// Runs the listener off the runtime's workers; a panic is a failure.
 async fn listen(inner: &Inner, message: &MessageView) -> ConsumeResult {
-    let listener = inner.listener.clone();
+    consume_on_pool(inner.listener.clone(), message).await
+}
+
+/// Answers the server's request to verify a message (an administrator's "consume this
+/// message directly"): the listener consumes it and the outcome goes back on the stream, as
+/// the reference client does.
+fn verifier(listener: Arc<dyn MessageListener>) -> CommandHandler {
+    Arc::new(
+        move |endpoint: &Endpoint, command: &TelemetryCommand, replies: &Replies| {
+            let Some(telemetry_command::Command::VerifyMessageCommand(verify)) = &command.command
+            else {
+                return false;
+            };
+            let listener = listener.clone();
+            let replies = replies.clone();
+            let nonce = verify.nonce.clone();
+            let view = verify
+                .message
+                .clone()
+                .map(|m| MessageView::from_proto(m, endpoint));
+            tokio::spawn(async move {
+                let status = match view {
+                    None => Status {
+                        code: Code::BadRequest as i32,
+                        message: "the verify command carries no message".into(),
+                    },
+                    Some(view) => match consume_on_pool(listener, &view).await {
+                        ConsumeResult::Success => Status {
+                            code: Code::Ok as i32,
+                            message: "OK".into(),
+                        },
+                        ConsumeResult::Failure => Status {
+                            code: Code::FailedToConsumeMessage as i32,
+                            message: "the listener did not consume the message".into(),
+                        },
+                    },
+                };
+                let reply = TelemetryCommand {
+                    status: Some(status),
+                    command: Some(telemetry_command::Command::VerifyMessageResult(
+                        VerifyMessageResult { nonce },
+                    )),
+                };
+                let _ = replies.send(reply).await;
+            });
+            true
+        },
+    )
+}
+
+/// Runs `listener` on tokio's blocking pool; a panic is a failure.
+async fn consume_on_pool(
+    listener: Arc<dyn MessageListener>,
+    message: &MessageView,
+) -> ConsumeResult {
     let view = message.clone();
     match tokio::task::spawn_blocking(move || listener.consume(&view)).await {
         Ok(result) => result,

@@ -21,8 +21,13 @@ const OP: &str = "telemetry";
 const REOPEN_AFTER: Duration = Duration::from_secs(1);
 
 /// Called with server commands the session does not answer itself (orphaned-transaction
-/// checks); runs on the session task, so it must not block.
-pub type CommandHandler = Arc<dyn Fn(&Endpoint, TelemetryCommand) + Send + Sync>;
+/// checks, message verification) and a sender for replies on the stream. Returns whether it
+/// took the command; a verification nobody takes is answered "not implemented". Runs on the
+/// session task, so it must not block.
+pub type CommandHandler = Arc<dyn Fn(&Endpoint, &TelemetryCommand, &Replies) -> bool + Send + Sync>;
+
+/// Sends commands to the server on the session's stream.
+pub type Replies = mpsc::Sender<TelemetryCommand>;
 
 /// A live session; dropping it (or [`Session::close`]) ends the stream.
 pub struct Session {
@@ -222,19 +227,22 @@ async fn answer(
             };
             tx.send(reply).await.is_ok()
         }
-        Some(Command::VerifyMessageCommand(c)) => {
+        Some(Command::ReconnectEndpointsCommand(_)) => false,
+        Some(Command::VerifyMessageCommand(ref c)) => {
+            if handler.is_some_and(|h| h(endpoint, &command, tx)) {
+                return true;
+            }
             let reply = TelemetryCommand {
                 status: status(Code::NotImplemented, "this client does not consume"),
                 command: Some(Command::VerifyMessageResult(VerifyMessageResult {
-                    nonce: c.nonce,
+                    nonce: c.nonce.clone(),
                 })),
             };
             tx.send(reply).await.is_ok()
         }
-        Some(Command::ReconnectEndpointsCommand(_)) => false,
         Some(_) => {
             if let Some(handler) = handler {
-                handler(endpoint, command);
+                handler(endpoint, &command, tx);
             }
             true
         }

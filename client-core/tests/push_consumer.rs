@@ -249,3 +249,71 @@ async fn shutdown_stops_consuming() {
     assert!(seen.lock().expect("lock").is_empty());
     assert_eq!(broker.messages("t").len(), 1);
 }
+
+#[tokio::test]
+async fn the_listener_answers_the_servers_verify_requests() {
+    let (broker, producer, config) = setup().await;
+    let good = producer
+        .send(&Message::builder("t", "good").build().expect("m"))
+        .await
+        .expect("send");
+    let bad = producer
+        .send(&Message::builder("t", "bad").build().expect("m"))
+        .await
+        .expect("send");
+    let verified: Seen = Arc::default();
+    let consumer = {
+        let verified = verified.clone();
+        PushConsumer::builder(config.clone(), "verify")
+            .subscribe("t", FilterExpression::all())
+            .listener(move |view: &MessageView| {
+                let body = String::from_utf8_lossy(&view.body).into_owned();
+                verified
+                    .lock()
+                    .expect("lock")
+                    .push((body.clone(), view.delivery_attempt));
+                if body == "good" {
+                    ConsumeResult::Success
+                } else {
+                    ConsumeResult::Failure
+                }
+            })
+            .start()
+            .await
+            .expect("consumer")
+    };
+    let wait = Duration::from_secs(5);
+    let answer = broker
+        .verify_message("verify", "t", &good.message_id, wait)
+        .await
+        .expect("answered");
+    assert_eq!(answer.code, rmq_proto::Code::Ok as i32, "{answer:?}");
+    let answer = broker
+        .verify_message("verify", "t", &bad.message_id, wait)
+        .await
+        .expect("answered");
+    assert_eq!(
+        answer.code,
+        rmq_proto::Code::FailedToConsumeMessage as i32,
+        "{answer:?}"
+    );
+    let missing = broker
+        .verify_message("verify", "t", "no-such-id", wait)
+        .await
+        .expect_err("no such message");
+    assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+    consumer.shutdown().await;
+
+    // A simple consumer does not consume for the server: it says so.
+    let simple = rmq_client::SimpleConsumer::builder(config, "simple-verify")
+        .subscribe("t", FilterExpression::all())
+        .start()
+        .await
+        .expect("simple consumer");
+    let answer = broker
+        .verify_message("simple-verify", "t", &good.message_id, wait)
+        .await
+        .expect("answered");
+    assert_eq!(answer.code, rmq_proto::Code::NotImplemented as i32);
+    simple.shutdown().await;
+}

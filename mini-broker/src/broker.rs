@@ -380,6 +380,84 @@ impl MiniBroker {
             .collect()
     }
 
+    /// Asks a connected consumer of `group` to consume the stored message `message_id` of
+    /// `topic` directly, as the Apache admin tool's `consumeMessageDirectly` does through the
+    /// proxy (a `VerifyMessageCommand` on the client's Telemetry stream), and returns the
+    /// client's answer: code `OK` when its listener consumed the message,
+    /// `FAILED_TO_CONSUME_MESSAGE` when it did not, `NOT_IMPLEMENTED` from clients that do
+    /// not consume. The message's own state does not change.
+    ///
+    /// Fails with `NotFound` when there is no such message or no connected consumer, and
+    /// `TimedOut` when the client does not answer within `timeout`.
+    pub async fn verify_message(
+        &self,
+        group: &str,
+        topic: &str,
+        message_id: &str,
+        timeout: std::time::Duration,
+    ) -> std::io::Result<rmq_proto::v2::Status> {
+        use std::io::{Error, ErrorKind};
+        let stored = self
+            .core
+            .with_engine(|e, _| e.messages(topic))
+            .into_iter()
+            .find(|m| m.message_id == message_id)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("no message {message_id} in {topic}"),
+                )
+            })?;
+        let consumer = self
+            .core
+            .sessions
+            .consumers_of(group)
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("no connected consumer of {group}"),
+                )
+            })?;
+        let nonce = format!("verify-{}", self.core.stream_id());
+        let answer = self.core.sessions.expect_verification(&nonce);
+        let store_host = self.core.store_host.lock().clone();
+        let command = rmq_proto::v2::TelemetryCommand {
+            status: None,
+            command: Some(
+                rmq_proto::v2::telemetry_command::Command::VerifyMessageCommand(
+                    rmq_proto::v2::VerifyMessageCommand {
+                        nonce: nonce.clone(),
+                        message: Some(crate::convert::message(&stored, "", &store_host)),
+                    },
+                ),
+            ),
+        };
+        let gone = || {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("the consumer of {group} went away"),
+            )
+        };
+        let outcome = match consumer.send(Ok(command)).await {
+            Ok(()) => tokio::time::timeout(timeout, answer).await,
+            Err(_) => {
+                self.core.sessions.forget_verification(&nonce);
+                return Err(gone());
+            }
+        };
+        self.core.sessions.forget_verification(&nonce);
+        match outcome {
+            Ok(Ok(status)) => Ok(status),
+            Ok(Err(_)) => Err(gone()),
+            Err(_) => Err(Error::new(
+                ErrorKind::TimedOut,
+                format!("the consumer of {group} did not answer within {timeout:?}"),
+            )),
+        }
+    }
+
     /// Messages of `topic` that `group` holds in flight (delivered, not acked, still
     /// invisible), with their delivery attempt.
     pub fn in_flight(&self, group: &str, topic: &str) -> Vec<(StoredMessage, i32)> {

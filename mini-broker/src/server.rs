@@ -1134,9 +1134,15 @@ impl MessagingService for Service {
                     _ = stopping.wait_for(|s| *s) => None,
                 };
                 let Some(Ok(command)) = command else { break };
-                let Some(telemetry_command::Command::Settings(settings)) = command.command else {
-                    // Stack traces and verify results answer admin requests we never send.
-                    continue;
+                let settings = match command.command {
+                    Some(telemetry_command::Command::Settings(settings)) => settings,
+                    Some(telemetry_command::Command::VerifyMessageResult(result)) => {
+                        let status = command.status.unwrap_or_default();
+                        service.core.sessions.verified(&result.nonce, status);
+                        continue;
+                    }
+                    // Stack traces answer an admin request we never send.
+                    _ => continue,
                 };
                 let merged = match &settings.pub_sub {
                     Some(settings::PubSub::Publishing(_)) => service.producer_settings(&settings),

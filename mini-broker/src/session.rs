@@ -2,15 +2,17 @@
 //! it commands.
 
 use parking_lot::Mutex;
-use rmq_proto::v2::{ClientType, Settings, TelemetryCommand, settings};
+use rmq_proto::v2::{self, ClientType, Settings, TelemetryCommand, settings};
 use std::collections::HashMap;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 pub(crate) type CommandSender = mpsc::Sender<Result<TelemetryCommand, tonic::Status>>;
 
 #[derive(Clone, Debug)]
 pub(crate) struct Session {
     pub(crate) client_type: ClientType,
+    /// Consumer group, for consumers.
+    pub(crate) group: Option<String>,
     pub(crate) topics: Vec<String>,
     pub(crate) request_timeout_ms: i64,
     stream: Option<(u64, CommandSender)>,
@@ -22,7 +24,11 @@ pub(crate) struct Session {
 const IDLE: std::time::Duration = std::time::Duration::from_secs(120);
 
 #[derive(Debug, Default)]
-pub(crate) struct Sessions(Mutex<HashMap<String, Session>>);
+pub(crate) struct Sessions(
+    Mutex<HashMap<String, Session>>,
+    /// Verifications sent to clients and not yet answered, by nonce.
+    Mutex<HashMap<String, oneshot::Sender<v2::Status>>>,
+);
 
 impl Sessions {
     /// Records a client's Settings and the stream they came on.
@@ -44,6 +50,10 @@ impl Sessions {
                 .collect(),
             None => Vec::new(),
         };
+        let group = match &settings.pub_sub {
+            Some(settings::PubSub::Subscription(s)) => s.group.as_ref().map(|g| g.name.clone()),
+            _ => None,
+        };
         let request_timeout_ms = settings
             .request_timeout
             .map_or(3_000, |d| d.seconds * 1000 + i64::from(d.nanos) / 1_000_000);
@@ -54,6 +64,7 @@ impl Sessions {
                     .client_type
                     .and_then(|t| ClientType::try_from(t).ok())
                     .unwrap_or(ClientType::Unspecified),
+                group,
                 topics,
                 request_timeout_ms,
                 stream: Some((stream_id, sender)),
@@ -113,6 +124,35 @@ impl Sessions {
             })
             .filter_map(|s| s.stream.as_ref().map(|(_, tx)| tx.clone()))
             .collect()
+    }
+
+    /// Streams of connected consumers of `group`.
+    pub(crate) fn consumers_of(&self, group: &str) -> Vec<CommandSender> {
+        self.0
+            .lock()
+            .values()
+            .filter(|s| s.group.as_deref() == Some(group))
+            .filter_map(|s| s.stream.as_ref().map(|(_, tx)| tx.clone()))
+            .collect()
+    }
+
+    /// Registers a verification about to be sent; the receiver gets the client's answer.
+    pub(crate) fn expect_verification(&self, nonce: &str) -> oneshot::Receiver<v2::Status> {
+        let (tx, rx) = oneshot::channel();
+        self.1.lock().insert(nonce.to_owned(), tx);
+        rx
+    }
+
+    /// A client answered the verification `nonce` (unknown nonces are ignored).
+    pub(crate) fn verified(&self, nonce: &str, status: v2::Status) {
+        if let Some(tx) = self.1.lock().remove(nonce) {
+            let _ = tx.send(status);
+        }
+    }
+
+    /// Drops a verification nobody answered.
+    pub(crate) fn forget_verification(&self, nonce: &str) {
+        self.1.lock().remove(nonce);
     }
 
     pub(crate) fn connected(&self) -> usize {
