@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tracing::Instrument;
 
 const OP: &str = "send";
 
@@ -364,31 +365,35 @@ impl Producer {
     }
 
     pub(crate) async fn send_in_transaction(&self, message: &Message) -> Result<SendReceipt> {
+        let one = std::slice::from_ref(message);
         first(
-            self.send_messages(std::slice::from_ref(message), true)
+            self.send_messages(one, true)
+                .instrument(send_span(one, true))
                 .await?,
         )
     }
 
     /// Sends one message, retrying transient failures on other queues.
     pub async fn send(&self, message: &Message) -> Result<SendReceipt> {
+        let one = std::slice::from_ref(message);
+        let span = send_span(one, false);
         if let Some(linger) = &self.inner.linger
             && message.message_type(false)? == MessageType::Normal
         {
             self.check_open()?;
-            self.check_size(std::slice::from_ref(message))?;
-            return linger.send(message.clone()).await;
+            self.check_size(one)?;
+            span.record("lingered", true);
+            return linger.send(message.clone()).instrument(span).await;
         }
-        first(
-            self.send_messages(std::slice::from_ref(message), false)
-                .await?,
-        )
+        first(self.send_messages(one, false).instrument(span).await?)
     }
 
     /// Sends several messages in one request. They must share a topic and a type (and FIFO
     /// messages a message group); the receipts come back in order.
     pub async fn send_batch(&self, messages: &[Message]) -> Result<Vec<SendReceipt>> {
-        self.send_messages(messages, false).await
+        self.send_messages(messages, false)
+            .instrument(send_span(messages, false))
+            .await
     }
 
     fn check_open(&self) -> Result<()> {
@@ -462,9 +467,17 @@ impl Producer {
         let mut attempt = 1;
         loop {
             let queue = &candidates[(attempt as usize - 1) % candidates.len()];
+            let span = tracing::Span::current();
+            span.record("attempts", attempt);
             match self.send_once(messages, &ids, kind, queue).await {
-                Ok(receipts) => return Ok(receipts),
+                Ok(receipts) => {
+                    if let Some(receipt) = receipts.first() {
+                        span.record("message_id", receipt.message_id.as_str());
+                    }
+                    return Ok(receipts);
+                }
                 Err(error) if attempt >= self.inner.max_attempts || !retriable(&error) => {
+                    span.record("error", tracing::field::display(&error));
                     return Err(error);
                 }
                 Err(error) => {
@@ -681,6 +694,21 @@ async fn upkeep(
     }
 }
 
+/// The span of one send call: topic, message count, whether it is transactional; the send
+/// fills in the first message id, the attempts made, whether it lingered, and any error.
+fn send_span(messages: &[Message], transactional: bool) -> tracing::Span {
+    tracing::info_span!(
+        "rmq.send",
+        topic = messages.first().map_or("", |m| m.topic()),
+        messages = messages.len(),
+        transactional,
+        message_id = tracing::field::Empty,
+        attempts = tracing::field::Empty,
+        lingered = tracing::field::Empty,
+        error = tracing::field::Empty,
+    )
+}
+
 /// What linger mode sends a gathered batch with.
 fn batch_sender(inner: std::sync::Weak<Inner>) -> SendBatch {
     Arc::new(move |messages: Vec<Message>| {
@@ -689,7 +717,12 @@ fn batch_sender(inner: std::sync::Weak<Inner>) -> SendBatch {
             let inner = inner
                 .upgrade()
                 .ok_or_else(|| Error::new(ErrorKind::Closed, OP, "producer is shut down"))?;
-            Producer { inner }.deliver(&messages, false).await
+            let span = send_span(&messages, false);
+            span.record("lingered", true);
+            Producer { inner }
+                .deliver(&messages, false)
+                .instrument(span)
+                .await
         }) as BatchFuture
     })
 }

@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
+use tracing::Instrument;
 
 /// What a listener decided about a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -524,7 +525,19 @@ async fn receive(
 
 /// Runs the listener off the runtime's workers; a panic is a failure.
 async fn listen(inner: &Inner, message: &MessageView) -> ConsumeResult {
-    consume_on_pool(inner.listener.clone(), message).await
+    let span = tracing::info_span!(
+        "rmq.process",
+        group = %inner.group,
+        topic = %message.topic,
+        message_id = %message.message_id,
+        delivery_attempt = message.delivery_attempt,
+        result = tracing::field::Empty,
+    );
+    let result = consume_on_pool(inner.listener.clone(), message)
+        .instrument(span.clone())
+        .await;
+    span.record("result", tracing::field::debug(result));
+    result
 }
 
 /// Answers the server's request to verify a message (an administrator's "consume this

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Long-polling time of a receive unless set: 30 s.
 pub const DEFAULT_AWAIT: Duration = Duration::from_secs(30);
@@ -209,7 +210,19 @@ impl SimpleConsumer {
             attempt_id: None,
         };
         let deadline = inner.await_duration + inner.transport.config().request_timeout();
-        crate::receive::receive(&inner.transport, &queue.endpoint, request, deadline).await
+        let span = tracing::info_span!(
+            "rmq.receive",
+            group = %inner.group,
+            topic = %topic,
+            queue = queue.queue.id,
+            max,
+            received = tracing::field::Empty,
+        );
+        let views = crate::receive::receive(&inner.transport, &queue.endpoint, request, deadline)
+            .instrument(span.clone())
+            .await?;
+        span.record("received", views.len());
+        Ok(views)
     }
 
     /// Acknowledges a message: it is consumed for the group.
@@ -229,8 +242,12 @@ impl SimpleConsumer {
     /// receipt handle fails only its own entry).
     pub async fn ack_batch(&self, views: &[MessageView]) -> Result<Vec<Result<()>>> {
         self.check_open("ack")?;
+        let span =
+            tracing::info_span!("rmq.ack", group = %self.inner.group, messages = views.len());
         let views: Vec<&MessageView> = views.iter().collect();
-        crate::ack::ack_all(&self.inner.transport, &self.inner.group, &views).await
+        crate::ack::ack_all(&self.inner.transport, &self.inner.group, &views)
+            .instrument(span)
+            .await
     }
 
     /// Hides the message for `invisible` from now and returns it with its new receipt handle;
