@@ -17,7 +17,7 @@ use rmq_proto::v2::{
     RecallMessageRequest, Resource, SendMessageRequest, Settings, TelemetryCommand, retry_policy,
     settings, telemetry_command,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -117,6 +117,9 @@ struct Inner {
     sessions: Mutex<HashMap<Endpoint, Arc<Session>>>,
     policy: Mutex<Policy>,
     next_queue: AtomicUsize,
+    /// Brokers whose last attempt failed for a reason of theirs; tried last until a send or
+    /// a heartbeat to them succeeds.
+    isolated: Mutex<HashSet<Endpoint>>,
     closed: AtomicBool,
     checker: Option<Arc<dyn TransactionChecker>>,
     stop: tokio::sync::watch::Sender<bool>,
@@ -195,6 +198,7 @@ impl ProducerBuilder {
                 sessions: Mutex::new(HashMap::new()),
                 policy: Mutex::new(Policy::default()),
                 next_queue: AtomicUsize::new(rand::random::<u32>() as usize),
+                isolated: Mutex::new(HashSet::new()),
                 closed: AtomicBool::new(false),
                 checker: self.checker,
                 stop: tokio::sync::watch::channel(false).0,
@@ -469,7 +473,19 @@ impl Producer {
             let queue = &candidates[(attempt as usize - 1) % candidates.len()];
             let span = tracing::Span::current();
             span.record("attempts", attempt);
-            match self.send_once(messages, &ids, kind, queue).await {
+            let outcome = self.send_once(messages, &ids, kind, queue).await;
+            match &outcome {
+                Err(error) if isolates(error) => {
+                    if lock(&self.inner.isolated).insert(queue.endpoint.clone()) {
+                        tracing::info!(endpoint = %queue.endpoint, %error, "endpoint isolated");
+                    }
+                }
+                Ok(_) => {
+                    lock(&self.inner.isolated).remove(&queue.endpoint);
+                }
+                Err(_) => {}
+            }
+            match outcome {
                 Ok(receipts) => {
                     if let Some(receipt) = receipts.first() {
                         span.record("message_id", receipt.message_id.as_str());
@@ -522,41 +538,9 @@ impl Producer {
         Ok(response.message_id)
     }
 
-    /// Queues to try, in order: the group's queue for FIFO messages (every attempt), else
-    /// distinct brokers round robin.
     fn candidates<'a>(&self, route: &'a Route, group: Option<&str>) -> Result<Vec<&'a Queue>> {
-        let queues = &route.writable;
-        if queues.is_empty() {
-            return Err(Error::new(
-                ErrorKind::Forbidden,
-                OP,
-                "the topic has no writable queue",
-            ));
-        }
-        if let Some(group) = group {
-            // Guava's sipHash24 (keys 00..0f) read as a signed long, floor-mod the queue
-            // count: the reference client's choice, so all SDKs pick the same queue.
-            let hash = siphasher::sip::SipHasher24::new_with_keys(
-                0x0706_0504_0302_0100,
-                0x0f0e_0d0c_0b0a_0908,
-            )
-            .hash(group.as_bytes()) as i64;
-            let index = hash.rem_euclid(queues.len() as i64) as usize;
-            return Ok(vec![&queues[index]]);
-        }
         let start = self.inner.next_queue.fetch_add(1, Ordering::Relaxed);
-        let mut picked: Vec<&Queue> = Vec::new();
-        for step in 0..queues.len() {
-            let queue = &queues[(start + step) % queues.len()];
-            let broker = queue.queue.broker.as_ref().map(|b| b.name.as_str());
-            if !picked
-                .iter()
-                .any(|p| p.queue.broker.as_ref().map(|b| b.name.as_str()) == broker)
-            {
-                picked.push(queue);
-            }
-        }
-        Ok(picked)
+        candidates(route, group, start, &lock(&self.inner.isolated))
     }
 
     async fn send_once(
@@ -678,15 +662,34 @@ async fn upkeep(
             next_refresh = now + refresh;
         }
         if now >= next_heartbeat {
-            let endpoints: Vec<Endpoint> = lock(&producer.inner.sessions).keys().cloned().collect();
+            let mut endpoints: Vec<Endpoint> =
+                lock(&producer.inner.sessions).keys().cloned().collect();
+            for isolated in lock(&producer.inner.isolated).iter() {
+                if !endpoints.contains(isolated) {
+                    endpoints.push(isolated.clone());
+                }
+            }
             for endpoint in endpoints {
                 let transport = &producer.inner.transport;
                 let request = HeartbeatRequest {
                     group: None,
                     client_type: ClientType::Producer as i32,
                 };
-                if let Ok(mut stub) = transport.stub(&endpoint) {
-                    let _ = stub.heartbeat(transport.request(request, None)).await;
+                let Ok(mut stub) = transport.stub(&endpoint) else {
+                    continue;
+                };
+                let healthy = stub
+                    .heartbeat(transport.request(request, None))
+                    .await
+                    .is_ok_and(|r| {
+                        r.get_ref()
+                            .status
+                            .as_ref()
+                            .is_some_and(|s| s.code == Code::Ok as i32)
+                    });
+                // A broker that answers again leaves isolation.
+                if healthy && lock(&producer.inner.isolated).remove(&endpoint) {
+                    tracing::info!(%endpoint, "endpoint back from isolation");
                 }
             }
             next_heartbeat = now + HEARTBEAT_EVERY;
@@ -706,6 +709,62 @@ fn send_span(messages: &[Message], transactional: bool) -> tracing::Span {
         attempts = tracing::field::Empty,
         lingered = tracing::field::Empty,
         error = tracing::field::Empty,
+    )
+}
+
+/// Queues to try, in order: the group's queue for FIFO messages (every attempt), else one
+/// queue per broker, round robin from `start`, with isolated brokers (recently failing) last.
+fn candidates<'a>(
+    route: &'a Route,
+    group: Option<&str>,
+    start: usize,
+    isolated: &HashSet<Endpoint>,
+) -> Result<Vec<&'a Queue>> {
+    let queues = &route.writable;
+    if queues.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Forbidden,
+            OP,
+            "the topic has no writable queue",
+        ));
+    }
+    if let Some(group) = group {
+        // Guava's sipHash24 (keys 00..0f) read as a signed long, floor-mod the queue count:
+        // the reference client's choice, so all SDKs pick the same queue. Isolation does not
+        // apply: a message group has exactly one queue.
+        let hash = siphasher::sip::SipHasher24::new_with_keys(
+            0x0706_0504_0302_0100,
+            0x0f0e_0d0c_0b0a_0908,
+        )
+        .hash(group.as_bytes()) as i64;
+        let index = hash.rem_euclid(queues.len() as i64) as usize;
+        return Ok(vec![&queues[index]]);
+    }
+    let mut picked: Vec<&Queue> = Vec::new();
+    for step in 0..queues.len() {
+        let queue = &queues[(start + step) % queues.len()];
+        let broker = queue.queue.broker.as_ref().map(|b| b.name.as_str());
+        if !picked
+            .iter()
+            .any(|p| p.queue.broker.as_ref().map(|b| b.name.as_str()) == broker)
+        {
+            picked.push(queue);
+        }
+    }
+    // Healthy brokers first; isolated ones stay as a last resort.
+    picked.sort_by_key(|q| isolated.contains(&q.endpoint));
+    Ok(picked)
+}
+
+/// Whether a failed attempt says something about the broker it went to (rather than about
+/// the request or the load).
+fn isolates(error: &Error) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::Network
+            | ErrorKind::Timeout
+            | ErrorKind::InternalServer
+            | ErrorKind::ProxyTimeout
     )
 }
 
@@ -761,6 +820,52 @@ mod tests {
         assert_eq!(policy.backoff(2), Duration::from_millis(20));
         assert_eq!(policy.backoff(3), Duration::from_millis(40));
         assert_eq!(policy.backoff(30), Duration::from_secs(1));
+    }
+
+    fn two_broker_route() -> Route {
+        let queue = |broker: &str, port: u16, id: i32| Queue {
+            queue: v2::MessageQueue {
+                id,
+                broker: Some(v2::Broker {
+                    name: broker.into(),
+                    id: 0,
+                    endpoints: None,
+                }),
+                ..Default::default()
+            },
+            endpoint: Endpoint {
+                host: "127.0.0.1".into(),
+                port,
+            },
+        };
+        Route {
+            writable: vec![queue("a", 1, 0), queue("b", 2, 0), queue("a", 1, 1)],
+            readable: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn isolated_brokers_are_tried_last_and_fifo_ignores_isolation() {
+        let route = two_broker_route();
+        let none = HashSet::new();
+        let order = |start, isolated: &HashSet<Endpoint>| -> Vec<u16> {
+            candidates(&route, None, start, isolated)
+                .expect("queues")
+                .iter()
+                .map(|q| q.endpoint.port)
+                .collect()
+        };
+        assert_eq!(order(0, &none), [1, 2], "one queue per broker, round robin");
+        assert_eq!(order(1, &none), [2, 1]);
+        let isolated: HashSet<Endpoint> = [Endpoint {
+            host: "127.0.0.1".into(),
+            port: 1,
+        }]
+        .into();
+        assert_eq!(order(0, &isolated), [2, 1], "the isolated broker goes last");
+        assert_eq!(order(1, &isolated), [2, 1]);
+        let fifo = candidates(&route, Some("g"), 0, &isolated).expect("queue");
+        assert_eq!(fifo.len(), 1, "a message group keeps its one queue");
     }
 
     #[test]
