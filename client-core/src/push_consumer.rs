@@ -61,7 +61,8 @@ pub const DEFAULT_MAX_CACHE_BYTES: usize = 64 * 1024 * 1024;
 /// Listener calls running at once (reference default).
 pub const DEFAULT_CONSUMPTION_THREADS: usize = 20;
 
-const SCAN_EVERY: Duration = Duration::from_secs(5);
+/// Period of assignment scans unless set, as the reference client.
+pub const DEFAULT_ASSIGNMENT_SCAN: Duration = Duration::from_secs(5);
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
 const RETRY_EVERY: Duration = Duration::from_secs(1);
 
@@ -168,6 +169,7 @@ struct Inner {
     max_cache_bytes: usize,
     workers: Arc<Semaphore>,
     consumption_threads: usize,
+    scan_every: Duration,
     cached_messages: AtomicUsize,
     cached_bytes: AtomicUsize,
     queues: AtomicUsize,
@@ -186,9 +188,17 @@ pub struct PushConsumerBuilder {
     max_cache_messages: usize,
     max_cache_bytes: usize,
     consumption_threads: usize,
+    scan_every: Duration,
 }
 
 impl PushConsumerBuilder {
+    /// How often the consumer asks for its assignment: queues that join are received from,
+    /// queues that leave stop being received from, new brokers get a session. Default 5 s.
+    pub fn assignment_scan_interval(mut self, every: Duration) -> Self {
+        self.scan_every = every.max(Duration::from_millis(10));
+        self
+    }
+
     /// Subscribes to `topic` with `filter` (repeat for more topics).
     pub fn subscribe(mut self, topic: impl Into<String>, filter: FilterExpression) -> Self {
         self.subscriptions.push((topic.into(), filter));
@@ -287,6 +297,7 @@ impl PushConsumerBuilder {
                 max_cache_bytes: self.max_cache_bytes,
                 workers: Arc::new(Semaphore::new(self.consumption_threads)),
                 consumption_threads: self.consumption_threads,
+                scan_every: self.scan_every,
                 cached_messages: AtomicUsize::new(0),
                 cached_bytes: AtomicUsize::new(0),
                 queues: AtomicUsize::new(0),
@@ -340,11 +351,14 @@ async fn stopped(inner: &Inner) {
 
 /// Asks for assignments every few seconds and starts a receive loop per new queue.
 async fn scan(inner: Arc<Inner>) {
-    let mut running: HashMap<(String, i32, String), ()> = HashMap::new();
+    // Receive loops by (topic, queue id, broker name), each with the flag that stops it when
+    // its queue leaves the assignment.
+    let mut running: HashMap<(String, i32, String), watch::Sender<bool>> = HashMap::new();
     loop {
         for (topic, filter) in &inner.subscriptions {
             match assignments(&inner, topic).await {
                 Ok(queues) => {
+                    let mut assigned = Vec::new();
                     for queue in queues {
                         let broker = queue
                             .broker
@@ -352,22 +366,64 @@ async fn scan(inner: Arc<Inner>) {
                             .map(|b| b.name.clone())
                             .unwrap_or_default();
                         let key = (topic.clone(), queue.id, broker);
-                        if running.insert(key, ()).is_none() {
-                            inner.queues.fetch_add(1, Ordering::Relaxed);
-                            let task =
-                                tokio::spawn(receive_loop(inner.clone(), queue, filter.clone()));
-                            lock(&inner.tasks).push(task);
+                        assigned.push(key.clone());
+                        if running.contains_key(&key) {
+                            continue;
                         }
+                        if let Some(endpoint) = endpoint_of(&queue, &inner)
+                            && let Err(error) = ensure_session(&inner, &endpoint).await
+                        {
+                            tracing::warn!(%endpoint, %error, "no session with an assigned broker; retrying at the next scan");
+                            assigned.pop();
+                            continue;
+                        }
+                        let (dropped, dropped_rx) = watch::channel(false);
+                        running.insert(key, dropped);
+                        inner.queues.fetch_add(1, Ordering::Relaxed);
+                        let task = tokio::spawn(receive_loop(
+                            inner.clone(),
+                            queue,
+                            filter.clone(),
+                            dropped_rx,
+                        ));
+                        lock(&inner.tasks).push(task);
                     }
+                    // Queues no longer assigned (a rebalance, a shrunk topic) stop receiving.
+                    running.retain(|key, dropped| {
+                        let keep = key.0 != *topic || assigned.contains(key);
+                        if !keep {
+                            let _ = dropped.send(true);
+                        }
+                        keep
+                    });
                 }
                 Err(error) => tracing::warn!(%topic, %error, "query assignment failed"),
             }
         }
+        lock(&inner.tasks).retain(|t| !t.is_finished());
         tokio::select! {
             () = stopped(&inner) => return,
-            () = tokio::time::sleep(SCAN_EVERY) => {}
+            () = tokio::time::sleep(inner.scan_every) => {}
         }
     }
+}
+
+/// Opens a session (Settings, verify answers) with a broker that joined the assignment.
+async fn ensure_session(inner: &Inner, endpoint: &Endpoint) -> Result<()> {
+    if lock(&inner.sessions).contains_key(endpoint) {
+        return Ok(());
+    }
+    let transport = &inner.transport;
+    let session = Session::open(
+        transport.clone(),
+        endpoint.clone(),
+        push_settings(transport, &inner.group, &inner.subscriptions),
+        Some(verifier(inner.listener.clone())),
+        Duration::from_secs(3) + transport.config().request_timeout(),
+    )
+    .await?;
+    lock(&inner.sessions).insert(endpoint.clone(), session);
+    Ok(())
 }
 
 async fn assignments(inner: &Inner, topic: &str) -> Result<Vec<MessageQueue>> {
@@ -436,14 +492,24 @@ fn endpoint_of(queue: &MessageQueue, inner: &Inner) -> Option<Endpoint> {
         .or_else(|| inner.transport.config().endpoints().first().cloned())
 }
 
-async fn receive_loop(inner: Arc<Inner>, queue: MessageQueue, filter: FilterExpression) {
+async fn receive_loop(
+    inner: Arc<Inner>,
+    queue: MessageQueue,
+    filter: FilterExpression,
+    mut dropped: watch::Receiver<bool>,
+) {
     let Some(endpoint) = endpoint_of(&queue, &inner) else {
+        inner.queues.fetch_sub(1, Ordering::Relaxed);
         return;
     };
     let policy = inner.policy.clone();
     let mut attempt_id = uuid::Uuid::new_v4().to_string();
     loop {
         if *inner.stop.borrow() {
+            return;
+        }
+        if *dropped.borrow() {
+            inner.queues.fetch_sub(1, Ordering::Relaxed);
             return;
         }
         let queues = inner.queues.load(Ordering::Relaxed).max(1);
@@ -472,6 +538,7 @@ async fn receive_loop(inner: Arc<Inner>, queue: MessageQueue, filter: FilterExpr
         };
         let received = tokio::select! {
             () = stopped(&inner) => return,
+            _ = dropped.wait_for(|d| *d) => continue,
             r = receive(&inner, &endpoint, request, policy.long_polling) => r,
         };
         match received {
@@ -748,6 +815,7 @@ impl PushConsumer {
             max_cache_messages: DEFAULT_MAX_CACHE_MESSAGES,
             max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
             consumption_threads: DEFAULT_CONSUMPTION_THREADS,
+            scan_every: DEFAULT_ASSIGNMENT_SCAN,
         }
     }
 
@@ -759,6 +827,11 @@ impl PushConsumer {
     /// Whether the server runs this group in FIFO mode.
     pub fn is_fifo(&self) -> bool {
         self.inner.policy.fifo
+    }
+
+    /// Queues this consumer currently receives from (its assignment).
+    pub fn assigned_queues(&self) -> usize {
+        self.inner.queues.load(Ordering::Relaxed)
     }
 
     /// Messages received and not yet settled.

@@ -8,13 +8,14 @@ use crate::route::{self, Route};
 use crate::session::Session;
 use crate::transport::Transport;
 use rmq_proto::v2::{
-    ChangeInvisibleDurationRequest, ClientType, NotifyClientTerminationRequest,
+    ChangeInvisibleDurationRequest, ClientType, HeartbeatRequest, NotifyClientTerminationRequest,
     ReceiveMessageRequest, Resource, Settings, Subscription, settings,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
+use tokio::sync::watch;
 use tracing::Instrument;
 
 /// Long-polling time of a receive unless set: 30 s.
@@ -26,11 +27,12 @@ struct Inner {
     group: String,
     subscriptions: Vec<(String, FilterExpression)>,
     await_duration: Duration,
-    routes: HashMap<String, Arc<Route>>,
+    routes: Mutex<HashMap<String, Arc<Route>>>,
     sessions: Mutex<HashMap<Endpoint, Session>>,
     next_topic: AtomicUsize,
     next_queue: AtomicUsize,
     closed: AtomicBool,
+    stop: watch::Sender<bool>,
 }
 
 /// Builder of [`SimpleConsumer`].
@@ -39,9 +41,17 @@ pub struct SimpleConsumerBuilder {
     group: String,
     subscriptions: Vec<(String, FilterExpression)>,
     await_duration: Duration,
+    route_refresh: Duration,
 }
 
 impl SimpleConsumerBuilder {
+    /// How often the subscribed topics' routes are fetched again (new queues and brokers come
+    /// into use). Default 30 s, as the reference client.
+    pub fn route_refresh_interval(mut self, every: Duration) -> Self {
+        self.route_refresh = every.max(Duration::from_millis(10));
+        self
+    }
+
     /// Subscribes to `topic` with `filter` (repeat for more topics).
     pub fn subscribe(mut self, topic: impl Into<String>, filter: FilterExpression) -> Self {
         self.subscriptions.push((topic.into(), filter));
@@ -85,37 +95,70 @@ impl SimpleConsumerBuilder {
                 group: self.group,
                 subscriptions: self.subscriptions,
                 await_duration: self.await_duration,
-                routes,
+                routes: Mutex::new(routes),
                 sessions: Mutex::new(HashMap::new()),
                 next_topic: AtomicUsize::new(rand::random::<u32>() as usize),
                 next_queue: AtomicUsize::new(rand::random::<u32>() as usize),
                 closed: AtomicBool::new(false),
+                stop: watch::channel(false).0,
             }),
         };
-        let wait = Duration::from_secs(3) + consumer.inner.transport.config().request_timeout();
-        let endpoints: Vec<Endpoint> = {
-            let mut all: Vec<Endpoint> = Vec::new();
-            for route in consumer.inner.routes.values() {
-                for e in route.endpoints() {
-                    if !all.contains(&e) {
-                        all.push(e);
+        consumer.open_sessions().await?;
+        tokio::spawn(upkeep(
+            Arc::downgrade(&consumer.inner),
+            consumer.inner.stop.subscribe(),
+            self.route_refresh,
+        ));
+        Ok(consumer)
+    }
+}
+
+/// Period of heartbeats, as the reference client.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+
+/// Refreshes routes (opening sessions to new brokers) and sends heartbeats until shutdown or
+/// until every handle is dropped.
+async fn upkeep(inner: Weak<Inner>, mut stop: watch::Receiver<bool>, refresh: Duration) {
+    let mut next_refresh = tokio::time::Instant::now() + refresh;
+    let mut next_heartbeat = tokio::time::Instant::now() + HEARTBEAT_EVERY;
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tokio::time::sleep_until(next_refresh.min(next_heartbeat)) => {}
+        }
+        let Some(inner) = inner.upgrade() else { return };
+        let consumer = SimpleConsumer { inner };
+        let now = tokio::time::Instant::now();
+        if now >= next_refresh {
+            for (topic, _) in &consumer.inner.subscriptions {
+                match route::query(&consumer.inner.transport, topic).await {
+                    Ok(route) => {
+                        lock(&consumer.inner.routes).insert(topic.clone(), Arc::new(route));
+                    }
+                    Err(error) => {
+                        tracing::debug!(%topic, %error, "route refresh failed; keeping the old route");
                     }
                 }
             }
-            all
-        };
-        for endpoint in endpoints {
-            let session = Session::open(
-                consumer.inner.transport.clone(),
-                endpoint.clone(),
-                consumer.settings(),
-                None,
-                wait,
-            )
-            .await?;
-            lock(&consumer.inner.sessions).insert(endpoint, session);
+            if let Err(error) = consumer.open_sessions().await {
+                tracing::debug!(%error, "opening a session to a new broker failed");
+            }
+            next_refresh = now + refresh;
         }
-        Ok(consumer)
+        if now >= next_heartbeat {
+            let endpoints: Vec<Endpoint> = lock(&consumer.inner.sessions).keys().cloned().collect();
+            for endpoint in endpoints {
+                let transport = &consumer.inner.transport;
+                let request = HeartbeatRequest {
+                    group: consumer.resource(&consumer.inner.group),
+                    client_type: ClientType::SimpleConsumer as i32,
+                };
+                if let Ok(mut stub) = transport.stub(&endpoint) {
+                    let _ = stub.heartbeat(transport.request(request, None)).await;
+                }
+            }
+            next_heartbeat = now + HEARTBEAT_EVERY;
+        }
     }
 }
 
@@ -137,7 +180,38 @@ impl SimpleConsumer {
             group: group.into(),
             subscriptions: Vec::new(),
             await_duration: DEFAULT_AWAIT,
+            route_refresh: crate::producer::DEFAULT_ROUTE_REFRESH,
         }
+    }
+
+    /// Opens a session to every broker of the current routes that has none yet.
+    async fn open_sessions(&self) -> Result<()> {
+        let wait = Duration::from_secs(3) + self.inner.transport.config().request_timeout();
+        let endpoints: Vec<Endpoint> = {
+            let routes = lock(&self.inner.routes);
+            let sessions = lock(&self.inner.sessions);
+            let mut all: Vec<Endpoint> = Vec::new();
+            for route in routes.values() {
+                for e in route.endpoints() {
+                    if !all.contains(&e) && !sessions.contains_key(&e) {
+                        all.push(e);
+                    }
+                }
+            }
+            all
+        };
+        for endpoint in endpoints {
+            let session = Session::open(
+                self.inner.transport.clone(),
+                endpoint.clone(),
+                self.settings(),
+                None,
+                wait,
+            )
+            .await?;
+            lock(&self.inner.sessions).insert(endpoint, session);
+        }
+        Ok(())
     }
 
     fn resource(&self, name: &str) -> Option<Resource> {
@@ -186,9 +260,9 @@ impl SimpleConsumer {
         let inner = &self.inner;
         let (topic, filter) = &inner.subscriptions
             [inner.next_topic.fetch_add(1, Ordering::Relaxed) % inner.subscriptions.len()];
-        let route = inner
-            .routes
+        let route = lock(&inner.routes)
             .get(topic)
+            .cloned()
             .ok_or_else(|| Error::invalid(OP, format!("not subscribed to {topic}")))?;
         if route.readable.is_empty() {
             return Err(Error::new(
@@ -286,6 +360,7 @@ impl SimpleConsumer {
         if self.inner.closed.swap(true, Ordering::AcqRel) {
             return;
         }
+        let _ = self.inner.stop.send(true);
         let sessions: Vec<(Endpoint, Session)> = lock(&self.inner.sessions).drain().collect();
         for (endpoint, session) in sessions {
             if let Ok(mut stub) = self.inner.transport.stub(&endpoint) {

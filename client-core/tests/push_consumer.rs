@@ -317,3 +317,25 @@ async fn the_listener_answers_the_servers_verify_requests() {
     assert_eq!(answer.code, rmq_proto::Code::NotImplemented as i32);
     simple.shutdown().await;
 }
+
+#[tokio::test]
+async fn queues_follow_the_assignment_as_it_changes() {
+    let (broker, _producer, config) = setup().await;
+    broker.create_topic(TopicConfig::new("resized", TopicType::Fifo).queues(3));
+    let consumer = PushConsumer::builder(config, "ordered")
+        .subscribe("resized", FilterExpression::all())
+        .listener(|_: &MessageView| ConsumeResult::Success)
+        .assignment_scan_interval(Duration::from_millis(50))
+        .start()
+        .await
+        .expect("consumer");
+    assert!(consumer.is_fifo());
+    // FIFO groups are assigned queue by queue.
+    eventually("three queues", || consumer.assigned_queues() == 3).await;
+    broker.create_topic(TopicConfig::new("resized", TopicType::Fifo).queues(1));
+    eventually("one queue after the topic shrank", || {
+        consumer.assigned_queues() == 1
+    })
+    .await;
+    consumer.shutdown().await;
+}

@@ -193,3 +193,28 @@ async fn ack_batch_answers_each_message_on_its_own() {
     consumer.ack(&got[0]).await.expect("the fresh handle acks");
     assert!(broker.in_flight("g", "t").is_empty());
 }
+
+#[tokio::test]
+async fn routes_are_refreshed_until_shutdown() {
+    // The server pops from every queue of the broker a receive names, so a refresh matters
+    // for brokers that join the route; here it is seen in the QueryRoute calls it makes.
+    let (broker, _producer, config) = setup().await;
+    let before = broker.rpc_calls("QueryRoute");
+    let consumer = SimpleConsumer::builder(config, "g")
+        .subscribe("t", FilterExpression::all())
+        .route_refresh_interval(Duration::from_millis(50))
+        .start()
+        .await
+        .expect("consumer");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let refreshed = broker.rpc_calls("QueryRoute") - before;
+    assert!(refreshed >= 4, "{refreshed} route queries in 400 ms");
+    consumer.shutdown().await;
+    let after_shutdown = broker.rpc_calls("QueryRoute");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        broker.rpc_calls("QueryRoute"),
+        after_shutdown,
+        "no refresh after shutdown"
+    );
+}
