@@ -18,6 +18,7 @@ pub mod linger;
 pub mod message;
 pub mod message_id;
 pub mod message_view;
+pub mod metrics;
 pub mod producer;
 pub mod push_consumer;
 mod receive;

@@ -7,6 +7,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::linger::{BatchFuture, Linger, LingerConfig, SendBatch};
 use crate::message::Message;
 use crate::message_id;
+use crate::metrics::ProducerMetrics;
 use crate::route::{self, Queue, Route};
 use crate::session::{CommandHandler, Replies, Session};
 use crate::transaction::{self, Transaction, TransactionChecker};
@@ -124,6 +125,7 @@ struct Inner {
     checker: Option<Arc<dyn TransactionChecker>>,
     stop: tokio::sync::watch::Sender<bool>,
     linger: Option<Linger>,
+    metrics: ProducerMetrics,
 }
 
 /// Default period of route refreshes, as the reference client.
@@ -187,6 +189,7 @@ impl ProducerBuilder {
         let client_id = client_id::next();
         let transport = Transport::new(self.config, &client_id)?;
         let linger = self.linger;
+        let metrics = ProducerMetrics::new(&client_id);
         let producer = Producer {
             inner: Arc::new_cyclic(|weak| Inner {
                 transport,
@@ -203,6 +206,7 @@ impl ProducerBuilder {
                 checker: self.checker,
                 stop: tokio::sync::watch::channel(false).0,
                 linger: linger.map(|config| Linger::start(config, batch_sender(weak.clone()))),
+                metrics,
             }),
         };
         for topic in &self.topics {
@@ -370,11 +374,21 @@ impl Producer {
 
     pub(crate) async fn send_in_transaction(&self, message: &Message) -> Result<SendReceipt> {
         let one = std::slice::from_ref(message);
-        first(
-            self.send_messages(one, true)
-                .instrument(send_span(one, true))
-                .await?,
-        )
+        let sent = self
+            .timed(message.topic(), self.send_messages(one, true))
+            .instrument(send_span(one, true))
+            .await;
+        first(sent?)
+    }
+
+    /// Runs a send, recording `rocketmq_send_cost_time`.
+    async fn timed<T>(&self, topic: &str, send: impl Future<Output = Result<T>>) -> Result<T> {
+        let started = std::time::Instant::now();
+        let result = send.await;
+        self.inner
+            .metrics
+            .sent(topic, started.elapsed(), result.is_ok());
+        result
     }
 
     /// Sends one message, retrying transient failures on other queues.
@@ -387,15 +401,23 @@ impl Producer {
             self.check_open()?;
             self.check_size(one)?;
             span.record("lingered", true);
-            return linger.send(message.clone()).instrument(span).await;
+            return self
+                .timed(message.topic(), linger.send(message.clone()))
+                .instrument(span)
+                .await;
         }
-        first(self.send_messages(one, false).instrument(span).await?)
+        let sent = self
+            .timed(message.topic(), self.send_messages(one, false))
+            .instrument(span)
+            .await;
+        first(sent?)
     }
 
     /// Sends several messages in one request. They must share a topic and a type (and FIFO
     /// messages a message group); the receipts come back in order.
     pub async fn send_batch(&self, messages: &[Message]) -> Result<Vec<SendReceipt>> {
-        self.send_messages(messages, false)
+        let topic = messages.first().map_or("", |m| m.topic());
+        self.timed(topic, self.send_messages(messages, false))
             .instrument(send_span(messages, false))
             .await
     }

@@ -13,6 +13,7 @@ use crate::client_id;
 use crate::config::{ClientConfig, Endpoint};
 use crate::error::{Error, ErrorKind, Result};
 use crate::message_view::{FilterExpression, MessageView};
+use crate::metrics::ConsumerMetrics;
 use crate::route;
 use crate::session::{CommandHandler, Replies, Session};
 use crate::transport::Transport;
@@ -26,7 +27,7 @@ use rmq_proto::v2::{
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, watch};
 use tracing::Instrument;
 
@@ -177,6 +178,7 @@ struct Inner {
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// Coalesces the acks of messages consumed at about the same time.
     acker: Acker,
+    metrics: ConsumerMetrics,
 }
 
 /// Builder of [`PushConsumer`].
@@ -286,6 +288,7 @@ impl PushConsumerBuilder {
         let consumer = PushConsumer {
             inner: Arc::new(Inner {
                 acker: Acker::start(transport.clone(), self.group.clone()),
+                metrics: ConsumerMetrics::new(&client_id, &self.group),
                 transport,
                 client_id,
                 group: self.group,
@@ -305,6 +308,15 @@ impl PushConsumerBuilder {
                 tasks: Mutex::new(Vec::new()),
             }),
         };
+        let weak = Arc::downgrade(&consumer.inner);
+        consumer.inner.metrics.cache_gauges(move || {
+            weak.upgrade().map(|inner| {
+                (
+                    inner.cached_messages.load(Ordering::Relaxed) as u64,
+                    inner.cached_bytes.load(Ordering::Relaxed) as u64,
+                )
+            })
+        });
         let scan = tokio::spawn(scan(consumer.inner.clone()));
         let beat = tokio::spawn(heartbeat(consumer.inner.clone()));
         lock(&consumer.inner.tasks).extend([scan, beat]);
@@ -545,12 +557,13 @@ async fn receive_loop(
             Ok(messages) if messages.is_empty() => {}
             Ok(messages) => {
                 attempt_id = uuid::Uuid::new_v4().to_string();
+                let received_at = Instant::now();
                 for m in &messages {
                     inner.cached_messages.fetch_add(1, Ordering::AcqRel);
                     inner.cached_bytes.fetch_add(m.body.len(), Ordering::AcqRel);
                 }
                 if policy.fifo {
-                    consume_in_order(&inner, messages).await;
+                    consume_in_order(&inner, messages, received_at).await;
                 } else {
                     for message in messages {
                         let Ok(permit) = inner.workers.clone().acquire_owned().await else {
@@ -558,7 +571,7 @@ async fn receive_loop(
                         };
                         let inner = inner.clone();
                         tokio::spawn(async move {
-                            consume_concurrently(&inner, message).await;
+                            consume_concurrently(&inner, message, received_at).await;
                             drop(permit);
                         });
                     }
@@ -587,7 +600,14 @@ async fn receive(
     long_polling: Duration,
 ) -> Result<Vec<MessageView>> {
     let deadline = long_polling + inner.transport.config().request_timeout();
-    crate::receive::receive(&inner.transport, endpoint, request, deadline).await
+    crate::receive::receive(
+        &inner.transport,
+        endpoint,
+        request,
+        deadline,
+        Some(&inner.metrics),
+    )
+    .await
 }
 
 /// Runs the listener off the runtime's workers; a panic is a failure.
@@ -600,9 +620,15 @@ async fn listen(inner: &Inner, message: &MessageView) -> ConsumeResult {
         delivery_attempt = message.delivery_attempt,
         result = tracing::field::Empty,
     );
+    let started = Instant::now();
     let result = consume_on_pool(inner.listener.clone(), message)
         .instrument(span.clone())
         .await;
+    inner.metrics.processed(
+        &message.topic,
+        started.elapsed(),
+        result == ConsumeResult::Success,
+    );
     span.record("result", tracing::field::debug(result));
     result
 }
@@ -676,7 +702,8 @@ fn release(inner: &Inner, message: &MessageView) {
         .fetch_sub(message.body.len(), Ordering::AcqRel);
 }
 
-async fn consume_concurrently(inner: &Inner, message: MessageView) {
+async fn consume_concurrently(inner: &Inner, message: MessageView, received_at: Instant) {
+    inner.metrics.awaited(&message.topic, received_at.elapsed());
     let result = if message.corrupted.is_some() {
         tracing::warn!(message_id = %message.message_id, why = ?message.corrupted, "corrupted message nacked");
         ConsumeResult::Failure
@@ -694,8 +721,9 @@ async fn consume_concurrently(inner: &Inner, message: MessageView) {
 }
 
 /// One queue's batch, in order: each message is settled before the next starts.
-async fn consume_in_order(inner: &Inner, messages: Vec<MessageView>) {
+async fn consume_in_order(inner: &Inner, messages: Vec<MessageView>, received_at: Instant) {
     for message in messages {
+        inner.metrics.awaited(&message.topic, received_at.elapsed());
         let mut attempt = message.delivery_attempt;
         if message.corrupted.is_some() {
             tracing::warn!(message_id = %message.message_id, why = ?message.corrupted, "corrupted message dead-lettered");

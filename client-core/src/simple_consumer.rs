@@ -4,6 +4,7 @@ use crate::client_id;
 use crate::config::{ClientConfig, Endpoint};
 use crate::error::{Error, ErrorKind, Result};
 use crate::message_view::{FilterExpression, MessageView};
+use crate::metrics::ConsumerMetrics;
 use crate::route::{self, Route};
 use crate::session::Session;
 use crate::transport::Transport;
@@ -33,6 +34,7 @@ struct Inner {
     next_queue: AtomicUsize,
     closed: AtomicBool,
     stop: watch::Sender<bool>,
+    metrics: ConsumerMetrics,
 }
 
 /// Builder of [`SimpleConsumer`].
@@ -88,6 +90,7 @@ impl SimpleConsumerBuilder {
                 Arc::new(route::query(&transport, topic).await?),
             );
         }
+        let metrics = ConsumerMetrics::new(&client_id, &self.group);
         let consumer = SimpleConsumer {
             inner: Arc::new(Inner {
                 transport,
@@ -101,6 +104,7 @@ impl SimpleConsumerBuilder {
                 next_queue: AtomicUsize::new(rand::random::<u32>() as usize),
                 closed: AtomicBool::new(false),
                 stop: watch::channel(false).0,
+                metrics,
             }),
         };
         consumer.open_sessions().await?;
@@ -292,9 +296,15 @@ impl SimpleConsumer {
             max,
             received = tracing::field::Empty,
         );
-        let views = crate::receive::receive(&inner.transport, &queue.endpoint, request, deadline)
-            .instrument(span.clone())
-            .await?;
+        let views = crate::receive::receive(
+            &inner.transport,
+            &queue.endpoint,
+            request,
+            deadline,
+            Some(&inner.metrics),
+        )
+        .instrument(span.clone())
+        .await?;
         span.record("received", views.len());
         Ok(views)
     }
