@@ -88,7 +88,9 @@ async fn clients_record_the_official_instruments() {
             .await
             .expect("send");
     }
-    let too_big = Message::builder("t", vec![0u8; 5 << 20]).build().expect("m");
+    let too_big = Message::builder("t", vec![0u8; 5 << 20])
+        .build()
+        .expect("m");
     producer.send(&too_big).await.expect_err("too large");
 
     let simple = SimpleConsumer::builder(config.clone(), "simple")
@@ -140,7 +142,11 @@ async fn clients_record_the_official_instruments() {
             .any(|p| has(p, "invocation_status", "failure") && p.count == 1),
         "{sends:?}"
     );
-    assert!(sends.iter().all(|p| has(p, "client_id", producer.client_id())));
+    assert!(
+        sends
+            .iter()
+            .all(|p| has(p, "client_id", producer.client_id()))
+    );
     assert_eq!(
         sends[0].bounds,
         [1.0, 5.0, 10.0, 20.0, 50.0, 200.0, 500.0],
