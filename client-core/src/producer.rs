@@ -606,6 +606,25 @@ impl Producer {
         {
             return Err(Error::from_status(OP, bad.code, bad.message.clone()));
         }
+        // Apache's proxy in local mode answers a batch with one entry for the whole batch
+        // (whose id is the batch's): the batch is stored, so every message gets a receipt
+        // under its own id, with the offset and transaction id the entry gives.
+        if response.entries.len() == 1 && messages.len() > 1 {
+            let entry = &response.entries[0];
+            return Ok(messages
+                .iter()
+                .zip(ids)
+                .map(|(message, id)| SendReceipt {
+                    message_id: id.clone(),
+                    transaction_id: entry.transaction_id.clone(),
+                    offset: entry.offset,
+                    recall_handle: entry.recall_handle.clone(),
+                    queue_id: queue.queue.id,
+                    topic: message.topic().to_owned(),
+                    endpoint: queue.endpoint.clone(),
+                })
+                .collect());
+        }
         if response.entries.len() != messages.len() {
             return Err(Error::new(
                 ErrorKind::Unexpected,

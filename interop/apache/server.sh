@@ -12,8 +12,9 @@
 # must be free.
 #
 # Topics created: the example topics demo (NORMAL), ordered (FIFO), later (DELAY),
-# transfers (TRANSACTION), plus any listed in RMQ_APACHE_TOPICS as NAME:TYPE words; FIFO
-# consumer groups from RMQ_APACHE_FIFO_GROUPS (space-separated names).
+# transfers (TRANSACTION), plus any listed in RMQ_APACHE_TOPICS as NAME:TYPE words. Consumer
+# groups from RMQ_APACHE_GROUPS as NAME[:fifo][:max-attempts=N] words (the mini-broker's
+# --group syntax); other groups are created on first use, topics are not (as in production).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 action=${1:?usage: server.sh start|stop DIR}
@@ -92,7 +93,11 @@ EOF
   "remotingListenPort": 8080
 }
 EOF
-  # Short transaction timings so orphan checks come within seconds, as in tests.
+  # Short transaction timings so orphan checks come within seconds, as in tests. The broker
+  # writes commit/rollback marks in batches (transactionOpBatchInterval, 3 s by default); a
+  # check scan before the mark is written asks the producer about a transaction it already
+  # decided, so the batching interval is kept well below the check timeout. Brokers
+  # re-register every 5 s (30 s by default) so new topics such as %DLQ% ones get routes soon.
   cat >"$dir/broker.conf" <<EOF
 brokerClusterName=DefaultCluster
 brokerName=broker-a
@@ -103,13 +108,15 @@ brokerIP1=127.0.0.1
 namesrvAddr=127.0.0.1:9876
 storePathRootDir=$dir/store
 listenPort=10911
-autoCreateTopicEnable=true
+autoCreateTopicEnable=false
 autoCreateSubscriptionGroup=true
 enablePropertyFilter=true
 recallMessageEnable=true
-transactionTimeOut=1000
+transactionTimeOut=3000
 transactionCheckInterval=1000
 transactionCheckMax=5
+transactionOpBatchInterval=100
+registerNameServerPeriod=5000
 EOF
   local t0 t1 t2
   t0=$(now_ms)
@@ -136,14 +143,31 @@ EOF
       -a "+message.type=${spec##*:}")
     topics=$((topics + 1))
   done
-  for group in ${RMQ_APACHE_FIFO_GROUPS:-}; do
-    commands+=(--then updateSubGroup -n 127.0.0.1:9876 -c DefaultCluster -g "$group" -o true)
+  local part name fifo retries
+  local -a parts
+  for spec in ${RMQ_APACHE_GROUPS:-}; do
+    name=${spec%%:*}
+    fifo=false
+    retries=""
+    IFS=: read -ra parts <<<"${spec#"$name"}"
+    for part in "${parts[@]}"; do
+      case $part in
+        "") ;;
+        fifo) fifo=true ;;
+        # max delivery attempts = first delivery + retries
+        max-attempts=*) retries=$((${part#max-attempts=} - 1)) ;;
+        *) echo "apache-rocketmq: bad group spec '$spec'" >&2; return 1 ;;
+      esac
+    done
+    commands+=(--then updateSubGroup -n 127.0.0.1:9876 -c DefaultCluster -g "$name" -o "$fifo")
+    if [ -n "$retries" ]; then commands+=(-r "$retries"); fi
     groups=$((groups + 1))
   done
   admin "${commands[@]}" >"$dir/admin.out" 2>&1 || true
   # The admin tool reports failures on stdout only, so count the successes.
-  if [ "$(grep -c '^create topic to .* success' "$dir/admin.out")" -ne "$topics" ] ||
-    [ "$(grep -c '^create subscription group to .* success' "$dir/admin.out")" -ne "$groups" ]; then
+  # (A group's report has no line end, so count matches rather than lines.)
+  if [ "$(grep -o 'create topic to [^ ]* success' "$dir/admin.out" | wc -l)" -ne "$topics" ] ||
+    [ "$(grep -o 'create subscription group to [^ ]* success' "$dir/admin.out" | wc -l)" -ne "$groups" ]; then
     echo "apache-rocketmq: creating topics or groups failed; see $dir/admin.out" >&2
     return 1
   fi

@@ -40,6 +40,7 @@ pub struct MiniBrokerBuilder {
     topics: Vec<TopicConfig>,
     groups: Vec<GroupConfig>,
     auto_create: bool,
+    auto_create_groups: bool,
     credentials: HashMap<String, String>,
     virtual_clock: bool,
     max_body_size: usize,
@@ -60,6 +61,7 @@ impl Default for MiniBrokerBuilder {
             topics: Vec::new(),
             groups: Vec::new(),
             auto_create: true,
+            auto_create_groups: true,
             credentials: HashMap::new(),
             virtual_clock: false,
             max_body_size: rmq_proto::limits::MAX_BODY_SIZE,
@@ -104,6 +106,16 @@ impl MiniBrokerBuilder {
     /// type, unknown groups as non-FIFO groups.
     pub fn strict(mut self, strict: bool) -> Self {
         self.auto_create = !strict;
+        self.auto_create_groups = !strict;
+        self
+    }
+
+    /// Whether unknown consumer groups are created on first use, as Apache brokers do by
+    /// default (`autoCreateSubscriptionGroup`). Default on; `strict(true)` turns it off, and
+    /// calling this after `strict` sets it on its own: a strict broker with auto-created
+    /// groups refuses unknown topics only, like a stock Apache deployment.
+    pub fn auto_create_groups(mut self, on: bool) -> Self {
+        self.auto_create_groups = on;
         self
     }
 
@@ -202,6 +214,7 @@ impl MiniBrokerBuilder {
             },
             Metadata {
                 auto_create: self.auto_create,
+                auto_create_groups: self.auto_create_groups,
                 ..Metadata::default()
             },
         );

@@ -170,6 +170,8 @@ pub(crate) struct Metadata {
     pub(crate) topics: HashMap<String, TopicConfig>,
     pub(crate) groups: HashMap<String, GroupConfig>,
     pub(crate) auto_create: bool,
+    /// Unknown groups are created on first use (Apache's `autoCreateSubscriptionGroup`).
+    pub(crate) auto_create_groups: bool,
 }
 
 impl Metadata {
@@ -198,7 +200,7 @@ impl Metadata {
 
     pub(crate) fn group(&mut self, name: &str) -> Option<&GroupConfig> {
         if !self.groups.contains_key(name) {
-            if !self.auto_create {
+            if !self.auto_create_groups {
                 return None;
             }
             self.groups

@@ -372,6 +372,16 @@ impl Service {
         }
         let topic = match self.topic(topic_name) {
             Ok(t) => t,
+            // The Apache proxy checks the message type against the topic's before the topic
+            // is looked up, and an unknown topic has no type: so a send to a missing topic
+            // fails the type check, not with TOPIC_NOT_FOUND (QueryRoute does say that).
+            Err(e) if e.code == Code::TopicNotFound => {
+                let conflict = Reject::new(
+                    Code::MessagePropertyConflictWithType,
+                    format!("topic {topic_name} does not exist, so no message type matches it"),
+                );
+                return (fail_all(conflict), Flushed::default());
+            }
             Err(e) => return (fail_all(e), Flushed::default()),
         };
         let now = self.core.now();

@@ -76,8 +76,9 @@ async fn strict_mode_refuses_unknown_topics_and_groups() {
         .expect("rpc")
         .into_inner();
     assert_eq!(code(&route.status), Code::TopicNotFound);
+    // As on Apache: the type check comes first, and a missing topic has no type.
     let sent = send(&mut stub, vec![message("missing", "x")]).await;
-    assert_eq!(code(&sent.status), Code::TopicNotFound);
+    assert_eq!(code(&sent.status), Code::MessagePropertyConflictWithType);
     broker.create_topic(TopicConfig::new("t", TopicType::Normal));
     let assignment = stub
         .query_assignment(QueryAssignmentRequest {

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the scenario suite (interop/scenarios) against a real Apache RocketMQ 5.3.3 started by
+# interop/apache/server.sh, after creating the topics and groups the suite needs, and prints
+# the suite's wall time. (`cargo test --workspace` runs the same suite against in-process
+# mini-brokers.)
+# Usage: interop/run-scenarios.sh SCRATCH_DIR
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${1:?usage: interop/run-scenarios.sh SCRATCH_DIR}
+cargo build --quiet -p rmq-interop-scenarios --bin scenario-setup --tests
+eval "$(cargo run --quiet -p rmq-interop-scenarios --bin scenario-setup)"
+trap 'bash interop/apache/server.sh stop "$dir" || true' EXIT
+bash interop/apache/server.sh start "$dir"
+started=$(date +%s%3N)
+RMQ_SCENARIO_ENDPOINT=$(cat "$dir/endpoint") cargo test --quiet -p rmq-interop-scenarios --test scenarios
+echo "scenario suite against Apache RocketMQ 5.3.3: $(( $(date +%s%3N) - started )) ms"
