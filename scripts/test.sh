@@ -31,11 +31,17 @@ cargo build --quiet -p rmq-mini-broker --bin rmq-mini-broker
 cargo build --quiet -p rmq-examples --examples
 bash examples/against-broker.sh "$root/target/debug"
 
-step "examples against a real Apache RocketMQ 5.3.3 (name server + proxy in local mode, from Maven Central)"
+step "a real Apache RocketMQ 5.3.3 (name server + proxy in local mode, from Maven Central): examples and the scenario suite"
 apache_dir="$root/target/apache-rocketmq"
+cargo build --quiet -p rmq-interop-scenarios --bins --tests
+eval "$(cargo run --quiet -p rmq-interop-scenarios --bin scenario-setup)"
 trap 'bash interop/apache/server.sh stop "$apache_dir" || true' EXIT
 bash interop/apache/server.sh start "$apache_dir"
-bash examples/against-broker.sh "$root/target/debug" "$(cat "$apache_dir/endpoint")"
+apache=$(cat "$apache_dir/endpoint")
+bash examples/against-broker.sh "$root/target/debug" "$apache"
+started=$(date +%s%3N)
+RMQ_SCENARIO_ENDPOINT=$apache cargo test --quiet -p rmq-interop-scenarios --test scenarios
+echo "scenario suite against Apache RocketMQ 5.3.3: $(( $(date +%s%3N) - started )) ms"
 bash interop/apache/server.sh stop "$apache_dir"
 trap - EXIT
 
