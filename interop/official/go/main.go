@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
+	"sync"
 	"time"
 
 	rmq "github.com/apache/rocketmq-clients/golang/v5"
@@ -29,6 +31,8 @@ func main() {
 	rmq.ResetLogger()
 	endpoint := os.Args[1]
 	run(endpoint)
+	delayAndRedelivery(endpoint)
+	transactions(endpoint)
 	fmt.Printf("go official client: %d passed, %d failed\n", passed, failed)
 	if failed > 0 {
 		os.Exit(1)
@@ -36,10 +40,7 @@ func main() {
 }
 
 func run(endpoint string) {
-	config := func(group string) *rmq.Config {
-		return &rmq.Config{Endpoint: endpoint, ConsumerGroup: group, Credentials: &credentials.SessionCredentials{}}
-	}
-	producer, err := rmq.NewProducer(config(""), rmq.WithTopics("normal", "fifo"))
+	producer, err := rmq.NewProducer(config(endpoint, ""), rmq.WithTopics("normal", "fifo"))
 	if err == nil {
 		err = producer.Start()
 	}
@@ -60,7 +61,7 @@ func run(endpoint string) {
 	}
 	check(len(ids) == 3, "producer sends 3 messages")
 
-	consumer, err := rmq.NewSimpleConsumer(config("go-simple"),
+	consumer, err := rmq.NewSimpleConsumer(config(endpoint, "go-simple"),
 		rmq.WithSimpleAwaitDuration(5*time.Second),
 		rmq.WithSimpleSubscriptionExpressions(map[string]*rmq.FilterExpression{"normal": rmq.NewFilterExpression("TagA")}))
 	if err == nil {
@@ -92,7 +93,7 @@ func run(endpoint string) {
 		producer.Send(context.TODO(), m)
 	}
 	order := make(chan string, 16)
-	push, err := rmq.NewPushConsumer(config("go-fifo"),
+	push, err := rmq.NewPushConsumer(config(endpoint, "go-fifo"),
 		rmq.WithPushSubscriptionExpressions(map[string]*rmq.FilterExpression{"fifo": rmq.SUB_ALL}),
 		rmq.WithPushMessageListener(&rmq.FuncMessageListener{Consume: func(view *rmq.MessageView) rmq.ConsumerResult {
 			order <- string(view.GetBody())
@@ -118,4 +119,126 @@ func run(endpoint string) {
 		}
 	}
 	check(fmt.Sprint(seen) == "[f0 f1 f2 f3]", fmt.Sprintf("FIFO push consumer in order %v", seen))
+}
+
+func config(endpoint, group string) *rmq.Config {
+	return &rmq.Config{Endpoint: endpoint, ConsumerGroup: group, Credentials: &credentials.SessionCredentials{}}
+}
+
+func simpleConsumer(endpoint, group, topic, tag string) (rmq.SimpleConsumer, error) {
+	consumer, err := rmq.NewSimpleConsumer(config(endpoint, group),
+		rmq.WithSimpleAwaitDuration(5*time.Second),
+		rmq.WithSimpleSubscriptionExpressions(map[string]*rmq.FilterExpression{topic: rmq.NewFilterExpression(tag)}))
+	if err == nil {
+		err = consumer.Start()
+	}
+	return consumer, err
+}
+
+// receive polls until want views arrived or the time is up.
+func receive(consumer rmq.SimpleConsumer, want int, within time.Duration) []*rmq.MessageView {
+	var got []*rmq.MessageView
+	deadline := time.Now().Add(within)
+	for len(got) < want && time.Now().Before(deadline) {
+		views, err := consumer.Receive(context.TODO(), 32, 10*time.Second)
+		if err == nil {
+			got = append(got, views...)
+		}
+	}
+	return got
+}
+
+func delayAndRedelivery(endpoint string) {
+	producer, err := rmq.NewProducer(config(endpoint, ""), rmq.WithTopics("delay", "normal"))
+	if err == nil {
+		err = producer.Start()
+	}
+	if err != nil {
+		check(false, fmt.Sprintf("producer starts: %v", err))
+		return
+	}
+	defer producer.GracefulStop()
+	due := time.Now().Add(1500 * time.Millisecond)
+	delayed := &rmq.Message{Topic: "delay", Body: []byte("d")}
+	delayed.SetTag("later")
+	delayed.SetDelayTimestamp(due)
+	_, err = producer.Send(context.TODO(), delayed)
+	check(err == nil, fmt.Sprintf("delay message sent (%v)", err))
+	consumer, err := simpleConsumer(endpoint, "go-delay", "delay", "later")
+	if err != nil {
+		check(false, fmt.Sprintf("simple consumer starts: %v", err))
+		return
+	}
+	got := receive(consumer, 1, 20*time.Second)
+	check(len(got) == 1 && !time.Now().Before(due), fmt.Sprintf("delay message delivered at its time (%d)", len(got)))
+	for _, view := range got {
+		consumer.Ack(context.TODO(), view)
+	}
+	consumer.GracefulStop()
+
+	again := &rmq.Message{Topic: "normal", Body: []byte("r")}
+	again.SetTag("again")
+	producer.Send(context.TODO(), again)
+	consumer, err = simpleConsumer(endpoint, "go-redelivery", "normal", "again")
+	if err != nil {
+		check(false, fmt.Sprintf("simple consumer starts: %v", err))
+		return
+	}
+	defer consumer.GracefulStop()
+	first := receive(consumer, 1, 20*time.Second)
+	second := receive(consumer, 1, 30*time.Second)
+	check(len(first) == 1 && len(second) == 1 && second[0].GetMessageId() == first[0].GetMessageId() &&
+		second[0].GetDeliveryAttempt() == 2, "unacked message redelivered with attempt 2")
+	for _, view := range second {
+		consumer.Ack(context.TODO(), view)
+	}
+}
+
+func transactions(endpoint string) {
+	var mu sync.Mutex
+	var checked []string
+	checker := &rmq.TransactionChecker{Check: func(view *rmq.MessageView) rmq.TransactionResolution {
+		mu.Lock()
+		defer mu.Unlock()
+		checked = append(checked, string(view.GetBody()))
+		return rmq.COMMIT
+	}}
+	producer, err := rmq.NewProducer(config(endpoint, ""), rmq.WithTopics("tx"), rmq.WithTransactionChecker(checker))
+	if err == nil {
+		err = producer.Start()
+	}
+	if err != nil {
+		check(false, fmt.Sprintf("transactional producer starts: %v", err))
+		return
+	}
+	defer producer.GracefulStop()
+	send := func(body string) rmq.Transaction {
+		transaction := producer.BeginTransaction()
+		m := &rmq.Message{Topic: "tx", Body: []byte(body)}
+		m.SetTag("go-tx")
+		if _, err := producer.SendWithTransaction(context.TODO(), m, transaction); err != nil {
+			check(false, fmt.Sprintf("half message %s: %v", body, err))
+		}
+		return transaction
+	}
+	check(send("committed").Commit() == nil, "transaction commits")
+	send("orphan") // left undecided: the broker asks the checker
+	consumer, err := simpleConsumer(endpoint, "go-tx", "tx", "go-tx")
+	if err != nil {
+		check(false, fmt.Sprintf("simple consumer starts: %v", err))
+		return
+	}
+	defer consumer.GracefulStop()
+	got := receive(consumer, 2, 30*time.Second)
+	var bodies []string
+	for _, view := range got {
+		bodies = append(bodies, string(view.GetBody()))
+		consumer.Ack(context.TODO(), view)
+	}
+	sort.Strings(bodies)
+	mu.Lock()
+	asked := fmt.Sprint(checked)
+	mu.Unlock()
+	check(fmt.Sprint(bodies) == "[committed orphan]" && asked != "[]",
+		fmt.Sprintf("transaction committed, orphan resolved by the checker %v (checked %s)", bodies, asked))
 }
