@@ -19,6 +19,9 @@ use tokio_stream::wrappers::ReceiverStream;
 const OP: &str = "telemetry";
 /// Wait before reopening a broken stream, as the reference client.
 const REOPEN_AFTER: Duration = Duration::from_secs(1);
+/// Period of re-sending Settings on a healthy stream, as the reference client, so a proxy
+/// that lost them (restart behind a load balancer, idle clean-up) learns them again.
+const RESYNC_EVERY: Duration = Duration::from_secs(5 * 60);
 
 /// Called with server commands the session does not answer itself (orphaned-transaction
 /// checks, message verification) and a sender for replies on the stream. Returns whether it
@@ -164,9 +167,17 @@ async fn run(
             Err(e) => Err(tonic::Status::unavailable(e.to_string())),
         };
         if let Ok(mut inbound) = opened {
+            let mut resync =
+                tokio::time::interval_at(tokio::time::Instant::now() + RESYNC_EVERY, RESYNC_EVERY);
             loop {
                 tokio::select! {
                     () = until_stopped(&mut stopped) => return,
+                    _ = resync.tick() => {
+                        let command = settings_command(&settings.borrow());
+                        if tx.send(command).await.is_err() {
+                            break;
+                        }
+                    }
                     changed = settings.changed() => {
                         if changed.is_err() {
                             return;

@@ -339,3 +339,91 @@ async fn queues_follow_the_assignment_as_it_changes() {
     .await;
     consumer.shutdown().await;
 }
+
+#[tokio::test]
+async fn fifo_groups_in_one_queue_are_consumed_side_by_side() {
+    let (broker, producer, config) = setup().await;
+    broker.create_topic(TopicConfig::new("one-queue", TopicType::Fifo).queues(1));
+    for i in 0..3 {
+        for group in ["slow", "fast"] {
+            let m = Message::builder("one-queue", format!("{group}{i}"))
+                .message_group(group)
+                .build()
+                .expect("m");
+            producer.send(&m).await.expect("send");
+        }
+    }
+    let done: Arc<Mutex<Vec<String>>> = Arc::default();
+    let consumer = {
+        let done = done.clone();
+        PushConsumer::builder(config, "ordered")
+            .subscribe("one-queue", FilterExpression::all())
+            .listener(move |view: &MessageView| {
+                let body = String::from_utf8_lossy(&view.body).into_owned();
+                if body.starts_with("slow") {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                done.lock().expect("lock").push(body);
+                ConsumeResult::Success
+            })
+            .start()
+            .await
+            .expect("consumer")
+    };
+    eventually("six messages", || done.lock().expect("lock").len() >= 6).await;
+    let done = done.lock().expect("lock").clone();
+    let position = |b: &str| done.iter().position(|d| d == b).expect("consumed");
+    // Each group in its own order...
+    assert!(position("slow0") < position("slow1") && position("slow1") < position("slow2"));
+    assert!(position("fast0") < position("fast1") && position("fast1") < position("fast2"));
+    // ...and the fast group does not wait behind the slow one.
+    assert!(
+        position("fast2") < position("slow1"),
+        "the fast group waited for the slow one: {done:?}"
+    );
+    consumer.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_backlog_is_received_no_faster_than_the_cache_allows() {
+    let (broker, producer, config) = setup().await;
+    let batch: Vec<Message> = (0..50)
+        .map(|i| Message::builder("t", format!("m{i}")).build().expect("m"))
+        .collect();
+    for _ in 0..4 {
+        producer.send_batch(&batch).await.expect("send");
+    }
+    let consumed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let consumer = {
+        let consumed = consumed.clone();
+        PushConsumer::builder(config, "cached")
+            .subscribe("t", FilterExpression::all())
+            .max_cache_messages(8)
+            .consumption_threads(2)
+            .listener(move |_: &MessageView| {
+                std::thread::sleep(Duration::from_millis(5));
+                consumed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                ConsumeResult::Success
+            })
+            .start()
+            .await
+            .expect("consumer")
+    };
+    let mut most_cached = 0;
+    let mut most_in_flight = 0;
+    for _ in 0..2000 {
+        most_cached = most_cached.max(consumer.cached_messages());
+        most_in_flight = most_in_flight.max(broker.in_flight("cached", "t").len());
+        if consumed.load(std::sync::atomic::Ordering::SeqCst) >= 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(consumed.load(std::sync::atomic::Ordering::SeqCst), 200);
+    assert!(most_cached <= 8, "cached {most_cached} with a limit of 8");
+    assert!(
+        most_in_flight <= 8,
+        "{most_in_flight} received at once with a cache of 8"
+    );
+    consumer.shutdown().await;
+}
