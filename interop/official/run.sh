@@ -36,9 +36,9 @@ run_client() { # run_client CLIENT: starts a broker, runs the client's checks, s
   set +e
   case $client in
     java) (cd "$here/java" && timeout 300 mvn -q -B -Dstyle.color=never exec:java -Dexec.args="$endpoint" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | grep -E '^(PASS|FAIL|java official)') ;;
-    go) timeout 300 "$here/go/check" "$endpoint" ;;
-    node) (cd "$here/node" && timeout 300 node check.js "$endpoint" 2>&1 | grep -E '^(PASS|FAIL|node official)') ;;
-    python) timeout 300 "$python" "$here/python/check.py" "$endpoint" 2>&1 | grep -E '^(PASS|FAIL|python official)' ;;
+    go) timeout 150 "$here/go/check" "$endpoint" ;;
+    node) (cd "$here/node" && timeout 150 node check.js "$endpoint" 2>&1 | grep -E '^(PASS|FAIL|node official)') ;;
+    python) timeout 150 "$python" "$here/python/check.py" "$endpoint" 2>&1 | grep -E '^(PASS|FAIL|python official)' ;;
   esac
   result=${PIPESTATUS[0]}
   set -e
