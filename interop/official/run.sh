@@ -31,17 +31,25 @@ start_broker() {
 }
 
 run_client() { # run_client CLIENT: starts a broker, runs the client's checks, stops the broker
-  local client=$1 result
+  local client=$1 result log
+  log=$(mktemp)
   start_broker
   set +e
   case $client in
-    java) (cd "$here/java" && timeout 300 mvn -q -B -Dstyle.color=never exec:java -Dexec.args="$endpoint" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | grep -E '^(PASS|FAIL|java official)') ;;
-    go) timeout 150 "$here/go/check" "$endpoint" ;;
-    node) (cd "$here/node" && timeout 150 node check.js "$endpoint" 2>&1 | grep -E '^(PASS|FAIL|node official)') ;;
-    python) timeout 150 "$python" "$here/python/check.py" "$endpoint" 2>&1 | grep -E '^(PASS|FAIL|python official)' ;;
+    java) (cd "$here/java" && timeout 300 mvn -q -B -Dstyle.color=never exec:java -Dexec.args="$endpoint") >"$log" 2>&1 ;;
+    go) timeout 150 "$here/go/check" "$endpoint" >"$log" 2>&1 ;;
+    node) (cd "$here/node" && timeout 150 node check.js "$endpoint") >"$log" 2>&1 ;;
+    python) timeout 150 "$python" "$here/python/check.py" "$endpoint" >"$log" 2>&1 ;;
   esac
-  result=${PIPESTATUS[0]}
+  result=$?
   set -e
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^(PASS|FAIL|[a-z]+ official client)' || true
+  if [ "$result" -ne 0 ]; then
+    # The client's own output (stack traces, its log) says why, e.g. after a timeout (124).
+    echo "last lines of the $client run (exit $result):"
+    sed 's/\x1b\[[0-9;]*m//g' "$log" | tail -20
+  fi
+  rm -f "$log"
   kill "$broker_pid" 2>/dev/null || true
   wait "$broker_pid" 2>/dev/null || true
   return "$result"
