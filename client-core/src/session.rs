@@ -48,6 +48,18 @@ impl Session {
         handler: Option<CommandHandler>,
         wait: Duration,
     ) -> Result<Session> {
+        Self::open_with(transport, endpoint, settings, handler, wait, RESYNC_EVERY).await
+    }
+
+    /// [`Session::open`] with the period of Settings re-syncs.
+    pub(crate) async fn open_with(
+        transport: Transport,
+        endpoint: Endpoint,
+        settings: Settings,
+        handler: Option<CommandHandler>,
+        wait: Duration,
+        resync_every: Duration,
+    ) -> Result<Session> {
         let (settings_tx, settings_rx) = watch::channel(settings);
         let (server_tx, mut server) = watch::channel(None);
         let (stop, stopped) = watch::channel(false);
@@ -58,6 +70,7 @@ impl Session {
             server_tx,
             stopped,
             handler,
+            resync_every,
         ));
         let arrived = tokio::time::timeout(wait, server.wait_for(Option::is_some))
             .await
@@ -148,6 +161,7 @@ async fn run(
     server: watch::Sender<Option<Settings>>,
     mut stopped: watch::Receiver<bool>,
     handler: Option<CommandHandler>,
+    resync_every: Duration,
 ) {
     loop {
         if *stopped.borrow() {
@@ -168,7 +182,7 @@ async fn run(
         };
         if let Ok(mut inbound) = opened {
             let mut resync =
-                tokio::time::interval_at(tokio::time::Instant::now() + RESYNC_EVERY, RESYNC_EVERY);
+                tokio::time::interval_at(tokio::time::Instant::now() + resync_every, resync_every);
             loop {
                 tokio::select! {
                     () = until_stopped(&mut stopped) => return,
@@ -258,5 +272,45 @@ async fn answer(
             true
         }
         None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ClientConfig;
+
+    #[tokio::test]
+    async fn settings_are_sent_again_on_a_healthy_stream() {
+        let broker = rmq_mini_broker::MiniBroker::builder()
+            .start()
+            .await
+            .expect("broker");
+        let config = ClientConfig::builder()
+            .endpoints(broker.endpoint())
+            .build()
+            .expect("config");
+        let endpoint = config.endpoints()[0].clone();
+        let transport = Transport::new(config.clone(), "resync-test").expect("transport");
+        let settings = Settings {
+            client_type: Some(v2::ClientType::Producer as i32),
+            access_point: Some(config.access_point()),
+            pub_sub: Some(v2::settings::PubSub::Publishing(v2::Publishing::default())),
+            ..Default::default()
+        };
+        let session = Session::open_with(
+            transport,
+            endpoint,
+            settings,
+            None,
+            Duration::from_secs(3),
+            Duration::from_millis(50),
+        )
+        .await
+        .expect("session");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let sent = broker.rpc_calls("Telemetry.Settings");
+        assert!(sent >= 5, "{sent} Settings in 400 ms with a 50 ms re-sync");
+        session.close();
     }
 }

@@ -524,7 +524,8 @@ impl MiniBroker {
     }
 
     /// How many calls of `rpc` (e.g. `"AckMessage"`) the broker has received, for tests that
-    /// check how a client uses the protocol.
+    /// check how a client uses the protocol. `"Telemetry.Settings"` counts the Settings
+    /// received on Telemetry streams.
     pub fn rpc_calls(&self, rpc: &str) -> u64 {
         self.core.faults.calls(rpc)
     }

@@ -58,6 +58,12 @@ impl Faults {
 
     /// Counts a call of `rpc` and returns the latency to add to it, if any.
     pub(crate) fn admit(&self, rpc: &str) -> Option<Duration> {
+        self.count(rpc);
+        self.0.lock().latency.get(rpc).copied()
+    }
+
+    /// Counts a call that has no admission step (e.g. a command on a Telemetry stream).
+    pub(crate) fn count(&self, rpc: &str) {
         let mut calls = self.1.lock();
         match calls.0.get_mut(rpc) {
             Some(n) => *n += 1,
@@ -65,8 +71,6 @@ impl Faults {
                 calls.0.insert(rpc.to_owned(), 1);
             }
         }
-        drop(calls);
-        self.0.lock().latency.get(rpc).copied()
     }
 
     /// Calls of `rpc` received so far.

@@ -1145,7 +1145,10 @@ impl MessagingService for Service {
                 };
                 let Some(Ok(command)) = command else { break };
                 let settings = match command.command {
-                    Some(telemetry_command::Command::Settings(settings)) => settings,
+                    Some(telemetry_command::Command::Settings(settings)) => {
+                        service.core.faults.count("Telemetry.Settings");
+                        settings
+                    }
                     Some(telemetry_command::Command::VerifyMessageResult(result)) => {
                         let status = command.status.unwrap_or_default();
                         service.core.sessions.verified(&result.nonce, status);
