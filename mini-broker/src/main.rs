@@ -24,7 +24,8 @@ struct Args {
     /// share one fsync) or async (fsync every 100 ms). [default: sync]
     #[arg(long, value_name = "sync|async")]
     flush: Option<FlushMode>,
-    /// TOML file with the same settings (listen, data_dir, flush, strict, topics, groups,
+    /// TOML file with the same settings (listen, data_dir, flush, strict, auto_create_groups,
+    /// topics, groups,
     /// auth, tls_cert, tls_key, transaction_check_interval, log). Command-line flags add to
     /// it and win over it.
     #[arg(long)]
@@ -40,6 +41,10 @@ struct Args {
     /// of creating them.
     #[arg(long)]
     strict: bool,
+    /// With --strict, still create unknown consumer groups on first use, as a stock Apache
+    /// deployment does (topics by an administrator, groups on first use).
+    #[arg(long, requires = "strict")]
+    auto_create_groups: bool,
     /// PEM certificate chain for TLS (with --tls-key). Without them a self-signed certificate
     /// is generated. TLS and cleartext are served on the same port either way.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
@@ -67,6 +72,8 @@ struct FileConfig {
     flush: Option<String>,
     #[serde(default)]
     strict: bool,
+    #[serde(default)]
+    auto_create_groups: bool,
     #[serde(default)]
     topics: Vec<FileTopic>,
     #[serde(default)]
@@ -164,7 +171,11 @@ fn build(args: Args) -> Result<(rmq_mini_broker::MiniBrokerBuilder, String), Str
         }
         None => FileConfig::default(),
     };
-    let mut builder = MiniBroker::builder().strict(args.strict || file.strict);
+    let strict = args.strict || file.strict;
+    let mut builder = MiniBroker::builder().strict(strict);
+    if strict && (args.auto_create_groups || file.auto_create_groups) {
+        builder = builder.auto_create_groups(true);
+    }
     let listen = args
         .listen
         .or(file.listen)

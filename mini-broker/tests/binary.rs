@@ -70,6 +70,7 @@ fn bad_arguments_exit_two_with_a_message() {
         vec!["--transaction-check-interval", "soon"],
         vec!["--tls-cert", "missing.pem", "--tls-key", "missing.key"],
         vec!["--tls-cert", "only-a-cert.pem"],
+        vec!["--auto-create-groups"],
     ] {
         let out = Command::new(BIN).args(&args).output().expect("run");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -92,6 +93,7 @@ fn help_documents_every_option() {
         "--tls-cert",
         "--tls-key",
         "--strict",
+        "--auto-create-groups",
         "--auth",
         "--transaction-check-interval",
         "--log",
