@@ -40,12 +40,8 @@ func main() {
 }
 
 func run(endpoint string) {
-	producer, err := rmq.NewProducer(config(endpoint, ""), rmq.WithTopics("normal", "fifo"))
-	if err == nil {
-		err = producer.Start()
-	}
-	if err != nil {
-		check(false, fmt.Sprintf("producer starts: %v", err))
+	producer, ok := startProducer(endpoint, rmq.WithTopics("normal", "fifo"))
+	if !ok {
 		return
 	}
 	defer producer.GracefulStop()
@@ -61,12 +57,7 @@ func run(endpoint string) {
 	}
 	check(len(ids) == 3, "producer sends 3 messages")
 
-	consumer, err := rmq.NewSimpleConsumer(config(endpoint, "go-simple"),
-		rmq.WithSimpleAwaitDuration(5*time.Second),
-		rmq.WithSimpleSubscriptionExpressions(map[string]*rmq.FilterExpression{"normal": rmq.NewFilterExpression("TagA")}))
-	if err == nil {
-		err = consumer.Start()
-	}
+	consumer, err := simpleConsumer(endpoint, "go-simple", "normal", "TagA")
 	if err != nil {
 		check(false, fmt.Sprintf("simple consumer starts: %v", err))
 		return
@@ -121,6 +112,19 @@ func run(endpoint string) {
 	check(fmt.Sprint(seen) == "[f0 f1 f2 f3]", fmt.Sprintf("FIFO push consumer in order %v", seen))
 }
 
+// startProducer starts a producer, recording a failure if it cannot.
+func startProducer(endpoint string, opts ...rmq.ProducerOption) (rmq.Producer, bool) {
+	producer, err := rmq.NewProducer(config(endpoint, ""), opts...)
+	if err == nil {
+		err = producer.Start()
+	}
+	if err != nil {
+		check(false, fmt.Sprintf("producer starts: %v", err))
+		return nil, false
+	}
+	return producer, true
+}
+
 func config(endpoint, group string) *rmq.Config {
 	return &rmq.Config{Endpoint: endpoint, ConsumerGroup: group, Credentials: &credentials.SessionCredentials{}}
 }
@@ -149,12 +153,8 @@ func receive(consumer rmq.SimpleConsumer, want int, within time.Duration) []*rmq
 }
 
 func delayAndRedelivery(endpoint string) {
-	producer, err := rmq.NewProducer(config(endpoint, ""), rmq.WithTopics("delay", "normal"))
-	if err == nil {
-		err = producer.Start()
-	}
-	if err != nil {
-		check(false, fmt.Sprintf("producer starts: %v", err))
+	producer, ok := startProducer(endpoint, rmq.WithTopics("delay", "normal"))
+	if !ok {
 		return
 	}
 	defer producer.GracefulStop()
@@ -162,7 +162,7 @@ func delayAndRedelivery(endpoint string) {
 	delayed := &rmq.Message{Topic: "delay", Body: []byte("d")}
 	delayed.SetTag("later")
 	delayed.SetDelayTimestamp(due)
-	_, err = producer.Send(context.TODO(), delayed)
+	_, err := producer.Send(context.TODO(), delayed)
 	check(err == nil, fmt.Sprintf("delay message sent (%v)", err))
 	consumer, err := simpleConsumer(endpoint, "go-delay", "delay", "later")
 	if err != nil {
@@ -203,12 +203,8 @@ func transactions(endpoint string) {
 		checked = append(checked, string(view.GetBody()))
 		return rmq.COMMIT
 	}}
-	producer, err := rmq.NewProducer(config(endpoint, ""), rmq.WithTopics("tx"), rmq.WithTransactionChecker(checker))
-	if err == nil {
-		err = producer.Start()
-	}
-	if err != nil {
-		check(false, fmt.Sprintf("transactional producer starts: %v", err))
+	producer, ok := startProducer(endpoint, rmq.WithTopics("tx"), rmq.WithTransactionChecker(checker))
+	if !ok {
 		return
 	}
 	defer producer.GracefulStop()
