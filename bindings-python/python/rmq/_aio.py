@@ -1,0 +1,208 @@
+"""asyncio twins of Producer and SimpleConsumer.
+
+Work runs on rmq's own threads; results reach the event loop through one pipe per loop
+(watched with ``loop.add_reader``), so no rmq thread ever waits for the GIL to wake the loop.
+Cancelling an await does not withdraw a request already sent.
+"""
+
+import asyncio
+import weakref
+from typing import Any, Callable, Iterable, List, Optional, Sequence
+
+from . import _args, _callbacks, _native
+from ._config import ClientConfig
+from ._lifecycle import live as _live
+from ._simple_consumer import Subscriptions
+
+__all__ = ["AsyncProducer", "AsyncSimpleConsumer", "AsyncTransaction"]
+
+Message = _native.Message
+MessageView = _native.MessageView
+SendReceipt = _native.SendReceipt
+
+_completions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = (
+    weakref.WeakKeyDictionary())
+
+
+def _for(loop: asyncio.AbstractEventLoop) -> Any:
+    completions = _completions.get(loop)
+    if completions is None:
+        completions = _native.Completions()
+        loop.add_reader(completions.fileno(), completions.drain)
+        _completions[loop] = completions
+    return completions
+
+
+def _begin() -> "tuple[asyncio.Future[Any], Any]":
+    loop = asyncio.get_running_loop()
+    return loop.create_future(), _for(loop)
+
+
+class AsyncProducer:
+    """``Producer`` for asyncio: the same arguments; ``await start()`` or ``async with``."""
+
+    def __init__(self, config: ClientConfig, *, topics: Iterable[str] = (),
+                 transaction_checker: Optional[Callable[[Any], Any]] = None,
+                 max_attempts: int = 3, linger: Optional[float] = None) -> None:
+        self._args = (_args.config(config), _args.topics(topics),
+                      _callbacks.checker(transaction_checker),
+                      _args.count(max_attempts, "max_attempts"),
+                      _args.optional_seconds(linger, "linger"))
+        self._native: Any = None
+        self._closed = False
+
+    async def start(self) -> "AsyncProducer":
+        """Starts the producer (fetches routes). Idempotent."""
+        if self._native is None:
+            future, completions = _begin()
+            _native.Producer.start_async(*self._args, completions, future)
+            self._native = await future
+            if self._args[2] is not None:
+                _live.add(self._native)
+        return self
+
+    def _started(self) -> Any:
+        if self._native is None:
+            raise _not_started("AsyncProducer")
+        return self._native
+
+    async def send(self, message: Message,
+                   transaction: Optional["AsyncTransaction"] = None) -> SendReceipt:
+        native = self._started()
+        future, completions = _begin()
+        if transaction is not None:
+            if not isinstance(transaction, AsyncTransaction):
+                raise TypeError("transaction must come from this producer's begin_transaction()")
+            transaction._native.send_async(message, completions, future)
+        else:
+            native.send_async(message, completions, future)
+        return await future
+
+    async def send_batch(self, messages: Sequence[Message]) -> List[SendReceipt]:
+        native = self._started()
+        future, completions = _begin()
+        native.send_batch_async(list(messages), completions, future)
+        return await future
+
+    def begin_transaction(self) -> "AsyncTransaction":
+        return AsyncTransaction(self._started().begin_transaction())
+
+    async def recall(self, topic: str, recall_handle: str) -> str:
+        native = self._started()
+        future, completions = _begin()
+        native.recall_async(topic, recall_handle, completions, future)
+        return await future
+
+    @property
+    def client_id(self) -> str:
+        return self._started().client_id
+
+    async def close(self) -> None:
+        """Finishes sends in progress and stops. Idempotent."""
+        if self._native is not None and not self._closed:
+            self._closed = True
+            _live.discard(self._native)
+            future, completions = _begin()
+            self._native.close_async(completions, future)
+            await future
+
+    async def __aenter__(self) -> "AsyncProducer":
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+class AsyncTransaction:
+    """A transaction of an ``AsyncProducer``; ``await commit()`` or ``await rollback()``."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: Any) -> None:
+        self._native = native
+
+    async def commit(self) -> None:
+        future, completions = _begin()
+        self._native.commit_async(completions, future)
+        await future
+
+    async def rollback(self) -> None:
+        future, completions = _begin()
+        self._native.rollback_async(completions, future)
+        await future
+
+
+class AsyncSimpleConsumer:
+    """``SimpleConsumer`` for asyncio: the same arguments; ``await start()`` or
+    ``async with``."""
+
+    def __init__(self, config: ClientConfig, group: str, subscriptions: Subscriptions, *,
+                 await_duration: float = 30.0) -> None:
+        self._args = (_args.config(config), _args.group(group),
+                      _args.subscriptions(subscriptions),
+                      _args.seconds(await_duration, "await_duration", allow_zero=True))
+        self._native: Any = None
+        self._closed = False
+
+    async def start(self) -> "AsyncSimpleConsumer":
+        if self._native is None:
+            future, completions = _begin()
+            _native.SimpleConsumer.start_async(*self._args, completions, future)
+            self._native = await future
+        return self
+
+    def _started(self) -> Any:
+        if self._native is None:
+            raise _not_started("AsyncSimpleConsumer")
+        return self._native
+
+    async def receive(self, max_messages: int = 32, invisible_duration: float = 30.0
+                      ) -> List[MessageView]:
+        _args.count(max_messages, "max_messages", 1, 32)
+        invisible = _args.seconds(invisible_duration, "invisible_duration")
+        native = self._started()
+        future, completions = _begin()
+        native.receive_async(max_messages, invisible, completions, future)
+        return await future
+
+    async def ack(self, view: MessageView) -> None:
+        native = self._started()
+        future, completions = _begin()
+        native.ack_async(view, completions, future)
+        await future
+
+    async def ack_batch(self, views: Sequence[MessageView]) -> List[Optional[Exception]]:
+        native = self._started()
+        future, completions = _begin()
+        native.ack_batch_async(list(views), completions, future)
+        return await future
+
+    async def change_invisible_duration(self, view: MessageView, seconds: float) -> None:
+        invisible = _args.seconds(seconds, "seconds")
+        native = self._started()
+        future, completions = _begin()
+        native.change_invisible_duration_async(view, invisible, completions, future)
+        await future
+
+    @property
+    def client_id(self) -> str:
+        return self._started().client_id
+
+    async def close(self) -> None:
+        if self._native is not None and not self._closed:
+            self._closed = True
+            future, completions = _begin()
+            self._native.close_async(completions, future)
+            await future
+
+    async def __aenter__(self) -> "AsyncSimpleConsumer":
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def _not_started(what: str) -> Exception:
+    from ._errors import ClosedError
+    return ClosedError(f"{what} is not started: await start() or use 'async with'",
+                       kind="closed", operation="use")

@@ -1,0 +1,151 @@
+"""An in-process RocketMQ 5 broker for tests: ``MiniBroker`` starts in about a millisecond
+on a free port and speaks the same gRPC protocol as Apache RocketMQ's proxy, so rmq and the
+official clients can run against it. The ``rmq_broker`` pytest fixture gives one per test."""
+
+import os
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+
+from . import _args, _native
+from ._config import ClientConfig
+
+__all__ = ["MiniBroker"]
+
+_TOPIC_TYPES = ("NORMAL", "FIFO", "DELAY", "TRANSACTION", "PRIORITY", "MIXED")
+_GROUP_KEYS = {"fifo", "max_attempts", "retry_delays"}
+
+
+def _topics(topics: Optional[Mapping[str, str]]) -> List[Tuple[str, str]]:
+    if topics is None:
+        return []
+    if not isinstance(topics, Mapping):
+        raise TypeError("topics must be a dict of name to 'NORMAL', 'FIFO', 'DELAY' or "
+                        "'TRANSACTION'")
+    out = []
+    for name, kind in topics.items():
+        if not isinstance(name, str) or not isinstance(kind, str):
+            raise TypeError("topics must map str names to str types")
+        if kind.upper() not in _TOPIC_TYPES:
+            raise ValueError(f"topic {name!r}: unknown type {kind!r} "
+                             f"(one of {', '.join(_TOPIC_TYPES)})")
+        out.append((name, kind.upper()))
+    return out
+
+
+def _group(name: str, spec: Optional[Mapping[str, Any]]) -> Tuple[str, bool, int, List[float]]:
+    if not isinstance(name, str):
+        raise TypeError("group names must be str")
+    spec = spec or {}
+    if not isinstance(spec, Mapping):
+        raise TypeError(f"group {name!r}: settings must be a dict such as "
+                        "{'fifo': True, 'max_attempts': 3}")
+    unknown = set(spec) - _GROUP_KEYS
+    if unknown:
+        raise ValueError(f"group {name!r}: unknown settings {sorted(unknown)} "
+                         f"(known: {sorted(_GROUP_KEYS)})")
+    fifo = spec.get("fifo", False)
+    if not isinstance(fifo, bool):
+        raise TypeError(f"group {name!r}: fifo must be a bool")
+    attempts = spec.get("max_attempts")
+    attempts = 0 if attempts is None else _args.count(attempts, "max_attempts")
+    delays = [_args.seconds(d, "each retry delay", allow_zero=True)
+              for d in spec.get("retry_delays", ())]
+    return (name, fifo, attempts, delays)
+
+
+class MiniBroker:
+    """rmq's mini-broker, in this process, on ``127.0.0.1`` and a free port.
+
+    Args:
+        topics: name to ``"NORMAL"``, ``"FIFO"``, ``"DELAY"`` or ``"TRANSACTION"``. Topics not
+            declared are created on first use accepting every type, unless ``strict``.
+        groups: name to settings: ``fifo`` (bool, default False), ``max_attempts``
+            (deliveries before the dead-letter queue, default 17), ``retry_delays`` (seconds
+            before each redelivery to push consumers, default Apache's 1 s, 5 s, 10 s, ...).
+            Groups not declared are created on first use as non-FIFO groups.
+        data_dir: keep everything on disk there and recover it at start (default: memory).
+        virtual_clock: time moves only with ``advance()`` (redeliveries, scheduled messages,
+            transaction checks), so tests of time need not sleep.
+        transaction_check_delay / transaction_check_interval: seconds before the first and
+            between later checks of an undecided transaction (default 1.0 each).
+        strict: refuse undeclared topics with ``TOPIC_NOT_FOUND``, like a production proxy.
+        credentials: access key to secret key; requests must then be signed.
+    """
+
+    def __init__(self, *, topics: Optional[Mapping[str, str]] = None,
+                 groups: Optional[Mapping[str, Optional[Mapping[str, Any]]]] = None,
+                 data_dir: Union[str, "os.PathLike[str]", None] = None,
+                 virtual_clock: bool = False, transaction_check_delay: float = 1.0,
+                 transaction_check_interval: float = 1.0, strict: bool = False,
+                 credentials: Optional[Mapping[str, str]] = None) -> None:
+        if groups is not None and not isinstance(groups, Mapping):
+            raise TypeError("groups must be a dict of name to settings")
+        group_specs = [_group(name, spec) for name, spec in (groups or {}).items()]
+        creds = list((credentials or {}).items())
+        for ak, sk in creds:
+            if not isinstance(ak, str) or not isinstance(sk, str):
+                raise TypeError("credentials must map str access keys to str secret keys")
+        self._native = _native.MiniBroker.start(
+            _topics(topics), group_specs, None if data_dir is None else os.fspath(data_dir),
+            bool(virtual_clock), bool(strict),
+            _args.seconds(transaction_check_delay, "transaction_check_delay"),
+            _args.seconds(transaction_check_interval, "transaction_check_interval"), creds)
+
+    @property
+    def endpoint(self) -> str:
+        """``"127.0.0.1:port"``, for ``ClientConfig(endpoints=...)``."""
+        return self._native.endpoint
+
+    def config(self, **kwargs: Any) -> ClientConfig:
+        """A ``ClientConfig`` for this broker (keyword arguments as ``ClientConfig``'s)."""
+        return ClientConfig(self.endpoint, **kwargs)
+
+    def advance(self, seconds: float) -> None:
+        """Moves the virtual clock forward and fires what became due. Needs
+        ``virtual_clock=True``."""
+        if not self._native.advance(_args.seconds(seconds, "seconds", allow_zero=True)):
+            raise RuntimeError("advance() needs MiniBroker(virtual_clock=True)")
+
+    def create_topic(self, name: str, kind: str = "NORMAL") -> None:
+        ((name, kind),) = _topics({name: kind})
+        self._native.create_topic(name, kind)
+
+    def create_group(self, name: str, **settings: Any) -> None:
+        self._native.create_group(_group(name, settings))
+
+    def messages(self, topic: str) -> List[Tuple[str, bytes]]:
+        """``(message_id, body)`` of every message stored in ``topic`` (scheduled ones once
+        due, transactional ones once committed)."""
+        return self._native.messages(topic)
+
+    def dead_letters(self, group: str) -> List[Tuple[str, bytes]]:
+        """``(message_id, body)`` of every message in the group's dead-letter queue."""
+        return self._native.dead_letters(group)
+
+    def rpc_calls(self, rpc: str) -> int:
+        """How many calls of ``rpc`` (e.g. ``"AckMessage"``) the broker received."""
+        return self._native.rpc_calls(rpc)
+
+    def fail_rpc(self, rpc: str, code: str, times: Optional[int] = None) -> None:
+        """Makes ``rpc`` answer with status ``code`` (e.g. ``"TOO_MANY_REQUESTS"``) for the
+        next ``times`` calls, or until ``clear_faults()``."""
+        self._native.fail_rpc(rpc, code, times)
+
+    def clear_faults(self) -> None:
+        self._native.clear_faults()
+
+    def close(self) -> None:
+        """Stops serving. Idempotent."""
+        self._native.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._native.closed
+
+    def __enter__(self) -> "MiniBroker":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"MiniBroker(endpoint={self.endpoint!r}{', closed' if self.closed else ''})"

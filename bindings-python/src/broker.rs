@@ -1,0 +1,198 @@
+//! `rmq._native.MiniBroker`: the in-process mini-broker on the binding's runtime.
+
+use crate::message::seconds;
+use crate::runtime::{Owner, block_on};
+use parking_lot::Mutex;
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyTuple};
+use rmq_mini_broker::proto::Code;
+use rmq_mini_broker::{self as mb, GroupConfig, RetryPolicy, TopicConfig, TopicType};
+use std::time::Duration;
+
+/// A group declaration from Python: name, FIFO, max delivery attempts (0: default), retry
+/// delays in seconds (empty: the Apache default policy).
+type GroupSpec = (String, bool, i32, Vec<f64>);
+
+/// A running in-process broker.
+#[pyclass(module = "rmq._native", frozen)]
+pub struct MiniBroker {
+    inner: Mutex<Option<mb::MiniBroker>>,
+    endpoint: String,
+    owner: Owner,
+}
+
+fn topic(name: String, kind: &str) -> PyResult<TopicConfig> {
+    let kind: TopicType = kind.parse().map_err(PyValueError::new_err)?;
+    Ok(TopicConfig::new(name, kind))
+}
+
+fn group((name, fifo, attempts, delays): GroupSpec) -> PyResult<GroupConfig> {
+    let mut group = GroupConfig::new(name).fifo(fifo);
+    if attempts < 0 {
+        return Err(PyValueError::new_err("max_attempts must be at least 1"));
+    }
+    if attempts > 0 {
+        group = group.max_delivery_attempts(attempts);
+    }
+    if !delays.is_empty() {
+        let delays = delays
+            .into_iter()
+            .map(|d| seconds(d, "a retry delay"))
+            .collect::<PyResult<Vec<Duration>>>()?;
+        group = group.retry_policy(RetryPolicy::Customized(delays));
+    }
+    Ok(group)
+}
+
+impl MiniBroker {
+    fn with<T>(&self, f: impl FnOnce(&mb::MiniBroker) -> T) -> PyResult<T> {
+        self.owner.check("broker")?;
+        let inner = self.inner.lock();
+        let broker = inner
+            .as_ref()
+            .ok_or_else(|| crate::error::closed("the broker is closed".into()))?;
+        Ok(f(broker))
+    }
+}
+
+#[pymethods]
+impl MiniBroker {
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments)]
+    fn start(
+        py: Python<'_>,
+        topics: Vec<(String, String)>,
+        groups: Vec<GroupSpec>,
+        data_dir: Option<std::path::PathBuf>,
+        virtual_clock: bool,
+        strict: bool,
+        transaction_check_delay: f64,
+        transaction_check_interval: f64,
+        credentials: Vec<(String, String)>,
+    ) -> PyResult<MiniBroker> {
+        let mut builder = mb::MiniBroker::builder()
+            .virtual_clock(virtual_clock)
+            .strict(strict)
+            .auto_create_groups(true)
+            .transaction_check_delay(seconds(transaction_check_delay, "transaction_check_delay")?)
+            .transaction_check_interval(seconds(
+                transaction_check_interval,
+                "transaction_check_interval",
+            )?);
+        for (name, kind) in topics {
+            builder = builder.topic(topic(name, &kind)?);
+        }
+        for spec in groups {
+            builder = builder.group(group(spec)?);
+        }
+        if let Some(dir) = data_dir {
+            builder = builder.data_dir(dir);
+        }
+        for (ak, sk) in credentials {
+            builder = builder.credentials(ak, sk);
+        }
+        let broker = block_on(py, builder.start())?
+            .map_err(|e| PyOSError::new_err(format!("the mini-broker did not start: {e}")))?;
+        Ok(MiniBroker {
+            endpoint: broker.endpoint(),
+            inner: Mutex::new(Some(broker)),
+            owner: Owner::here(),
+        })
+    }
+
+    /// `host:port` to connect to.
+    #[getter]
+    fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Moves the virtual clock; false on a wall-clock broker.
+    fn advance(&self, py: Python<'_>, by: f64) -> PyResult<bool> {
+        let by = seconds(by, "advance")?;
+        // Firing timers can take a moment on a busy broker; other threads keep running.
+        self.owner.check("broker")?;
+        let inner = &self.inner;
+        py.detach(|| {
+            let inner = inner.lock();
+            inner.as_ref().map(|b| b.advance(by))
+        })
+        .ok_or_else(|| crate::error::closed("the broker is closed".into()))
+    }
+
+    fn create_topic(&self, name: String, kind: &str) -> PyResult<()> {
+        let topic = topic(name, kind)?;
+        self.with(|b| b.create_topic(topic))
+    }
+
+    fn create_group(&self, spec: GroupSpec) -> PyResult<()> {
+        let group = group(spec)?;
+        self.with(|b| b.create_group(group))
+    }
+
+    /// `(message_id, body)` of every stored message of `topic`.
+    fn messages<'py>(&self, py: Python<'py>, topic: &str) -> PyResult<Bound<'py, PyList>> {
+        let stored = self.with(|b| b.messages(topic))?;
+        stored_list(py, stored)
+    }
+
+    /// `(message_id, body)` of every message in the group's dead-letter queue.
+    fn dead_letters<'py>(&self, py: Python<'py>, group: &str) -> PyResult<Bound<'py, PyList>> {
+        let stored = self.with(|b| b.dead_letters(group))?;
+        stored_list(py, stored)
+    }
+
+    fn rpc_calls(&self, rpc: &str) -> PyResult<u64> {
+        self.with(|b| b.rpc_calls(rpc))
+    }
+
+    fn connected_clients(&self) -> PyResult<usize> {
+        self.with(|b| b.connected_clients())
+    }
+
+    /// Makes `rpc` answer with the status `code` (a `Code` name such as
+    /// `"TOO_MANY_REQUESTS"`) for the next `times` calls, or until `clear_faults`.
+    #[pyo3(signature = (rpc, code, times=None))]
+    fn fail_rpc(&self, rpc: &str, code: &str, times: Option<u32>) -> PyResult<()> {
+        let code = Code::from_str_name(code)
+            .ok_or_else(|| PyValueError::new_err(format!("unknown status code {code:?}")))?;
+        self.with(|b| b.fail_rpc(rpc, code, times))
+    }
+
+    fn clear_faults(&self) -> PyResult<()> {
+        self.with(|b| b.clear_faults())
+    }
+
+    /// Stops serving; idempotent.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        self.owner.check("broker")?;
+        let broker = self.inner.lock().take();
+        if let Some(broker) = broker {
+            block_on(py, broker.shutdown())?;
+        }
+        Ok(())
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner.lock().is_none()
+    }
+}
+
+fn stored_list<'py>(
+    py: Python<'py>,
+    stored: Vec<mb::StoredMessage>,
+) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for m in stored {
+        let entry = PyTuple::new(
+            py,
+            [
+                m.message_id.into_pyobject(py)?.into_any(),
+                PyBytes::new(py, &m.body).into_any(),
+            ],
+        )?;
+        list.append(entry)?;
+    }
+    Ok(list)
+}

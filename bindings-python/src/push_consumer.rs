@@ -1,0 +1,107 @@
+//! `rmq._native.PushConsumer`: the core receives and acks; each message goes to a Python
+//! callable on this consumer's own callback threads.
+
+use crate::callbacks::CallbackPool;
+use crate::config::Config;
+use crate::error::closed;
+use crate::message::{MessageView, subscriptions};
+use crate::runtime::{Owner, block_on};
+use pyo3::prelude::*;
+use rmq_client as core;
+use std::sync::Arc;
+
+/// A started push consumer.
+#[pyclass(module = "rmq._native", frozen)]
+pub struct PushConsumer {
+    inner: core::PushConsumer,
+    owner: Owner,
+    pool: Arc<CallbackPool>,
+}
+
+#[pymethods]
+impl PushConsumer {
+    /// `dispatch(view) -> bool` (True: consumed) runs on the consumer's callback threads; it
+    /// must not raise (the Python wrapper turns exceptions into False and logs them).
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments)]
+    fn start(
+        py: Python<'_>,
+        config: &Config,
+        group: String,
+        subscribed: &Bound<'_, PyAny>,
+        dispatch: Py<PyAny>,
+        max_cache_messages: usize,
+        max_cache_bytes: usize,
+        consumption_threads: usize,
+    ) -> PyResult<PushConsumer> {
+        let threads = consumption_threads.max(1);
+        let pool = CallbackPool::new("rmq-callback", threads)
+            .map_err(|e| closed(format!("cannot start the listener threads: {e}")))?;
+        let dispatch = Arc::new(dispatch);
+        let on = pool.clone();
+        let listener = move |view: &core::MessageView| {
+            let (dispatch, view) = (dispatch.clone(), view.clone());
+            let consumed = on.call(move || {
+                Python::try_attach(|py| {
+                    let view = Py::new(py, MessageView::new(view))?;
+                    dispatch.call1(py, (view,))?.is_truthy(py)
+                })
+            });
+            match consumed {
+                Some(Some(Ok(true))) => core::ConsumeResult::Success,
+                _ => core::ConsumeResult::Failure,
+            }
+        };
+        let mut builder = core::PushConsumer::builder(config.inner.clone(), group)
+            .listener(listener)
+            .max_cache_messages(max_cache_messages)
+            .max_cache_bytes(max_cache_bytes)
+            .consumption_threads(threads);
+        for (topic, filter) in subscriptions(subscribed)? {
+            builder = builder.subscribe(topic, filter);
+        }
+        let started = block_on(py, builder.start())?;
+        let inner = match started {
+            Ok(inner) => inner,
+            Err(e) => {
+                pool.close();
+                return Err(crate::error::to_py(&e));
+            }
+        };
+        Ok(PushConsumer {
+            inner,
+            owner: Owner::here(),
+            pool,
+        })
+    }
+
+    /// Stops receiving, waits for listener calls in progress and their acks.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        self.owner.check("consumer")?;
+        block_on(py, self.inner.shutdown())?;
+        self.pool.close();
+        Ok(())
+    }
+
+    /// Messages received and not yet settled.
+    #[getter]
+    fn cached_messages(&self) -> usize {
+        self.inner.cached_messages()
+    }
+
+    /// Queues this consumer is currently assigned.
+    #[getter]
+    fn assigned_queues(&self) -> usize {
+        self.inner.assigned_queues()
+    }
+
+    #[getter]
+    fn client_id(&self) -> &str {
+        self.inner.client_id()
+    }
+
+    #[getter]
+    fn is_fifo(&self) -> bool {
+        self.inner.is_fifo()
+    }
+}

@@ -1,0 +1,250 @@
+//! `rmq._native.SimpleConsumer`.
+
+use crate::bridge::{self, Completions};
+use crate::config::Config;
+use crate::error::{self, IntoPy};
+use crate::message::{MessageView, seconds, subscriptions};
+use crate::runtime::{Owner, block_on};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use rmq_client as core;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A started simple consumer.
+#[pyclass(module = "rmq._native", frozen)]
+pub struct SimpleConsumer {
+    inner: core::SimpleConsumer,
+    owner: Owner,
+}
+
+fn builder(
+    config: &Config,
+    group: String,
+    subscribed: &Bound<'_, PyAny>,
+    await_duration: f64,
+) -> PyResult<core::SimpleConsumerBuilder> {
+    let mut builder = core::SimpleConsumer::builder(config.inner.clone(), group)
+        .await_duration(seconds(await_duration, "await_duration")?);
+    for (topic, filter) in subscriptions(subscribed)? {
+        builder = builder.subscribe(topic, filter);
+    }
+    Ok(builder)
+}
+
+fn views(py: Python<'_>, views: Vec<core::MessageView>) -> PyResult<Py<PyAny>> {
+    let list: Vec<Py<MessageView>> = views
+        .into_iter()
+        .map(|v| Py::new(py, MessageView::new(v)))
+        .collect::<PyResult<_>>()?;
+    Ok(PyList::new(py, list)?.into_any().unbind())
+}
+
+fn receive_args(max_messages: i64, invisible_duration: f64) -> PyResult<(u32, Duration)> {
+    let max = u32::try_from(max_messages)
+        .ok()
+        .filter(|m| (1..=32).contains(m))
+        .ok_or_else(|| {
+            error::to_py(&core::Error::invalid(
+                "receive",
+                format!("max_messages must be 1 to 32, got {max_messages}"),
+            ))
+        })?;
+    Ok((max, seconds(invisible_duration, "invisible_duration")?))
+}
+
+fn acks(py: Python<'_>, results: Vec<core::Result<()>>) -> PyResult<Py<PyAny>> {
+    let list = PyList::empty(py);
+    for result in results {
+        match result {
+            Ok(()) => list.append(py.None())?,
+            Err(e) => list.append(error::to_py(&e).value(py))?,
+        }
+    }
+    Ok(list.into_any().unbind())
+}
+
+impl SimpleConsumer {
+    fn live(&self) -> PyResult<&core::SimpleConsumer> {
+        self.owner.check("consumer")?;
+        Ok(&self.inner)
+    }
+}
+
+#[pymethods]
+impl SimpleConsumer {
+    #[staticmethod]
+    fn start(
+        py: Python<'_>,
+        config: &Config,
+        group: String,
+        subscriptions: &Bound<'_, PyAny>,
+        await_duration: f64,
+    ) -> PyResult<SimpleConsumer> {
+        let builder = builder(config, group, subscriptions, await_duration)?;
+        let inner = block_on(py, builder.start())?.py_err()?;
+        Ok(SimpleConsumer {
+            inner,
+            owner: Owner::here(),
+        })
+    }
+
+    #[staticmethod]
+    fn start_async(
+        config: &Config,
+        group: String,
+        subscriptions: &Bound<'_, PyAny>,
+        await_duration: f64,
+        completions: &Completions,
+        future: Py<PyAny>,
+    ) -> PyResult<()> {
+        let builder = builder(config, group, subscriptions, await_duration)?;
+        bridge::submit(completions, future, builder.start(), |py, inner| {
+            Ok(Py::new(
+                py,
+                SimpleConsumer {
+                    inner,
+                    owner: Owner::here(),
+                },
+            )?
+            .into_any())
+        })
+    }
+
+    fn receive(
+        &self,
+        py: Python<'_>,
+        max_messages: i64,
+        invisible_duration: f64,
+    ) -> PyResult<Py<PyAny>> {
+        let consumer = self.live()?;
+        let (max, invisible) = receive_args(max_messages, invisible_duration)?;
+        let got = block_on(py, consumer.receive(max, invisible))?.py_err()?;
+        views(py, got)
+    }
+
+    fn receive_async(
+        &self,
+        max_messages: i64,
+        invisible_duration: f64,
+        completions: &Completions,
+        future: Py<PyAny>,
+    ) -> PyResult<()> {
+        let consumer = self.live()?.clone();
+        let (max, invisible) = receive_args(max_messages, invisible_duration)?;
+        bridge::submit(
+            completions,
+            future,
+            async move { consumer.receive(max, invisible).await },
+            views,
+        )
+    }
+
+    fn ack(&self, py: Python<'_>, view: &MessageView) -> PyResult<()> {
+        let consumer = self.live()?;
+        let view = view.core();
+        block_on(py, consumer.ack(&view))?.py_err()
+    }
+
+    fn ack_async(
+        &self,
+        view: &MessageView,
+        completions: &Completions,
+        future: Py<PyAny>,
+    ) -> PyResult<()> {
+        let consumer = self.live()?.clone();
+        let view = view.core();
+        bridge::submit(
+            completions,
+            future,
+            async move { consumer.ack(&view).await },
+            bridge::none,
+        )
+    }
+
+    fn ack_batch(&self, py: Python<'_>, views: Vec<PyRef<'_, MessageView>>) -> PyResult<Py<PyAny>> {
+        let consumer = self.live()?;
+        let views: Vec<core::MessageView> = views.iter().map(|v| (*v.core()).clone()).collect();
+        let results = block_on(py, consumer.ack_batch(&views))?.py_err()?;
+        acks(py, results)
+    }
+
+    fn ack_batch_async(
+        &self,
+        views: Vec<PyRef<'_, MessageView>>,
+        completions: &Completions,
+        future: Py<PyAny>,
+    ) -> PyResult<()> {
+        let consumer = self.live()?.clone();
+        let views: Vec<core::MessageView> = views.iter().map(|v| (*v.core()).clone()).collect();
+        bridge::submit(
+            completions,
+            future,
+            async move { consumer.ack_batch(&views).await },
+            acks,
+        )
+    }
+
+    fn change_invisible_duration(
+        &self,
+        py: Python<'_>,
+        view: Py<MessageView>,
+        invisible_duration: f64,
+    ) -> PyResult<()> {
+        let consumer = self.live()?;
+        let invisible = seconds(invisible_duration, "invisible_duration")?;
+        let current = view.get().core();
+        let changed =
+            block_on(py, consumer.change_invisible_duration(&current, invisible))?.py_err()?;
+        view.get().replace(changed);
+        Ok(())
+    }
+
+    fn change_invisible_duration_async(
+        &self,
+        view: Py<MessageView>,
+        invisible_duration: f64,
+        completions: &Completions,
+        future: Py<PyAny>,
+    ) -> PyResult<()> {
+        let consumer = self.live()?.clone();
+        let invisible = seconds(invisible_duration, "invisible_duration")?;
+        let current: Arc<core::MessageView> = view.get().core();
+        bridge::submit(
+            completions,
+            future,
+            async move {
+                consumer
+                    .change_invisible_duration(&current, invisible)
+                    .await
+            },
+            move |py, changed| {
+                view.get().replace(changed);
+                Ok(py.None())
+            },
+        )
+    }
+
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let consumer = self.live()?;
+        block_on(py, consumer.shutdown())
+    }
+
+    fn close_async(&self, completions: &Completions, future: Py<PyAny>) -> PyResult<()> {
+        let consumer = self.live()?.clone();
+        bridge::submit(
+            completions,
+            future,
+            async move {
+                consumer.shutdown().await;
+                Ok(())
+            },
+            bridge::none,
+        )
+    }
+
+    #[getter]
+    fn client_id(&self) -> &str {
+        self.inner.client_id()
+    }
+}
