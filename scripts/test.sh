@@ -56,6 +56,17 @@ step "wire conformance against the official rocketmq-python-client descriptors"
 cargo run --quiet -p rmq-proto --example dump_descriptor_set target/rocketmq_v2.desc
 "$root/.venv/bin/python" proto/conformance/check_wire.py target/rocketmq_v2.desc --self-test
 
+step "python binding: pip install ./bindings-python (release wheel), pytest suite, benchmark smoke run"
+"$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  -r bindings-python/requirements-test.txt
+started=$(date +%s)
+"$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall \
+  --no-deps ./bindings-python
+echo "built and installed the rmq wheel in $(( $(date +%s) - started )) s"
+# Run from the tests folder so `import rmq` is the installed package, not the source tree.
+(cd bindings-python/tests && "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider .)
+"$root/.venv/bin/python" bindings-python/bench/bench.py --quick
+
 step "official RocketMQ clients (Java, Go, Python, Node.js) against rmq-mini-broker"
 cargo build --quiet -p rmq-mini-broker --bin rmq-mini-broker
 bash interop/official/run.sh "$root/target/debug/rmq-mini-broker" "$root/.venv/bin/python"
