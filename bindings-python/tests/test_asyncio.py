@@ -101,3 +101,17 @@ def test_every_loop_gets_its_own_completions(rmq_broker, rmq_config):
     # Two loops in turn (as two asyncio.run calls) both work.
     assert asyncio.run(send_one()).message_id
     assert asyncio.run(send_one()).message_id
+
+
+@pytest.mark.rmq_broker(topics=TOPICS)
+def test_concurrent_async_sends_share_requests_unless_linger_is_none(rmq_broker, rmq_config):
+    async def send_200(linger):
+        async with rmq.AsyncProducer(rmq_config, topics=["normal"], linger=linger) as producer:
+            before = rmq_broker.rpc_calls("SendMessage")
+            receipts = await asyncio.gather(*(producer.send(rmq.Message("normal", b"x"))
+                                              for _ in range(200)))
+            assert len({r.message_id for r in receipts}) == 200
+            return rmq_broker.rpc_calls("SendMessage") - before
+
+    assert asyncio.run(send_200(0.0)) < 100  # the default
+    assert asyncio.run(send_200(None)) == 200

@@ -19,7 +19,8 @@ use tokio::time::Instant;
 /// comes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LingerConfig {
-    /// How long the first message of a batch may wait for company. Default 5 ms.
+    /// How long the first message of a batch may wait for company. Default 5 ms. Zero
+    /// adds no wait: only sends queued at the same moment leave together.
     pub linger: Duration,
     /// Most messages in one batch. Default 256.
     pub max_messages: usize,
@@ -126,40 +127,40 @@ async fn gather(config: LingerConfig, send: SendBatch, mut rx: mpsc::UnboundedRe
     loop {
         let next_due = held.values().map(|h| h.due).min();
         tokio::select! {
-            command = rx.recv() => match command {
-                Some(Command::Send(message, reply)) => {
-                    let topic = message.topic().to_owned();
-                    let bytes = message.body().len();
-                    let batch = held.entry(topic.clone()).or_insert_with(|| Held {
-                        messages: Vec::new(),
-                        replies: Vec::new(),
-                        bytes: 0,
-                        due: Instant::now() + config.linger,
-                    });
-                    batch.messages.push(message);
-                    batch.replies.push(reply);
-                    batch.bytes += bytes;
-                    let full = batch.messages.len() >= config.max_messages
-                        || batch.bytes >= config.max_bytes;
-                    if full && let Some(batch) = held.remove(&topic) {
-                        dispatch(batch, &mut in_flight);
+            command = rx.recv() => {
+                // Everything already queued joins the batches before any batch is due-checked:
+                // with a zero linger, sends made at the same moment still leave together.
+                let mut next = command;
+                loop {
+                    match next {
+                        Some(Command::Send(message, reply)) => {
+                            if let Some(full) = hold(&config, &mut held, message, reply) {
+                                dispatch(full, &mut in_flight);
+                            }
+                        }
+                        Some(Command::Flush(done)) => {
+                            for (_, batch) in held.drain() {
+                                dispatch(batch, &mut in_flight);
+                            }
+                            while in_flight.join_next().await.is_some() {}
+                            let _ = done.send(());
+                            break;
+                        }
+                        None => {
+                            for (_, batch) in held.drain() {
+                                dispatch(batch, &mut in_flight);
+                            }
+                            while in_flight.join_next().await.is_some() {}
+                            return;
+                        }
                     }
+                    next = match rx.try_recv() {
+                        Ok(command) => Some(command),
+                        Err(mpsc::error::TryRecvError::Empty) => break,
+                        Err(mpsc::error::TryRecvError::Disconnected) => None,
+                    };
                 }
-                Some(Command::Flush(done)) => {
-                    for (_, batch) in held.drain() {
-                        dispatch(batch, &mut in_flight);
-                    }
-                    while in_flight.join_next().await.is_some() {}
-                    let _ = done.send(());
-                }
-                None => {
-                    for (_, batch) in held.drain() {
-                        dispatch(batch, &mut in_flight);
-                    }
-                    while in_flight.join_next().await.is_some() {}
-                    return;
-                }
-            },
+            }
             () = sleep_until(next_due) => {
                 let now = Instant::now();
                 let due: Vec<String> = held
@@ -175,6 +176,35 @@ async fn gather(config: LingerConfig, send: SendBatch, mut rx: mpsc::UnboundedRe
             }
             Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
         }
+    }
+}
+
+/// Adds a message to its topic's batch; returns the batch if that filled it.
+fn hold(
+    config: &LingerConfig,
+    held: &mut HashMap<String, Held>,
+    message: Message,
+    reply: Reply,
+) -> Option<Held> {
+    let bytes = message.body().len();
+    let batch = held
+        .entry(message.topic().to_owned())
+        .or_insert_with(|| Held {
+            messages: Vec::new(),
+            replies: Vec::new(),
+            bytes: 0,
+            due: Instant::now() + config.linger,
+        });
+    batch.bytes += bytes;
+    let topic_full =
+        batch.messages.len() + 1 >= config.max_messages || batch.bytes >= config.max_bytes;
+    let topic = message.topic().to_owned();
+    batch.messages.push(message);
+    batch.replies.push(reply);
+    if topic_full {
+        held.remove(&topic)
+    } else {
+        None
     }
 }
 
@@ -276,6 +306,32 @@ mod tests {
             assert_eq!(error.kind(), ErrorKind::TooManyRequests);
         }
         assert_eq!(sizes.lock().expect("lock").as_slice(), &[("t".into(), 3)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zero_linger_batches_what_is_queued_at_once() {
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let config = LingerConfig {
+            linger: Duration::ZERO,
+            ..LingerConfig::default()
+        };
+        let linger = Arc::new(Linger::start(config, recording(sizes.clone(), false)));
+        // Ten sends queued before the gathering task runs again leave as one batch.
+        let sends: Vec<_> = (0..10)
+            .map(|_| {
+                let linger = linger.clone();
+                tokio::spawn(async move { linger.send(message("t", b"x")).await })
+            })
+            .collect();
+        for send in sends {
+            assert!(send.await.expect("join").is_ok());
+        }
+        // A send alone still leaves without waiting for company.
+        linger.send(message("t", b"y")).await.expect("sent");
+        assert_eq!(
+            sizes.lock().expect("lock").as_slice(),
+            &[("t".into(), 10), ("t".into(), 1)]
+        );
     }
 
     #[tokio::test(start_paused = true)]
