@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every rmq test from a clean checkout. It installs what it needs itself (Rust components,
-# a Python venv, the official RocketMQ clients for Java, Go, Python and Node.js and a real
+# a Python venv with the Python binding built from source, the official RocketMQ clients for Java, Go, Python and Node.js and a real
 # Apache RocketMQ server from their registries), so a fresh machine needs rustup, python3, a JDK with Maven, Go and Node.js with
 # npm, and network access to the package registries.
 set -euo pipefail
@@ -31,20 +31,6 @@ cargo build --quiet -p rmq-mini-broker --bin rmq-mini-broker
 cargo build --quiet -p rmq-examples --examples
 bash examples/against-broker.sh "$root/target/debug"
 
-step "a real Apache RocketMQ 5.3.3 (name server + proxy in local mode, from Maven Central): examples and the scenario suite"
-apache_dir="$root/target/apache-rocketmq"
-cargo build --quiet -p rmq-interop-scenarios --bins --tests
-eval "$(cargo run --quiet -p rmq-interop-scenarios --bin scenario-setup)"
-trap 'bash interop/apache/server.sh stop "$apache_dir" || true' EXIT
-bash interop/apache/server.sh start "$apache_dir"
-apache=$(cat "$apache_dir/endpoint")
-bash examples/against-broker.sh "$root/target/debug" "$apache"
-started=$(date +%s%3N)
-RMQ_SCENARIO_ENDPOINT=$apache cargo test --quiet -p rmq-interop-scenarios --test scenarios
-echo "scenario suite against Apache RocketMQ 5.3.3: $(( $(date +%s%3N) - started )) ms"
-bash interop/apache/server.sh stop "$apache_dir"
-trap - EXIT
-
 step "python venv (.venv)"
 if [ ! -x "$root/.venv/bin/python" ]; then
   python3 -m venv "$root/.venv"
@@ -52,17 +38,38 @@ fi
 "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
   -r proto/conformance/requirements.txt
 
-step "wire conformance against the official rocketmq-python-client descriptors"
-cargo run --quiet -p rmq-proto --example dump_descriptor_set target/rocketmq_v2.desc
-"$root/.venv/bin/python" proto/conformance/check_wire.py target/rocketmq_v2.desc --self-test
-
-step "python binding: pip install ./bindings-python (release wheel), pytest suite, benchmark smoke run"
+step "python binding: pip install ./bindings-python (the release wheel, as users install it)"
 "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
   -r bindings-python/requirements-test.txt
 started=$(date +%s)
 "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall \
   --no-deps ./bindings-python
 echo "built and installed the rmq wheel in $(( $(date +%s) - started )) s"
+
+step "a real Apache RocketMQ 5.3.3 (name server + proxy in local mode, from Maven Central): examples, the scenario suite and the Python binding's scenarios"
+apache_dir="$root/target/apache-rocketmq"
+cargo build --quiet -p rmq-interop-scenarios --bins --tests
+eval "$(cargo run --quiet -p rmq-interop-scenarios --bin scenario-setup)"
+# The Python binding's scenarios (bindings-python/tests/test_server_scenarios.py) need a
+# FIFO group of their own.
+export RMQ_APACHE_GROUPS="$RMQ_APACHE_GROUPS py-fifo:fifo"
+trap 'bash interop/apache/server.sh stop "$apache_dir" || true' EXIT
+bash interop/apache/server.sh start "$apache_dir"
+apache=$(cat "$apache_dir/endpoint")
+bash examples/against-broker.sh "$root/target/debug" "$apache"
+started=$(date +%s%3N)
+RMQ_SCENARIO_ENDPOINT=$apache cargo test --quiet -p rmq-interop-scenarios --test scenarios
+echo "scenario suite against Apache RocketMQ 5.3.3: $(( $(date +%s%3N) - started )) ms"
+(cd bindings-python/tests && RMQ_PY_SERVER_ENDPOINT=$apache \
+  "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider test_server_scenarios.py)
+bash interop/apache/server.sh stop "$apache_dir"
+trap - EXIT
+
+step "wire conformance against the official rocketmq-python-client descriptors"
+cargo run --quiet -p rmq-proto --example dump_descriptor_set target/rocketmq_v2.desc
+"$root/.venv/bin/python" proto/conformance/check_wire.py target/rocketmq_v2.desc --self-test
+
+step "python binding: pytest suite (in-process mini-brokers), benchmark smoke run"
 # Run from the tests folder so `import rmq` is the installed package, not the source tree.
 (cd bindings-python/tests && "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider .)
 "$root/.venv/bin/python" bindings-python/bench/bench.py --quick
