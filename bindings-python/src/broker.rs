@@ -19,6 +19,7 @@ type GroupSpec = (String, bool, i32, Vec<f64>);
 pub struct MiniBroker {
     inner: Mutex<Option<mb::MiniBroker>>,
     endpoint: String,
+    certificate_pem: String,
     owner: Owner,
 }
 
@@ -96,6 +97,7 @@ impl MiniBroker {
             .map_err(|e| PyOSError::new_err(format!("the mini-broker did not start: {e}")))?;
         Ok(MiniBroker {
             endpoint: broker.endpoint(),
+            certificate_pem: broker.tls_certificate_pem().to_owned(),
             inner: Mutex::new(Some(broker)),
             owner: Owner::here(),
         })
@@ -105,6 +107,12 @@ impl MiniBroker {
     #[getter]
     fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// The PEM certificate the broker presents to TLS clients.
+    #[getter]
+    fn tls_certificate_pem(&self) -> &str {
+        &self.certificate_pem
     }
 
     /// Moves the virtual clock; false on a wall-clock broker.

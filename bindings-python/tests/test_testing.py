@@ -63,3 +63,48 @@ def test_bad_settings_are_refused():
     assert broker.closed
     with pytest.raises(rmq.ClosedError):
         broker.messages("t")
+
+
+def test_tls_verified_with_the_broker_certificate_or_trusting_all():
+    with MiniBroker(topics={"t": "NORMAL"}) as broker:
+        assert broker.tls_certificate_pem.startswith("-----BEGIN CERTIFICATE-----")
+        for config in (broker.config(tls_ca_pem=broker.tls_certificate_pem),
+                       broker.config(tls="trust-all")):
+            with rmq.Producer(config, topics=["t"]) as producer:
+                producer.send(rmq.Message("t", b"over tls"))
+        # Verified against the system roots, the self-signed certificate is refused.
+        with pytest.raises(rmq.NetworkError, match="certificate"):
+            rmq.Producer(broker.config(tls=True, request_timeout=1.0), topics=["t"])
+        assert len(broker.messages("t")) == 2
+
+
+def test_clients_leave_no_threads_or_descriptors_behind(rmq_broker, rmq_config):
+    import os
+
+    def fds():
+        return len(os.listdir("/proc/self/fd"))
+
+    def os_threads():
+        return len(os.listdir("/proc/self/task"))
+
+    def cycle():
+        with rmq.Producer(rmq_config, topics=["t"]) as producer:
+            producer.send(rmq.Message("t", b"x"))
+        with rmq.SimpleConsumer(rmq_config, "g", {"t": "*"}, await_duration=5):
+            pass
+        with rmq.PushConsumer(rmq_config, "p", {"t": "*"}, lambda view: None,
+                              consumption_threads=2):
+            pass
+
+    cycle()  # the runtime and the log thread start once, on first use
+    before = (fds(), os_threads())
+    for _ in range(30):
+        cycle()
+    import gc
+    import time
+    gc.collect()
+    deadline = time.monotonic() + 5  # closed pools' threads finish on their own
+    while os_threads() > before[1] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fds() <= before[0] + 3, (before, fds())
+    assert os_threads() <= before[1], (before, os_threads())

@@ -95,6 +95,12 @@ class MiniBroker:
         """``"127.0.0.1:port"``, for ``ClientConfig(endpoints=...)``."""
         return self._native.endpoint
 
+    @property
+    def tls_certificate_pem(self) -> str:
+        """The PEM certificate the broker presents to TLS clients (self-signed, for
+        ``localhost`` and ``127.0.0.1``). The port takes TLS and cleartext connections."""
+        return self._native.tls_certificate_pem
+
     def config(self, **kwargs: Any) -> ClientConfig:
         """A ``ClientConfig`` for this broker (keyword arguments as ``ClientConfig``'s)."""
         return ClientConfig(self.endpoint, **kwargs)
