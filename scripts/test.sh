@@ -69,7 +69,8 @@ step "wire conformance against the official rocketmq-python-client descriptors"
 cargo run --quiet -p rmq-proto --example dump_descriptor_set target/rocketmq_v2.desc
 "$root/.venv/bin/python" proto/conformance/check_wire.py target/rocketmq_v2.desc --self-test
 
-step "python binding: pytest suite (in-process mini-brokers), benchmark smoke run"
+step "python binding: quickstart, pytest suite (in-process mini-brokers), benchmark smoke run"
+"$root/.venv/bin/python" bindings-python/examples/quickstart.py
 # Run from the tests folder so `import rmq` is the installed package, not the source tree.
 (cd bindings-python/tests && "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider .)
 "$root/.venv/bin/python" bindings-python/bench/bench.py --quick

@@ -78,9 +78,11 @@ def test_batch_sends_in_one_request(rmq_broker, rmq_config):
                         transaction_check_interval=0.2)
 def test_transactions_commit_roll_back_and_are_checked(rmq_broker, rmq_config, unique):
     checked = []
+    threads = set()
 
     def checker(view):
         checked.append(view.body)
+        threads.add(rmq._native.current_thread_name())
         return rmq.TransactionResolution.COMMIT
 
     with rmq.Producer(rmq_config, topics=["tx"], transaction_checker=checker) as producer, \
@@ -101,6 +103,7 @@ def test_transactions_commit_roll_back_and_are_checked(rmq_broker, rmq_config, u
         got = sorted(v.body for v in receive_n(c, 3))
         assert got == [b"committed", b"context manager", b"orphan"]
         assert b"orphan" in checked
+        assert all(name.startswith("rmq-callback-") for name in threads), threads
         assert b"rolled back" not in [b for _, b in rmq_broker.messages("tx")]
 
 
