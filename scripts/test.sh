@@ -42,9 +42,15 @@ step "python binding: pip install ./bindings-python (the release wheel, as users
 "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
   -r bindings-python/requirements-test.txt
 started=$(date +%s)
+rm -rf target/python-wheels
+# `pip wheel` builds exactly what `pip install ./bindings-python` would install; keeping the
+# wheel lets other Python versions below install the same one.
+"$root/.venv/bin/python" -m pip wheel --quiet --disable-pip-version-check --no-deps \
+  -w target/python-wheels ./bindings-python
+wheel=$(ls target/python-wheels/rmq-*.whl)
 "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall \
-  --no-deps ./bindings-python
-echo "built and installed the rmq wheel in $(( $(date +%s) - started )) s"
+  --no-deps "$wheel"
+echo "built and installed $(basename "$wheel") ($(( $(stat -c %s "$wheel") / 1024 )) KiB) in $(( $(date +%s) - started )) s"
 
 step "a real Apache RocketMQ 5.3.3 (name server + proxy in local mode, from Maven Central): examples, the scenario suite and the Python binding's scenarios"
 apache_dir="$root/target/apache-rocketmq"
@@ -74,6 +80,21 @@ step "python binding: quickstart, pytest suite (in-process mini-brokers), benchm
 # Run from the tests folder so `import rmq` is the installed package, not the source tree.
 (cd bindings-python/tests && "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider .)
 "$root/.venv/bin/python" bindings-python/bench/bench.py --quick
+# The wheel is abi3 (CPython >= 3.9): the suite again on the oldest and newest CPython the
+# machine has, when it has them (pyenv machines do).
+for version in 3.9 3.13; do
+  if command -v "python$version" >/dev/null 2>&1 && "python$version" -c 'import venv' 2>/dev/null; then
+    pytest_pin="pytest==9.2.0"
+    [ "$version" = 3.9 ] && pytest_pin="pytest==8.4.2"  # pytest 9 needs Python 3.10
+    "python$version" -m venv "target/venv-$version"
+    "target/venv-$version/bin/python" -m pip install --quiet --disable-pip-version-check \
+      "$wheel" "$pytest_pin"
+    echo "python$version:"
+    (cd bindings-python/tests && "$root/target/venv-$version/bin/python" -m pytest -q -p no:cacheprovider .)
+  else
+    echo "python$version not found; the abi3 wheel is tested on $("$root/.venv/bin/python" -V) only"
+  fi
+done
 
 step "official RocketMQ clients (Java, Go, Python, Node.js) against rmq-mini-broker"
 cargo build --quiet -p rmq-mini-broker --bin rmq-mini-broker

@@ -47,6 +47,8 @@ def test_threads_share_one_producer(rmq_config):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+# Python 3.12+ warns about fork() in any threaded process; surviving it is this test's point.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
 @pytest.mark.rmq_broker(topics={"normal": "NORMAL"})
 def test_fork_child_gets_a_fresh_runtime_and_refuses_inherited_clients(rmq_broker, rmq_config):
     with rmq.Producer(rmq_config, topics=["normal"]) as producer:
