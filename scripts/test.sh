@@ -81,19 +81,35 @@ step "python binding: quickstart, pytest suite (in-process mini-brokers), benchm
 (cd bindings-python/tests && "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider .)
 "$root/.venv/bin/python" bindings-python/bench/bench.py --quick
 # The wheel is abi3 (CPython >= 3.9): the suite again on the oldest and newest CPython the
-# machine has, when it has them (pyenv machines do).
-for version in 3.9 3.13; do
-  if command -v "python$version" >/dev/null 2>&1 && "python$version" -c 'import venv' 2>/dev/null; then
-    pytest_pin="pytest==9.2.0"
-    [ "$version" = 3.9 ] && pytest_pin="pytest==8.4.2"  # pytest 9 needs Python 3.10
-    "python$version" -m venv "target/venv-$version"
-    "target/venv-$version/bin/python" -m pip install --quiet --disable-pip-version-check \
-      "$wheel" "$pytest_pin"
-    echo "python$version:"
-    (cd bindings-python/tests && "$root/target/venv-$version/bin/python" -m pytest -q -p no:cacheprovider .)
-  else
-    echo "python$version not found; the abi3 wheel is tested on $("$root/.venv/bin/python" -V) only"
+# machine has, when it has them (from pyenv, or on the PATH).
+find_python() {
+  local version=$1 found=""
+  if command -v pyenv >/dev/null 2>&1; then
+    local installed
+    installed=$(pyenv versions --bare 2>/dev/null | grep -E "^${version//./\\.}\.[0-9]+$" | tail -1 || true)
+    [ -n "$installed" ] && found="$(pyenv root)/versions/$installed/bin/python$version"
   fi
+  if [ ! -x "$found" ]; then
+    found=$(command -v "python$version" 2>/dev/null || true)
+  fi
+  if [ -n "$found" ] && "$found" -c 'import venv' >/dev/null 2>&1; then
+    echo "$found"
+  fi
+}
+for version in 3.9 3.13; do
+  python_other=$(find_python "$version")
+  if [ -z "$python_other" ]; then
+    echo "python$version not found; the abi3 wheel is tested on $("$root/.venv/bin/python" -V) only"
+    continue
+  fi
+  pytest_pin="pytest==9.2.0"
+  [ "$version" = 3.9 ] && pytest_pin="pytest==8.4.2"  # pytest 9 needs Python 3.10
+  rm -rf "target/venv-$version"
+  "$python_other" -m venv "target/venv-$version"
+  "target/venv-$version/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "$wheel" "$pytest_pin"
+  echo "$("target/venv-$version/bin/python" -V):"
+  (cd bindings-python/tests && "$root/target/venv-$version/bin/python" -m pytest -q -p no:cacheprovider .)
 done
 
 step "official RocketMQ clients (Java, Go, Python, Node.js) against rmq-mini-broker"
