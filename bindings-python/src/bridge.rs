@@ -2,10 +2,10 @@
 //! runtime threads.
 //!
 //! Each event loop gets one `Completions`: finished work is queued here and the loop is woken
-//! through a pipe it watches with `add_reader` (one byte per batch of completions, not per
+//! through a socket it watches with `add_reader` (one byte per batch of completions, not per
 //! result). `drain`, called by the loop with the GIL, turns results into Python objects and
 //! resolves the futures. A `call_soon_threadsafe` per result would take the GIL on a runtime
-//! thread and write the loop's own wake-up pipe once per message.
+//! thread and write the loop's own wake-up socket once per message.
 
 use crate::error;
 use crate::runtime::runtime;
@@ -13,7 +13,9 @@ use parking_lot::Mutex;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use std::future::Future;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 
 type Finish = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
@@ -25,7 +27,7 @@ struct Done {
 
 struct Shared {
     queue: Mutex<Vec<Done>>,
-    wake: OwnedFd,
+    wake: UnixStream,
 }
 
 impl Shared {
@@ -35,9 +37,8 @@ impl Shared {
         queue.push(done);
         drop(queue);
         if first {
-            // A full pipe already holds a wake-up; any other failure means the loop is gone.
-            // SAFETY: writes one byte from a valid buffer to a descriptor we own.
-            let _ = unsafe { libc::write(self.wake.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
+            // A full socket already holds a wake-up; any other failure means the loop is gone.
+            let _ = (&self.wake).write(&[1]);
         }
     }
 }
@@ -46,24 +47,20 @@ impl Shared {
 #[pyclass(module = "rmq._native", frozen)]
 pub struct Completions {
     shared: Arc<Shared>,
-    readable: OwnedFd,
+    readable: UnixStream,
 }
 
 #[pymethods]
 impl Completions {
     #[new]
     fn new() -> PyResult<Completions> {
-        let mut fds = [0; 2];
-        // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
-            return Err(PyOSError::new_err(format!(
-                "cannot create the asyncio wake-up pipe: {}",
-                std::io::Error::last_os_error()
-            )));
-        }
-        // SAFETY: pipe2 succeeded, so both descriptors are open and owned by nobody else.
-        let (readable, wake) =
-            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let cannot = |e: std::io::Error| {
+            PyOSError::new_err(format!("cannot create the asyncio wake-up socket: {e}"))
+        };
+        // A socket pair rather than a pipe: the same on every Unix, close-on-exec by default.
+        let (readable, wake) = UnixStream::pair().map_err(cannot)?;
+        readable.set_nonblocking(true).map_err(cannot)?;
+        wake.set_nonblocking(true).map_err(cannot)?;
         Ok(Completions {
             shared: Arc::new(Shared {
                 queue: Mutex::new(Vec::new()),
@@ -81,15 +78,7 @@ impl Completions {
     /// Resolves every finished future. Called by the loop when `fileno()` is readable.
     fn drain(&self, py: Python<'_>) {
         let mut sink = [0u8; 256];
-        // SAFETY: reads into a buffer of the given size from a descriptor we own.
-        while unsafe {
-            libc::read(
-                self.readable.as_raw_fd(),
-                sink.as_mut_ptr().cast(),
-                sink.len(),
-            )
-        } > 0
-        {}
+        while matches!((&self.readable).read(&mut sink), Ok(n) if n > 0) {}
         let done = std::mem::take(&mut *self.shared.queue.lock());
         for Done { future, finish } in done {
             let future = future.bind(py);

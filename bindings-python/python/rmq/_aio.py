@@ -1,6 +1,6 @@
 """asyncio twins of Producer and SimpleConsumer.
 
-Work runs on rmq's own threads; results reach the event loop through one pipe per loop
+Work runs on rmq's own threads; results reach the event loop through one socket per loop
 (watched with ``loop.add_reader``), so no rmq thread ever waits for the GIL to wake the loop.
 Cancelling an await does not withdraw a request already sent.
 """
