@@ -100,6 +100,57 @@ def rmq_receive(endpoint, n, topic, batch_ack=False):
     return {"msgs": got, "rate": got / elapsed}
 
 
+def rmq_push(endpoint, n, topic):
+    import threading
+    import rmq
+    done = threading.Event()
+    count = [0]
+    lock = threading.Lock()
+
+    def listener(view):
+        with lock:
+            count[0] += 1
+            if count[0] == n:
+                done.set()
+        return rmq.ConsumeResult.SUCCESS
+
+    started = time.perf_counter()
+    with rmq.PushConsumer(rmq.ClientConfig(endpoint), f"bench-{topic}-{os.getpid()}",
+                          {topic: "*"}, listener):
+        done.wait(600)
+        elapsed = time.perf_counter() - started
+    return {"msgs": count[0], "rate": count[0] / elapsed}
+
+
+def official_push(endpoint, n, topic):
+    import threading
+    from rocketmq import (ClientConfiguration, ConsumeResult, Credentials, FilterExpression,
+                          MessageListener, PushConsumer)
+    done = threading.Event()
+    count = [0]
+    lock = threading.Lock()
+
+    class Count(MessageListener):
+        def consume(self, message):
+            with lock:
+                count[0] += 1
+                if count[0] == n:
+                    done.set()
+            return ConsumeResult.SUCCESS
+
+    started = time.perf_counter()
+    consumer = PushConsumer(ClientConfiguration(endpoint, Credentials()),
+                            f"bench-{topic}-{os.getpid()}", Count(),
+                            {topic: FilterExpression("*")})
+    consumer.startup()
+    try:
+        done.wait(600)
+        elapsed = time.perf_counter() - started
+    finally:
+        consumer.shutdown()
+    return {"msgs": count[0], "rate": count[0] / elapsed}
+
+
 def official_producer(endpoint, topic):
     from rocketmq import ClientConfiguration, Credentials, Producer
     producer = Producer(ClientConfiguration(endpoint, Credentials()), (topic,))
@@ -203,6 +254,7 @@ WORKERS = {
     "rmq-receive-batch-ack": lambda e, n, t: rmq_receive(e, n, t, batch_ack=True),
     "official-sync": official_sync, "official-async": official_async,
     "official-receive": official_receive,
+    "rmq-push": rmq_push, "official-push": official_push,
 }
 
 
@@ -242,7 +294,7 @@ def main():
 
     from rmq.testing import MiniBroker
     import rmq
-    topics = {f"{k}-{c}": "NORMAL" for k in ("sync", "async", "receive")
+    topics = {f"{k}-{c}": "NORMAL" for k in ("sync", "async", "receive", "push")
               for c in ("rmq", "rmqb", "rmql", "official")}
     with MiniBroker(topics=topics) as broker:
         e = broker.endpoint
@@ -284,6 +336,13 @@ def main():
         official = run("official-receive", e, count(5000), "receive-official")
         row("receive 32 + ack each", ours, official)
         row("  same, rmq with ack_batch", batched, official)
+
+        preload(e, "push-rmq", n)
+        preload(e, "push-official", count(5000))
+        ours = run("rmq-push", e, n, "push-rmq")
+        official = run("official-push", e, count(5000), "push-official")
+        row("push consumer, start to last message", ours, official,
+            extra=f"peak RSS {ours['rss_mb']:.0f} MB vs {official['rss_mb']:.0f} MB")
 
         rows.append(("peak RSS, sync send process (MB)", sync[0]["rss_mb"], sync[1]["rss_mb"],
                      sync[1]["rss_mb"] / sync[0]["rss_mb"], "MB", "lower is better"))
