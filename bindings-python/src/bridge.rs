@@ -81,15 +81,9 @@ impl Completions {
         while matches!((&self.readable).read(&mut sink), Ok(n) if n > 0) {}
         let done = std::mem::take(&mut *self.shared.queue.lock());
         for Done { future, finish } in done {
+            // A future cancelled meanwhile refuses the result (InvalidStateError); that is
+            // rarer than asking every future first whether it was cancelled.
             let future = future.bind(py);
-            if future
-                .call_method0("cancelled")
-                .and_then(|c| c.is_truthy())
-                .unwrap_or(true)
-            {
-                continue;
-            }
-            // A future cancelled or resolved meanwhile refuses the result; nothing to do then.
             let _ = match finish(py) {
                 Ok(value) => future.call_method1("set_result", (value,)),
                 Err(err) => future.call_method1("set_exception", (err.value(py),)),

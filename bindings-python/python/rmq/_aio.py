@@ -33,9 +33,12 @@ def _for(loop: asyncio.AbstractEventLoop) -> Any:
     return completions
 
 
-def _begin() -> "tuple[asyncio.Future[Any], Any]":
+def _submit(method: Callable[..., None], *args: Any) -> "asyncio.Future[Any]":
+    """Starts a native ``*_async`` method; the returned future resolves with its result."""
     loop = asyncio.get_running_loop()
-    return loop.create_future(), _for(loop)
+    future = loop.create_future()
+    method(*args, _for(loop), future)
+    return future
 
 
 class AsyncProducer:
@@ -61,9 +64,7 @@ class AsyncProducer:
     async def start(self) -> "AsyncProducer":
         """Starts the producer (fetches routes). Idempotent."""
         if self._native is None:
-            future, completions = _begin()
-            _native.Producer.start_async(*self._args, completions, future)
-            self._native = await future
+            self._native = await _submit(_native.Producer.start_async, *self._args)
             if self._args[2] is not None:
                 _live.add(self._native)
         return self
@@ -76,29 +77,22 @@ class AsyncProducer:
     async def send(self, message: Message,
                    transaction: Optional["AsyncTransaction"] = None) -> SendReceipt:
         native = self._started()
-        future, completions = _begin()
         if transaction is not None:
             if not isinstance(transaction, AsyncTransaction):
                 raise TypeError("transaction must come from this producer's begin_transaction()")
-            transaction._native.send_async(message, completions, future)
-        else:
-            native.send_async(message, completions, future)
-        return await future
+            return await _submit(transaction._native.send_async, message)
+        return await _submit(native.send_async, message)
 
     async def send_batch(self, messages: Sequence[Message]) -> List[SendReceipt]:
         native = self._started()
-        future, completions = _begin()
-        native.send_batch_async(list(messages), completions, future)
-        return await future
+        return await _submit(native.send_batch_async, list(messages))
 
     def begin_transaction(self) -> "AsyncTransaction":
         return AsyncTransaction(self._started().begin_transaction())
 
     async def recall(self, topic: str, recall_handle: str) -> str:
         native = self._started()
-        future, completions = _begin()
-        native.recall_async(topic, recall_handle, completions, future)
-        return await future
+        return await _submit(native.recall_async, topic, recall_handle)
 
     @property
     def client_id(self) -> str:
@@ -109,9 +103,7 @@ class AsyncProducer:
         if self._native is not None and not self._closed:
             self._closed = True
             _live.discard(self._native)
-            future, completions = _begin()
-            self._native.close_async(completions, future)
-            await future
+            await _submit(self._native.close_async)
 
     async def __aenter__(self) -> "AsyncProducer":
         return await self.start()
@@ -129,14 +121,10 @@ class AsyncTransaction:
         self._native = native
 
     async def commit(self) -> None:
-        future, completions = _begin()
-        self._native.commit_async(completions, future)
-        await future
+        await _submit(self._native.commit_async)
 
     async def rollback(self) -> None:
-        future, completions = _begin()
-        self._native.rollback_async(completions, future)
-        await future
+        await _submit(self._native.rollback_async)
 
 
 class AsyncSimpleConsumer:
@@ -153,9 +141,7 @@ class AsyncSimpleConsumer:
 
     async def start(self) -> "AsyncSimpleConsumer":
         if self._native is None:
-            future, completions = _begin()
-            _native.SimpleConsumer.start_async(*self._args, completions, future)
-            self._native = await future
+            self._native = await _submit(_native.SimpleConsumer.start_async, *self._args)
         return self
 
     def _started(self) -> Any:
@@ -168,28 +154,20 @@ class AsyncSimpleConsumer:
         _args.count(max_messages, "max_messages", 1, 32)
         invisible = _args.seconds(invisible_duration, "invisible_duration")
         native = self._started()
-        future, completions = _begin()
-        native.receive_async(max_messages, invisible, completions, future)
-        return await future
+        return await _submit(native.receive_async, max_messages, invisible)
 
     async def ack(self, view: MessageView) -> None:
         native = self._started()
-        future, completions = _begin()
-        native.ack_async(view, completions, future)
-        await future
+        await _submit(native.ack_async, view)
 
     async def ack_batch(self, views: Sequence[MessageView]) -> List[Optional[Exception]]:
         native = self._started()
-        future, completions = _begin()
-        native.ack_batch_async(list(views), completions, future)
-        return await future
+        return await _submit(native.ack_batch_async, list(views))
 
     async def change_invisible_duration(self, view: MessageView, seconds: float) -> None:
         invisible = _args.seconds(seconds, "seconds")
         native = self._started()
-        future, completions = _begin()
-        native.change_invisible_duration_async(view, invisible, completions, future)
-        await future
+        await _submit(native.change_invisible_duration_async, view, invisible)
 
     @property
     def client_id(self) -> str:
@@ -198,9 +176,7 @@ class AsyncSimpleConsumer:
     async def close(self) -> None:
         if self._native is not None and not self._closed:
             self._closed = True
-            future, completions = _begin()
-            self._native.close_async(completions, future)
-            await future
+            await _submit(self._native.close_async)
 
     async def __aenter__(self) -> "AsyncSimpleConsumer":
         return await self.start()

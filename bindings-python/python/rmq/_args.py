@@ -3,14 +3,14 @@ any I/O)."""
 
 from typing import Any, Iterable, List, Optional
 
-from ._config import ClientConfig
-
 DEFAULT_MAX_CACHE_MESSAGES = 4096
 DEFAULT_MAX_CACHE_BYTES = 64 * 1024 * 1024
 DEFAULT_CONSUMPTION_THREADS = 20
 
 
 def config(value: Any) -> Any:
+    from ._config import ClientConfig  # _config uses the checks below
+
     if not isinstance(value, ClientConfig):
         raise TypeError(f"config must be a ClientConfig, not {type(value).__name__}")
     return value._native

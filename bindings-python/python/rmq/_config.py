@@ -1,16 +1,9 @@
 from typing import Optional, Sequence, Union
 
 from . import _native
+from ._args import seconds
 
 __all__ = ["ClientConfig"]
-
-
-def _seconds(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    if not value > 0 or value != value or value == float("inf"):
-        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
-    return float(value)
 
 
 class ClientConfig:
@@ -47,7 +40,7 @@ class ClientConfig:
                 raise TypeError(f"{name} must be a str or None")
         if not isinstance(namespace, str):
             raise TypeError("namespace must be a str")
-        timeout = _seconds(request_timeout, "request_timeout")
+        timeout = seconds(request_timeout, "request_timeout")
         if tls is True:
             tls_text = "on"
         elif tls is False:
