@@ -89,7 +89,7 @@ def test_messages_out_of_attempts_go_to_the_dead_letter_queue(rmq_broker, rmq_co
 
 
 @pytest.mark.rmq_broker(topics=TOPICS)
-def test_receive_arguments_and_missing_topics(rmq_config, unique):
+def test_receive_arguments_are_checked_and_closed_consumers_refuse(rmq_config, unique):
     with rmq.SimpleConsumer(rmq_config, unique("g"), {"normal": "*"},
                             await_duration=5) as consumer:
         with pytest.raises(ValueError):

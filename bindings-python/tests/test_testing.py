@@ -58,6 +58,10 @@ def test_bad_settings_are_refused():
     with pytest.raises(TypeError):
         MiniBroker(groups={"g": {"fifo": "yes"}})
     broker = MiniBroker()
+    with pytest.raises(ValueError):
+        broker.fail_rpc("SendMessage", "NOT_A_CODE")
+    with pytest.raises(ValueError):
+        broker.advance(-1)
     broker.close()
     broker.close()
     assert broker.closed
