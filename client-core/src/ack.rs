@@ -4,7 +4,7 @@
 
 use crate::config::Endpoint;
 use crate::error::{Error, ErrorKind, Result};
-use crate::message_view::MessageView;
+use crate::message::MessageView;
 use crate::transport::Transport;
 use rmq_proto::v2::{AckMessageEntry, AckMessageRequest, Resource};
 use std::sync::Arc;
@@ -64,11 +64,11 @@ pub(crate) async fn ack_all(
                 .collect(),
         };
         let response = transport
-            .stub(endpoint)?
-            .ack_message(transport.request(request, None))
+            .call(OP, endpoint, request, None, |mut stub, r| async move {
+                stub.ack_message(r).await
+            })
             .await
-            .map_err(|s| Error::from_grpc(OP, s))?
-            .into_inner();
+            .map_err(|e| e.with_group(group).with_topic(topic))?;
         let whole = response.status;
         let mut entries = response.entries;
         for &i in &members {
@@ -90,7 +90,7 @@ pub(crate) async fn ack_all(
         .collect())
 }
 
-type Waiting = (MessageView, oneshot::Sender<Result<()>>);
+type Waiting = (Arc<MessageView>, oneshot::Sender<Result<()>>);
 
 /// Handle to a task that coalesces acks; it ends when the last handle is dropped.
 #[derive(Clone)]
@@ -106,7 +106,7 @@ impl Acker {
     }
 
     /// Acks `view` in the next batch and returns its own result.
-    pub(crate) async fn ack(&self, view: &MessageView) -> Result<()> {
+    pub(crate) async fn ack(&self, view: &Arc<MessageView>) -> Result<()> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send((view.clone(), reply))
@@ -136,7 +136,7 @@ async fn coalesce(transport: Transport, group: String, mut rx: mpsc::UnboundedRe
         let transport = transport.clone();
         let group = group.clone();
         tokio::spawn(async move {
-            let views: Vec<&MessageView> = batch.iter().map(|(view, _)| view).collect();
+            let views: Vec<&MessageView> = batch.iter().map(|(view, _)| view.as_ref()).collect();
             match ack_all(&transport, &group, &views).await {
                 Ok(results) => {
                     for ((_, reply), result) in batch.into_iter().zip(results) {

@@ -70,6 +70,21 @@ impl ErrorKind {
         }
     }
 
+    /// Whether the same request may succeed if tried again: the network, timeouts, throttling
+    /// and server faults. Requests the server refused as invalid, missing or forbidden, and
+    /// local argument errors, fail the same way every time. The producer retries exactly these.
+    pub fn is_retriable(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Network
+                | ErrorKind::Timeout
+                | ErrorKind::TooManyRequests
+                | ErrorKind::InternalServer
+                | ErrorKind::ProxyTimeout
+                | ErrorKind::Unexpected
+        )
+    }
+
     /// The kind a business status code maps to, as the Java reference client maps them.
     pub fn from_code(code: i32) -> ErrorKind {
         let Ok(code) = Code::try_from(code) else {
@@ -106,6 +121,15 @@ impl fmt::Display for ErrorKind {
 // Shared so an error can be cloned, e.g. to every send of a lingered batch.
 type Source = std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>;
 
+/// What the failed call was about, where the client knew it: bindings expose these as fields
+/// so applications need not parse the message.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Context {
+    topic: Option<String>,
+    group: Option<String>,
+    endpoint: Option<String>,
+}
+
 /// An rmq error.
 #[derive(Clone, Debug)]
 pub struct Error {
@@ -113,6 +137,8 @@ pub struct Error {
     code: Option<i32>,
     message: String,
     operation: &'static str,
+    // Boxed: most errors carry none, and `Result<T, Error>` stays small on the hot path.
+    context: Option<Box<Context>>,
     source: Option<Source>,
 }
 
@@ -127,6 +153,7 @@ impl Error {
             code: None,
             message: message.into(),
             operation,
+            context: None,
             source: None,
         }
     }
@@ -143,6 +170,7 @@ impl Error {
             code: Some(code),
             message: message.into(),
             operation,
+            context: None,
             source: None,
         }
     }
@@ -177,8 +205,51 @@ impl Error {
             code: None,
             message: status.message().to_owned(),
             operation,
+            context: None,
             source: Some(std::sync::Arc::new(status)),
         }
+    }
+
+    fn context_mut(&mut self) -> &mut Context {
+        self.context.get_or_insert_with(Box::default)
+    }
+
+    /// Names the topic the call was about.
+    pub fn with_topic(mut self, topic: impl Into<String>) -> Self {
+        self.context_mut().topic = Some(topic.into());
+        self
+    }
+
+    /// Names the consumer group the call was about.
+    pub fn with_group(mut self, group: impl Into<String>) -> Self {
+        self.context_mut().group = Some(group.into());
+        self
+    }
+
+    /// Names the endpoint (`host:port`) the call went to.
+    pub fn with_endpoint(mut self, endpoint: impl std::fmt::Display) -> Self {
+        self.context_mut().endpoint = Some(endpoint.to_string());
+        self
+    }
+
+    /// The topic the call was about, when known.
+    pub fn topic(&self) -> Option<&str> {
+        self.context.as_ref()?.topic.as_deref()
+    }
+
+    /// The consumer group the call was about, when known.
+    pub fn group(&self) -> Option<&str> {
+        self.context.as_ref()?.group.as_deref()
+    }
+
+    /// The endpoint the call went to, when there was one.
+    pub fn endpoint(&self) -> Option<&str> {
+        self.context.as_ref()?.endpoint.as_deref()
+    }
+
+    /// Whether trying the same call again may succeed ([`ErrorKind::is_retriable`]).
+    pub fn is_retriable(&self) -> bool {
+        self.kind.is_retriable()
     }
 
     /// Attaches the underlying cause.
@@ -217,6 +288,24 @@ impl fmt::Display for Error {
         }
         if !self.message.is_empty() {
             write!(f, ": {}", self.message)?;
+        }
+        if let Some(context) = &self.context {
+            let parts = [
+                ("topic", &context.topic),
+                ("group", &context.group),
+                ("endpoint", &context.endpoint),
+            ];
+            let mut first = true;
+            for (name, value) in parts {
+                if let Some(value) = value {
+                    f.write_str(if first { " (" } else { ", " })?;
+                    write!(f, "{name} {value}")?;
+                    first = false;
+                }
+            }
+            if !first {
+                f.write_str(")")?;
+            }
         }
         Ok(())
     }
@@ -271,5 +360,45 @@ mod tests {
         let grpc = Error::from_grpc("receive", tonic::Status::deadline_exceeded("late"));
         assert_eq!(grpc.kind(), ErrorKind::Timeout);
         assert!(std::error::Error::source(&grpc).is_some());
+    }
+
+    #[test]
+    fn context_is_structured_and_shown() {
+        let e = Error::from_status("send", Code::TopicNotFound as i32, "no such topic")
+            .with_topic("orders")
+            .with_endpoint("127.0.0.1:8081");
+        assert_eq!(e.topic(), Some("orders"));
+        assert_eq!(e.group(), None);
+        assert_eq!(e.endpoint(), Some("127.0.0.1:8081"));
+        assert!(
+            e.to_string()
+                .ends_with("no such topic (topic orders, endpoint 127.0.0.1:8081)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn retriable_kinds() {
+        for kind in [
+            ErrorKind::Network,
+            ErrorKind::Timeout,
+            ErrorKind::TooManyRequests,
+            ErrorKind::InternalServer,
+            ErrorKind::ProxyTimeout,
+        ] {
+            assert!(kind.is_retriable(), "{kind}");
+        }
+        for kind in [
+            ErrorKind::InvalidArgument,
+            ErrorKind::BadRequest,
+            ErrorKind::NotFound,
+            ErrorKind::Forbidden,
+            ErrorKind::Unauthorized,
+            ErrorKind::PayloadTooLarge,
+            ErrorKind::Closed,
+            ErrorKind::Unsupported,
+        ] {
+            assert!(!kind.is_retriable(), "{kind}");
+        }
     }
 }

@@ -1,41 +1,64 @@
 //! rmq's RocketMQ 5 client core. Every binding (Python, Node.js, C) is a thin shell over this
-//! crate, which owns all client behaviour.
+//! crate, which owns all client behaviour, validation included.
 //!
-//! Built so far: configuration ([`ClientConfig`]), the error contract bindings map
-//! ([`Error`], [`ErrorKind`]), request signing ([`auth`]), the official message-id and
-//! client-id formats, and the gRPC [`transport`] (headers, deadlines, TLS modes). Producers
-//! and consumers come next (see the client-core issue).
+//! - Configuration: [`ClientConfig`] (where the servers are, credentials, TLS, upkeep periods)
+//!   and the [`options`] table, which builds every client's options from `(key, value)`
+//!   strings — one code path for Python keyword arguments, JS option objects and C
+//!   `rmq_conf_set`.
+//! - Clients: [`Producer`] (normal, FIFO, delay, priority and transactional messages, batches,
+//!   linger mode, recall), [`SimpleConsumer`] (receive, ack, change invisible duration) and
+//!   [`PushConsumer`] (a listener fed in the background, concurrently or in FIFO order). Each
+//!   is a cheap `Clone` handle over one client with one background task on the caller's tokio
+//!   runtime; it stops on `shutdown()` or when its last handle is dropped.
+//! - Messages: [`Message`] (built and checked by [`MessageBuilder`]), [`MessageView`] (as
+//!   received), [`FilterExpression`].
+//! - Errors: one [`Error`] with a stable [`ErrorKind`] every binding maps, the server's status
+//!   code, and the topic, group and endpoint where known.
+//! - Observability: [`metrics`] (OpenTelemetry instruments with the official names) and
+//!   `tracing` spans `rmq.send`, `rmq.receive`, `rmq.ack`, `rmq.process`.
 
 #![deny(missing_docs)]
 
 mod ack;
-pub mod auth;
-mod body;
-pub mod client_id;
-pub mod config;
-pub mod error;
-pub mod linger;
-pub mod message;
-pub mod message_id;
-pub mod message_view;
+mod auth;
+mod client;
+mod config;
+mod error;
+mod message;
 pub mod metrics;
-pub mod producer;
-pub mod push_consumer;
+mod producer;
+mod push_consumer;
 mod receive;
-pub mod route;
-pub mod session;
-pub mod simple_consumer;
-pub mod transaction;
-pub mod transport;
-mod trust_all;
+mod retry;
+mod route;
+mod session;
+mod simple_consumer;
+mod transport;
 
-pub use config::{ClientConfig, ClientConfigBuilder, Credentials, Endpoint, Tls};
+pub use config::options;
+pub use config::{
+    ClientConfig, ClientConfigBuilder, Credentials, DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_ROUTE_REFRESH_INTERVAL, DEFAULT_SETTINGS_RESYNC_INTERVAL,
+    Endpoint, Tls,
+};
 pub use error::{Error, ErrorKind, Result};
-pub use linger::LingerConfig;
-pub use message::{Message, MessageBuilder};
-pub use message_view::{FilterExpression, MessageView};
-pub use producer::{Producer, ProducerBuilder, SendReceipt};
-pub use push_consumer::{ConsumeResult, MessageListener, PushConsumer, PushConsumerBuilder};
+pub use message::{FilterExpression, Message, MessageBuilder, MessageView};
+pub use producer::{
+    DEFAULT_MAX_ATTEMPTS, LingerConfig, Producer, ProducerBuilder, SendReceipt, Transaction,
+    TransactionChecker, TransactionResolution,
+};
+pub use push_consumer::{
+    ConsumeResult, DEFAULT_ASSIGNMENT_SCAN, DEFAULT_CONSUMPTION_THREADS, DEFAULT_MAX_CACHE_BYTES,
+    DEFAULT_MAX_CACHE_MESSAGES, MessageListener, PushConsumer, PushConsumerBuilder,
+};
 pub use rmq_proto as proto;
-pub use simple_consumer::{SimpleConsumer, SimpleConsumerBuilder};
-pub use transaction::{Transaction, TransactionChecker, TransactionResolution};
+pub use simple_consumer::{
+    DEFAULT_AWAIT, MAX_RECEIVE_BATCH, SimpleConsumer, SimpleConsumerBuilder,
+};
+pub use transport::CLIENT_VERSION;
+
+/// A fresh message id in the official format (what a producer gives each message); for
+/// tools and tests that build wire messages themselves.
+pub fn new_message_id() -> String {
+    message::id::next()
+}

@@ -1,39 +1,42 @@
-//! Topic routes: the queues of a topic and the brokers (endpoints) that hold them.
+//! Topic routes: the queues of a topic and the brokers (endpoints) that hold them, and the
+//! client's cache of them: fetched on first use (or prefetched at start), refreshed by the
+//! upkeep task, and the endpoints isolated after failing until they answer again.
 
 use crate::config::Endpoint;
 use crate::error::{Error, Result};
 use crate::transport::Transport;
-use rmq_proto::Code;
 use rmq_proto::v2::{MessageQueue, MessageType, Permission, QueryRouteRequest, Resource};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 /// One writable or readable queue of a topic on a master broker.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Queue {
+pub(crate) struct Queue {
     /// The queue as the server described it (echoed back in requests).
-    pub queue: MessageQueue,
+    pub(crate) queue: MessageQueue,
     /// Where its broker is served.
-    pub endpoint: Endpoint,
+    pub(crate) endpoint: Endpoint,
 }
 
 impl Queue {
     /// Whether the topic accepts messages of `kind` on this queue.
-    pub fn accepts(&self, kind: MessageType) -> bool {
+    pub(crate) fn accepts(&self, kind: MessageType) -> bool {
         self.queue.accept_message_types.contains(&(kind as i32))
     }
 }
 
 /// A topic's route.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Route {
+pub(crate) struct Route {
     /// Queues producers may write to (master broker, WRITE or READ_WRITE), in server order.
-    pub writable: Vec<Queue>,
+    pub(crate) writable: Vec<Queue>,
     /// Queues consumers may read from (master broker, READ or READ_WRITE).
-    pub readable: Vec<Queue>,
+    pub(crate) readable: Vec<Queue>,
 }
 
 impl Route {
     /// Every broker endpoint of the route, without repeats.
-    pub fn endpoints(&self) -> Vec<Endpoint> {
+    pub(crate) fn endpoints(&self) -> Vec<Endpoint> {
         let mut out: Vec<Endpoint> = Vec::new();
         for q in self.writable.iter().chain(&self.readable) {
             if !out.contains(&q.endpoint) {
@@ -46,7 +49,7 @@ impl Route {
 
 /// Asks the access point for `topic`'s route, trying each configured endpoint in turn while
 /// they cannot be reached.
-pub async fn query(transport: &Transport, topic: &str) -> Result<Route> {
+async fn query(transport: &Transport, topic: &str) -> Result<Route> {
     const OP: &str = "query route";
     let config = transport.config();
     let mut last = None;
@@ -58,21 +61,73 @@ pub async fn query(transport: &Transport, topic: &str) -> Result<Route> {
             }),
             endpoints: Some(config.access_point()),
         };
-        let mut stub = transport.stub(access)?;
-        let response = match stub.query_route(transport.request(request, None)).await {
-            Ok(r) => r.into_inner(),
-            Err(status) => {
-                last = Some(Error::from_grpc(OP, status));
-                continue;
-            }
-        };
-        let status = response.status.unwrap_or_default();
-        if status.code != Code::Ok as i32 {
-            return Err(Error::from_status(OP, status.code, status.message));
+        let answer = transport
+            .call_ok(OP, access, request, |mut stub, request| async move {
+                stub.query_route(request).await
+            })
+            .await;
+        match answer {
+            Ok(response) => return Ok(build(response.message_queues, access)),
+            // Only an unreachable access point sends us to the next one; a refusal is final.
+            Err(error) if error.code().is_none() => last = Some(error.with_topic(topic)),
+            Err(error) => return Err(error.with_topic(topic)),
         }
-        return Ok(build(response.message_queues, access));
     }
     Err(last.unwrap_or_else(|| Error::invalid(OP, "no endpoint configured")))
+}
+
+/// The routes a client uses and the endpoints it avoids.
+#[derive(Default)]
+pub(crate) struct RouteCache {
+    routes: Mutex<HashMap<String, Arc<Route>>>,
+    /// Brokers whose last attempt failed for a reason of theirs; tried last until a request
+    /// to them succeeds.
+    isolated: Mutex<HashSet<Endpoint>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl RouteCache {
+    /// The cached route of `topic`.
+    pub(crate) fn get(&self, topic: &str) -> Option<Arc<Route>> {
+        lock(&self.routes).get(topic).cloned()
+    }
+
+    /// Fetches `topic`'s route and caches it; returns it and whether the topic is new.
+    pub(crate) async fn fetch(
+        &self,
+        transport: &Transport,
+        topic: &str,
+    ) -> Result<(Arc<Route>, bool)> {
+        let route = Arc::new(query(transport, topic).await?);
+        let new = lock(&self.routes)
+            .insert(topic.to_owned(), route.clone())
+            .is_none();
+        Ok((route, new))
+    }
+
+    /// Topics with a cached route.
+    pub(crate) fn topics(&self) -> Vec<String> {
+        lock(&self.routes).keys().cloned().collect()
+    }
+
+    /// Marks `endpoint` as failing; true if it was not isolated before.
+    pub(crate) fn isolate(&self, endpoint: &Endpoint) -> bool {
+        lock(&self.isolated).insert(endpoint.clone())
+    }
+
+    /// Takes `endpoint` out of isolation after a success; true if it was isolated.
+    pub(crate) fn heal(&self, endpoint: &Endpoint) -> bool {
+        let mut isolated = lock(&self.isolated);
+        !isolated.is_empty() && isolated.remove(endpoint)
+    }
+
+    /// The isolated endpoints now.
+    pub(crate) fn isolated(&self) -> HashSet<Endpoint> {
+        lock(&self.isolated).clone()
+    }
 }
 
 fn build(queues: Vec<MessageQueue>, access: &Endpoint) -> Route {

@@ -1,6 +1,8 @@
 //! Authentication end to end: every client type works with the right key and fails clearly
 //! with a wrong one.
 
+mod common;
+
 use rmq_client::{
     ClientConfig, ConsumeResult, ErrorKind, FilterExpression, Message, MessageView, Producer,
     PushConsumer, SimpleConsumer,

@@ -1,6 +1,10 @@
 //! OpenTelemetry metrics as an application would collect them: a meter provider installed
 //! globally before the clients start, flushed to an in-memory exporter.
 
+mod common;
+
+use common::eventually;
+
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, SdkMeterProvider};
@@ -119,12 +123,10 @@ async fn clients_record_the_official_instruments() {
         .start()
         .await
         .expect("push consumer");
-    for _ in 0..500 {
-        if consumed.load(std::sync::atomic::Ordering::SeqCst) >= 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually("three consumed", || {
+        consumed.load(std::sync::atomic::Ordering::SeqCst) >= 3
+    })
+    .await;
     provider.force_flush().expect("flush");
     let points = points(&exporter);
     let find = |name: &str| -> Vec<&Point> { points.iter().filter(|p| p.name == name).collect() };

@@ -1,5 +1,9 @@
 //! The producer end to end against an in-process mini-broker.
 
+mod common;
+
+use common::eventually;
+
 use rmq_client::{ClientConfig, ErrorKind, Message, Producer};
 use rmq_mini_broker::{MiniBroker, TopicConfig, TopicType};
 use rmq_proto::Code;
@@ -158,17 +162,10 @@ async fn shutdown_notifies_the_broker_and_refuses_later_sends() {
     let m = Message::builder("normal", "x").build().expect("m");
     let error = producer.send(&m).await.expect_err("closed");
     assert_eq!(error.kind(), ErrorKind::Closed);
-    for _ in 0..100 {
-        if broker.connected_clients() == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert_eq!(
-        broker.connected_clients(),
-        0,
-        "the Telemetry stream was closed"
-    );
+    eventually("the Telemetry stream closed", || {
+        broker.connected_clients() == 0
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -266,20 +263,22 @@ async fn a_scheduled_message_can_be_recalled() {
 async fn refreshed_routes_bring_new_queues_into_use() {
     let broker = broker().await;
     broker.create_topic(TopicConfig::new("growing", TopicType::Normal).queues(1));
-    let config = ClientConfig::builder()
-        .endpoints(broker.endpoint())
-        .build()
-        .expect("config");
+    let config = common::config_with(&broker, |b| {
+        b.route_refresh_interval(Duration::from_millis(50))
+    });
     let producer = Producer::builder(config)
         .topics(["growing"])
-        .route_refresh_interval(Duration::from_millis(50))
         .start()
         .await
         .expect("producer");
     let m = Message::builder("growing", "x").build().expect("m");
     assert_eq!(producer.send(&m).await.expect("sent").queue_id, 0);
     broker.create_topic(TopicConfig::new("growing", TopicType::Normal).queues(4));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let queried = broker.rpc_calls("QueryRoute");
+    eventually("a refresh after the topic grew", || {
+        broker.rpc_calls("QueryRoute") >= queried + 2
+    })
+    .await;
     let mut queues = std::collections::HashSet::new();
     for _ in 0..8 {
         queues.insert(producer.send(&m).await.expect("sent").queue_id);
@@ -313,7 +312,7 @@ async fn linger_mode_gathers_concurrent_sends_into_batches() {
         rmq_client::LingerConfig {
             linger: Duration::from_secs(2),
             max_messages: 100,
-            max_bytes: usize::MAX,
+            max_bytes: 128 << 20,
         },
     )
     .await;

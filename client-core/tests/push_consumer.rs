@@ -1,5 +1,9 @@
 //! The push consumer end to end against an in-process mini-broker.
 
+mod common;
+
+use common::eventually;
+
 use rmq_client::{
     ClientConfig, ConsumeResult, FilterExpression, Message, MessageView, Producer, PushConsumer,
 };
@@ -36,16 +40,6 @@ async fn setup() -> (MiniBroker, Producer, ClientConfig) {
         .await
         .expect("producer");
     (broker, producer, config)
-}
-
-async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..1000 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 type Seen = Arc<Mutex<Vec<(String, i32)>>>;
@@ -232,7 +226,7 @@ async fn a_fifo_message_out_of_attempts_goes_to_the_dead_letter_queue() {
 async fn shutdown_stops_consuming() {
     let (broker, producer, config) = setup().await;
     let seen: Seen = Arc::default();
-    let consumer = PushConsumer::builder(config, "stopper")
+    let consumer = PushConsumer::builder(config.clone(), "stopper")
         .subscribe("t", FilterExpression::all())
         .listener(recorder(&seen, false))
         .start()
@@ -245,9 +239,21 @@ async fn shutdown_stops_consuming() {
         .send(&Message::builder("t", "late").build().expect("m"))
         .await
         .expect("send");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A new consumer of the group gets the message: the stopped one did not take it.
+    let fresh: Seen = Arc::default();
+    let replacement = PushConsumer::builder(config, "stopper")
+        .subscribe("t", FilterExpression::all())
+        .listener(recorder(&fresh, false))
+        .start()
+        .await
+        .expect("replacement");
+    eventually("the replacement's delivery", || {
+        fresh.lock().expect("lock").len() == 1
+    })
+    .await;
     assert!(seen.lock().expect("lock").is_empty());
     assert_eq!(broker.messages("t").len(), 1);
+    replacement.shutdown().await;
 }
 
 #[tokio::test]

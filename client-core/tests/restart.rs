@@ -1,6 +1,10 @@
 //! A broker restart mid-stream: the producer's later sends succeed and the push consumer
 //! resumes, with no action from the application.
 
+mod common;
+
+use common::eventually;
+
 use rmq_client::{
     ClientConfig, ConsumeResult, FilterExpression, Message, MessageView, Producer, PushConsumer,
 };
@@ -18,16 +22,6 @@ async fn start(dir: &std::path::Path, listen: &str) -> MiniBroker {
         .start()
         .await
         .expect("start")
-}
-
-async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..2000 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,9 @@
 //! The simple consumer end to end against an in-process mini-broker.
 
+mod common;
+
+use common::eventually;
+
 use rmq_client::{ClientConfig, ErrorKind, FilterExpression, Message, Producer, SimpleConsumer};
 use rmq_mini_broker::{MiniBroker, TopicConfig, TopicType};
 use std::time::Duration;
@@ -68,7 +72,7 @@ async fn receives_acks_and_sees_every_field() {
     let view = &got[0];
     assert_eq!(view.message_id, sent.message_id);
     assert_eq!(view.topic, "t");
-    assert_eq!(view.body, b"hello");
+    assert_eq!(view.body, &b"hello"[..]);
     assert_eq!(view.tag.as_deref(), Some("TagA"));
     assert_eq!(view.keys, ["k"]);
     assert_eq!(view.properties.get("p").map(String::as_str), Some("v"));
@@ -94,7 +98,7 @@ async fn filters_select_by_tag_and_sql() {
     let mut bodies: Vec<Vec<u8>> = receive_n(&tags, 2)
         .await
         .into_iter()
-        .map(|v| v.body)
+        .map(|v| v.body.to_vec())
         .collect();
     bodies.sort();
     assert_eq!(bodies, [b"A".to_vec(), b"C".to_vec()]);
@@ -198,23 +202,105 @@ async fn ack_batch_answers_each_message_on_its_own() {
 async fn routes_are_refreshed_until_shutdown() {
     // The server pops from every queue of the broker a receive names, so a refresh matters
     // for brokers that join the route; here it is seen in the QueryRoute calls it makes.
-    let (broker, _producer, config) = setup().await;
+    let (broker, _producer, _) = setup().await;
+    let quick = |broker: &MiniBroker| {
+        common::config_with(broker, |b| {
+            b.route_refresh_interval(Duration::from_millis(50))
+        })
+    };
     let before = broker.rpc_calls("QueryRoute");
-    let consumer = SimpleConsumer::builder(config, "g")
+    let consumer = SimpleConsumer::builder(quick(&broker), "g")
         .subscribe("t", FilterExpression::all())
-        .route_refresh_interval(Duration::from_millis(50))
         .start()
         .await
         .expect("consumer");
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let refreshed = broker.rpc_calls("QueryRoute") - before;
-    assert!(refreshed >= 4, "{refreshed} route queries in 400 ms");
+    eventually("four refreshes", || {
+        broker.rpc_calls("QueryRoute") >= before + 5
+    })
+    .await;
     consumer.shutdown().await;
     let after_shutdown = broker.rpc_calls("QueryRoute");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A witness with the same period on a broker of its own: once it has refreshed four
+    // times, the stopped consumer would have too.
+    let (other, _other_producer, _) = setup().await;
+    let witness = SimpleConsumer::builder(quick(&other), "g")
+        .subscribe("t", FilterExpression::all())
+        .start()
+        .await
+        .expect("witness");
+    let started = other.rpc_calls("QueryRoute");
+    eventually("the witness's refreshes", || {
+        other.rpc_calls("QueryRoute") >= started + 4
+    })
+    .await;
     assert_eq!(
         broker.rpc_calls("QueryRoute"),
         after_shutdown,
         "no refresh after shutdown"
     );
+    witness.shutdown().await;
+}
+
+#[tokio::test]
+async fn short_awaits_work_and_wait_the_servers_minimum() {
+    let (broker, producer, config) = setup().await;
+    let consumer = SimpleConsumer::builder(config, "short")
+        .subscribe("t", FilterExpression::all())
+        .await_duration(Duration::from_secs(1))
+        .start()
+        .await
+        .expect("consumer");
+    producer
+        .send(&Message::builder("t", "now").build().expect("m"))
+        .await
+        .expect("send");
+    let got = receive_n(&consumer, 1).await;
+    assert_eq!(got.len(), 1, "a 1 s await receives");
+    consumer.ack(&got[0]).await.expect("ack");
+    // An empty poll is held for the server's minimum (5 s), inside the client's deadline.
+    let started = std::time::Instant::now();
+    let empty = consumer
+        .receive(1, Duration::from_secs(30))
+        .await
+        .expect("an empty poll is no error");
+    assert!(empty.is_empty());
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(broker.rpc_calls("ReceiveMessage") >= 2);
+    consumer.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_arguments_are_refused_with_clear_errors() {
+    let (_broker, _producer, config) = setup().await;
+    let empty_tag = SimpleConsumer::builder(config.clone(), "g")
+        .subscribe("t", FilterExpression::tag(" "))
+        .start()
+        .await;
+    let error = empty_tag.err().expect("an empty tag expression is refused");
+    assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(error.topic(), Some("t"));
+    let no_group = SimpleConsumer::builder(config.clone(), " ")
+        .subscribe("t", FilterExpression::all())
+        .start()
+        .await;
+    assert_eq!(
+        no_group.err().map(|e| e.kind()),
+        Some(ErrorKind::InvalidArgument)
+    );
+    let consumer = consumer(&config, "g", FilterExpression::all()).await;
+    for max in [0, 33] {
+        let error = consumer
+            .receive(max, Duration::from_secs(30))
+            .await
+            .expect_err("max out of range");
+        assert_eq!(
+            error.message(),
+            format!("max_messages must be 1 to 32, got {max}")
+        );
+    }
+    consumer.shutdown().await;
 }

@@ -1,6 +1,10 @@
 //! The client's `tracing` spans: one per send, receive, ack and listener call, with the fields
 //! a trace needs, seen through a subscriber like an application's.
 
+mod common;
+
+use common::eventually;
+
 use rmq_client::{
     ClientConfig, ConsumeResult, FilterExpression, Message, MessageView, Producer, PushConsumer,
     SimpleConsumer,
@@ -118,16 +122,13 @@ async fn sends_receives_acks_and_listener_calls_have_spans() {
         .start()
         .await
         .expect("push consumer");
-    for _ in 0..500 {
-        if spans
+    eventually("a processed message", || {
+        spans
             .named("rmq.process")
             .iter()
             .any(|p| p.contains("result=Success"))
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    })
+    .await;
     let processed = spans.named("rmq.process");
     assert!(
         processed.iter().any(|p| p.contains(" group=p")

@@ -1,5 +1,9 @@
 //! Transactions end to end against an in-process mini-broker.
 
+mod common;
+
+use common::eventually;
+
 use rmq_client::{ClientConfig, ErrorKind, Message, MessageView, Producer, TransactionResolution};
 use rmq_mini_broker::{MiniBroker, TopicConfig, TopicType};
 use std::sync::Arc;
@@ -32,16 +36,6 @@ async fn producer(
         .expect("producer")
 }
 
-async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..500 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 #[tokio::test]
 async fn commit_publishes_and_rollback_discards() {
     let broker = broker().await;
@@ -72,7 +66,7 @@ async fn the_checker_resolves_an_abandoned_transaction() {
     let counter = asked.clone();
     let producer = producer(&broker, move |view: &MessageView| {
         counter.fetch_add(1, Ordering::SeqCst);
-        if view.body == b"keep" {
+        if view.body == b"keep"[..] {
             TransactionResolution::Commit
         } else {
             TransactionResolution::Rollback
@@ -99,7 +93,10 @@ async fn the_checker_resolves_an_abandoned_transaction() {
 #[tokio::test]
 async fn a_panicking_checker_decides_nothing_and_breaks_nothing() {
     let broker = broker().await;
-    let producer = producer(&broker, |_: &MessageView| -> TransactionResolution {
+    let checks = Arc::new(AtomicUsize::new(0));
+    let counted = checks.clone();
+    let producer = producer(&broker, move |_: &MessageView| -> TransactionResolution {
+        counted.fetch_add(1, Ordering::SeqCst);
         panic!("checker bug")
     })
     .await;
@@ -108,7 +105,7 @@ async fn a_panicking_checker_decides_nothing_and_breaks_nothing() {
         .await
         .expect("half");
     drop(tx);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    eventually("two checks", || checks.load(Ordering::SeqCst) >= 2).await;
     assert_eq!(broker.half_messages().len(), 1, "still undecided");
     producer
         .send(&Message::builder("tx", "y").build().expect("m"))

@@ -60,7 +60,7 @@ fn message(topic: &str, body: &[u8], deliver_at_ms: Option<i64>) -> Message {
             }),
             ..Default::default()
         }),
-        body: body.to_vec(),
+        body: body.to_vec().into(),
     }
 }
 

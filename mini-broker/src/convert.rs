@@ -74,7 +74,7 @@ pub(crate) fn message(stored: &StoredMessage, namespace: &str, store_host: &str)
             priority: stored.priority,
             ..Default::default()
         }),
-        body: stored.body.to_vec(),
+        body: stored.body.clone(),
     }
 }
 

@@ -311,7 +311,7 @@ impl Service {
                     .iter()
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
-                body: bytes::Bytes::copy_from_slice(&message.body),
+                body: message.body.clone(),
                 body_encoding: sys.body_encoding,
                 message_type: kind,
                 born_timestamp: born,

@@ -285,7 +285,7 @@ async fn fifo_groups_block_per_message_group_until_settled() {
     ] {
         send(&mut p.stub, vec![m]).await;
     }
-    let body = |m: &Message| String::from_utf8(m.body.clone()).expect("utf8");
+    let body = |m: &Message| String::from_utf8(m.body.to_vec()).expect("utf8");
     let first = receive(&mut c.stub, "fg", "fifo", 1, 10)
         .await
         .messages
@@ -349,7 +349,7 @@ async fn tag_and_sql_filters_select_messages() {
     let mut bodies: Vec<String> = got
         .messages
         .iter()
-        .map(|m| String::from_utf8(m.body.clone()).expect("utf8"))
+        .map(|m| String::from_utf8(m.body.to_vec()).expect("utf8"))
         .collect();
     bodies.sort();
     assert_eq!(bodies, ["A", "C"]);
@@ -362,7 +362,7 @@ async fn tag_and_sql_filters_select_messages() {
     let mut bodies: Vec<String> = got
         .messages
         .iter()
-        .map(|m| String::from_utf8(m.body.clone()).expect("utf8"))
+        .map(|m| String::from_utf8(m.body.to_vec()).expect("utf8"))
         .collect();
     bodies.sort();
     assert_eq!(bodies, ["B", "C"]);
@@ -420,7 +420,7 @@ async fn delayed_messages_appear_at_their_time_and_can_be_recalled() {
     broker.advance(Duration::from_secs(61));
     let got = receive(&mut c.stub, "g", "delay", 8, 30).await;
     assert_eq!(got.messages.len(), 1);
-    assert_eq!(got.messages[0].body, b"later");
+    assert_eq!(got.messages[0].body, &b"later"[..]);
     let again = p
         .stub
         .recall_message(RecallMessageRequest {
@@ -533,7 +533,7 @@ async fn transactions_commit_rollback_and_orphan_checks() {
         panic!("expected an orphan check, got {command:?}")
     };
     assert_eq!(check.transaction_id, orphan.transaction_id);
-    assert_eq!(check.message.expect("message").body, b"orphan");
+    assert_eq!(check.message.expect("message").body, &b"orphan"[..]);
     assert_eq!(
         end(
             &mut p.stub,

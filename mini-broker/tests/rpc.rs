@@ -185,7 +185,7 @@ async fn invalid_messages_get_the_proxy_codes_and_store_nothing() {
         (message("normal", ""), Code::MessageBodyEmpty),
         (
             Message {
-                body: vec![0; 4 * 1024 * 1024 + 1],
+                body: vec![0; 4 * 1024 * 1024 + 1].into(),
                 ..message("normal", "")
             },
             Code::MessageBodyTooLarge,
@@ -361,7 +361,7 @@ async fn pull_reads_by_offset_and_tracks_committed_offsets() {
         match item.content.expect("content") {
             pull_message_response::Content::Status(s) => assert_eq!(s.code, Code::Ok as i32),
             pull_message_response::Content::Message(m) => {
-                bodies.push(String::from_utf8(m.body).expect("utf8"))
+                bodies.push(String::from_utf8(m.body.to_vec()).expect("utf8"))
             }
             pull_message_response::Content::NextOffset(n) => next = Some(n),
         }

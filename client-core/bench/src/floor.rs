@@ -11,7 +11,7 @@ static IDS: AtomicU64 = AtomicU64::new(0);
 pub struct Floor {
     stub: MessagingServiceClient<Channel>,
     topic: String,
-    body: Vec<u8>,
+    body: tonic::codegen::Bytes,
 }
 
 impl Floor {
@@ -25,7 +25,7 @@ impl Floor {
         Floor {
             stub: MessagingServiceClient::new(channel),
             topic: topic.to_owned(),
-            body: body.to_vec(),
+            body: tonic::codegen::Bytes::copy_from_slice(body),
         }
     }
 

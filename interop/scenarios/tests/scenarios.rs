@@ -3,7 +3,6 @@
 //! `interop/run-scenarios.sh`). Where the two servers may differ on purpose, the scenario
 //! asserts what both must do and `interop/FIDELITY.md` says how they differ.
 
-use rmq_client::transport::Transport;
 use rmq_client::{
     ConsumeResult, ErrorKind, FilterExpression, Message, MessageView, Producer, PushConsumer,
     SimpleConsumer, TransactionResolution,
@@ -134,7 +133,7 @@ async fn properties_keys_and_system_fields_round_trip() {
     let view = &got[0];
     assert_eq!(view.message_id, sent.message_id);
     assert_eq!(view.topic, NORMAL);
-    assert_eq!(view.body, b"\x00\x01binary\xff");
+    assert_eq!(view.body, &b"\x00\x01binary\xff"[..]);
     assert_eq!(view.tag.as_deref(), Some(tag.as_str()));
     let keys: HashSet<&str> = view.keys.iter().map(String::as_str).collect();
     assert_eq!(keys, HashSet::from(["k1", "k2"]));
@@ -429,7 +428,7 @@ async fn messages_out_of_attempts_go_to_the_dead_letter_queue() {
         .filter(|v| v.message_id == sent.message_id)
         .collect();
     assert_eq!(dead.len(), 1, "the message is in {dlq}");
-    assert_eq!(dead[0].body, b"poison");
+    assert_eq!(dead[0].body, &b"poison"[..]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -508,20 +507,34 @@ async fn push_consumers_retry_failures_and_keep_fifo_order() {
     fifo.shutdown().await;
 }
 
-/// Raw requests through the client's transport, for the server's own answers to requests
-/// the client would refuse before sending.
+/// Raw requests with a bare gRPC stub and the protocol's identity headers, for the server's
+/// own answers to requests the client would refuse before sending.
 async fn send_raw(server: &Server, message: v2::Message) -> v2::Status {
-    let transport = Transport::new(server.config(), &unique("raw")).expect("transport");
-    let endpoint = server.config().endpoints()[0].clone();
-    let response = transport
-        .stub(&endpoint)
-        .expect("stub")
-        .send_message(transport.request(
-            v2::SendMessageRequest {
-                messages: vec![message],
-            },
-            None,
-        ))
+    use rmq_proto::headers;
+    let endpoint = format!("http://{}", server.config().endpoints()[0]);
+    let channel = tonic::transport::Channel::from_shared(endpoint)
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    let mut stub = v2::messaging_service_client::MessagingServiceClient::new(channel);
+    let mut request = tonic::Request::new(v2::SendMessageRequest {
+        messages: vec![message],
+    });
+    request.set_timeout(Duration::from_secs(3));
+    let client_id = unique("raw");
+    for (name, value) in [
+        (headers::CLIENT_ID, client_id.as_str()),
+        (headers::LANGUAGE, headers::LANGUAGE_RUST),
+        (headers::PROTOCOL, headers::PROTOCOL_V2),
+        (headers::CLIENT_VERSION, rmq_client::CLIENT_VERSION),
+    ] {
+        request
+            .metadata_mut()
+            .insert(name, value.parse().expect("ASCII header"));
+    }
+    let response = stub
+        .send_message(request)
         .await
         .expect("a business answer, not a transport error")
         .into_inner();
@@ -541,7 +554,7 @@ fn raw(topic: &str, body: Vec<u8>, group: Option<&str>) -> v2::Message {
         }),
         user_properties: HashMap::new(),
         system_properties: Some(v2::SystemProperties {
-            message_id: rmq_client::message_id::next(),
+            message_id: rmq_client::new_message_id(),
             message_type: if group.is_some() {
                 v2::MessageType::Fifo
             } else {
@@ -553,7 +566,7 @@ fn raw(topic: &str, body: Vec<u8>, group: Option<&str>) -> v2::Message {
             born_host: "scenario".into(),
             ..Default::default()
         }),
-        body,
+        body: body.into(),
     }
 }
 

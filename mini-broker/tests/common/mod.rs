@@ -142,7 +142,7 @@ pub fn message(topic: &str, body: &str) -> Message {
             message_type: MessageType::Normal as i32,
             ..Default::default()
         }),
-        body: body.as_bytes().to_vec(),
+        body: body.as_bytes().to_vec().into(),
     }
 }
 

@@ -1,6 +1,8 @@
-//! `ClientConfig`: where the servers are and how to talk to them. A consuming builder with a
-//! documented default per option, also buildable from a string map so Python kwargs, JS
-//! option objects and C `rmq_config_set(cfg, key, value)` share one code path.
+//! `ClientConfig`: where the servers are, how to talk to them, and how often a client does its
+//! upkeep. A consuming builder with a documented default per option; the string-key form of
+//! every option is in [`options`].
+
+pub mod options;
 
 use crate::error::{Error, Result};
 use rmq_proto::v2::{Address, AddressScheme, Endpoints};
@@ -13,6 +15,12 @@ const OP: &str = "config";
 pub const DEFAULT_ENDPOINT_PORT: u16 = 80;
 /// Default request timeout: 3 s, as the official clients.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+/// Default period of heartbeats: 10 s, as the official clients.
+pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
+/// Default period of route refreshes: 30 s, as the official clients.
+pub const DEFAULT_ROUTE_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+/// Default period of Settings re-syncs on a healthy session: 5 min, as the official clients.
+pub const DEFAULT_SETTINGS_RESYNC_INTERVAL: Duration = Duration::from_secs(5 * 60);
 
 /// One `host:port` access point.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -81,67 +89,15 @@ pub struct ClientConfig {
     namespace: String,
     request_timeout: Duration,
     tls: Tls,
+    heartbeat_interval: Duration,
+    route_refresh_interval: Duration,
+    settings_resync_interval: Duration,
 }
 
 impl ClientConfig {
     /// A builder; `endpoints` is required.
     pub fn builder() -> ClientConfigBuilder {
         ClientConfigBuilder::default()
-    }
-
-    /// Builds from string keys, for bindings. Keys: `endpoints` (required), `access_key`,
-    /// `secret_key`, `security_token`, `namespace`, `request_timeout` (seconds as a number, or
-    /// a duration such as `500ms`), `tls` (`off`, `on`, `trust-all`, `true`, `false`),
-    /// `tls_ca_pem` (PEM text). Unknown keys are refused, so typos do not pass silently.
-    pub fn from_map<K: AsRef<str>, V: AsRef<str>>(
-        map: impl IntoIterator<Item = (K, V)>,
-    ) -> Result<ClientConfig> {
-        let mut builder = ClientConfig::builder();
-        let mut tls = None;
-        let mut ca = None;
-        let (mut ak, mut sk, mut token) = (None, None, None);
-        for (key, value) in map {
-            let value = value.as_ref();
-            match key.as_ref() {
-                "endpoints" => builder = builder.endpoints(value),
-                "access_key" => ak = Some(value.to_owned()),
-                "secret_key" => sk = Some(value.to_owned()),
-                "security_token" => token = Some(value.to_owned()),
-                "namespace" => builder = builder.namespace(value),
-                "request_timeout" => builder = builder.request_timeout(parse_duration(value)?),
-                "tls" => tls = Some(value.to_ascii_lowercase()),
-                "tls_ca_pem" => ca = Some(value.to_owned()),
-                other => {
-                    return Err(Error::invalid(OP, format!("unknown config key {other:?}")));
-                }
-            }
-        }
-        match (ak, sk) {
-            (Some(ak), Some(sk)) => builder = builder.credentials(ak, sk, token),
-            (None, None) if token.is_none() => {}
-            _ => {
-                return Err(Error::invalid(
-                    OP,
-                    "access_key and secret_key go together (security_token needs both)",
-                ));
-            }
-        }
-        builder = builder.tls(match (tls.as_deref(), ca) {
-            (None | Some("off" | "false"), None) => Tls::Off,
-            (Some("on" | "true") | None, ca_pem @ Some(_)) => Tls::On { ca_pem },
-            (Some("on" | "true"), None) => Tls::On { ca_pem: None },
-            (Some("trust-all" | "trust_all"), None) => Tls::TrustAll,
-            (Some(other), None) => {
-                return Err(Error::invalid(
-                    OP,
-                    format!("tls must be off, on or trust-all, not {other:?}"),
-                ));
-            }
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid(OP, "tls_ca_pem needs tls = on"));
-            }
-        });
-        builder.build()
     }
 
     /// The access points, in the order given.
@@ -167,6 +123,21 @@ impl ClientConfig {
     /// Transport security.
     pub fn tls(&self) -> &Tls {
         &self.tls
+    }
+
+    /// Period of heartbeats to every broker the client uses.
+    pub fn heartbeat_interval(&self) -> Duration {
+        self.heartbeat_interval
+    }
+
+    /// Period of route refreshes.
+    pub fn route_refresh_interval(&self) -> Duration {
+        self.route_refresh_interval
+    }
+
+    /// Period of Settings re-syncs with each broker.
+    pub fn settings_resync_interval(&self) -> Duration {
+        self.settings_resync_interval
     }
 
     /// The access point as the protocol's `Endpoints` (scheme from the host kinds).
@@ -205,6 +176,9 @@ pub struct ClientConfigBuilder {
     namespace: String,
     request_timeout: Option<Duration>,
     tls: Tls,
+    heartbeat_interval: Option<Duration>,
+    route_refresh_interval: Option<Duration>,
+    settings_resync_interval: Option<Duration>,
 }
 
 impl ClientConfigBuilder {
@@ -249,16 +223,39 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// How often the client heartbeats its brokers (which also brings isolated brokers back
+    /// into use). Default 10 s; 10 ms to 1 h.
+    pub fn heartbeat_interval(mut self, every: Duration) -> Self {
+        self.heartbeat_interval = Some(every);
+        self
+    }
+
+    /// How often cached routes are fetched again (new queues and brokers come into use).
+    /// Default 30 s; 10 ms to 1 h.
+    pub fn route_refresh_interval(mut self, every: Duration) -> Self {
+        self.route_refresh_interval = Some(every);
+        self
+    }
+
+    /// How often the client's Settings are sent again on a healthy session, so the server's
+    /// current Settings (retry policy, FIFO flag, …) come back. Default 5 min; 10 ms to 1 h.
+    pub fn settings_resync_interval(mut self, every: Duration) -> Self {
+        self.settings_resync_interval = Some(every);
+        self
+    }
+
     /// Validates and builds.
     pub fn build(self) -> Result<ClientConfig> {
         let text = self
             .endpoints
             .ok_or_else(|| Error::invalid(OP, "endpoints are required"))?;
         let endpoints = parse_endpoints(&text)?;
-        let request_timeout = self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
-        if request_timeout.is_zero() {
-            return Err(Error::invalid(OP, "request timeout must be positive"));
-        }
+        let request_timeout = options::bounded(
+            "request_timeout",
+            self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+        )?;
+        let interval =
+            |key, value: Option<Duration>, default| options::bounded(key, value.unwrap_or(default));
         if let Some(c) = &self.credentials
             && (c.access_key.trim().is_empty() || c.secret_key.is_empty())
         {
@@ -273,6 +270,21 @@ impl ClientConfigBuilder {
             namespace: self.namespace,
             request_timeout,
             tls: self.tls,
+            heartbeat_interval: interval(
+                "heartbeat_interval",
+                self.heartbeat_interval,
+                DEFAULT_HEARTBEAT_INTERVAL,
+            )?,
+            route_refresh_interval: interval(
+                "route_refresh_interval",
+                self.route_refresh_interval,
+                DEFAULT_ROUTE_REFRESH_INTERVAL,
+            )?,
+            settings_resync_interval: interval(
+                "settings_resync_interval",
+                self.settings_resync_interval,
+                DEFAULT_SETTINGS_RESYNC_INTERVAL,
+            )?,
         })
     }
 }
@@ -327,24 +339,10 @@ fn parse_endpoint(part: &str) -> Result<Endpoint> {
     })
 }
 
-fn parse_duration(text: &str) -> Result<Duration> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<f64>() {
-        return Duration::try_from_secs_f64(seconds)
-            .map_err(|_| Error::invalid(OP, format!("bad duration {text:?}")));
-    }
-    humantime::parse_duration(text)
-        .map_err(|e| Error::invalid(OP, format!("bad duration {text:?}: {e}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-
-    fn from_pairs(pairs: &[(&str, &str)]) -> Result<ClientConfig> {
-        ClientConfig::from_map(pairs.iter().copied())
-    }
 
     fn endpoints(text: &str) -> Vec<String> {
         ClientConfig::builder()
@@ -422,49 +420,6 @@ mod tests {
             .credentials(" ", "sk", None)
             .build();
         assert!(blank.is_err());
-    }
-
-    #[test]
-    fn builds_from_a_string_map() {
-        let config = from_pairs(&[
-            ("endpoints", "h:1"),
-            ("access_key", "ak"),
-            ("secret_key", "sk"),
-            ("namespace", "ns"),
-            ("request_timeout", "1.5"),
-            ("tls", "trust-all"),
-        ])
-        .expect("valid");
-        assert_eq!(config.request_timeout(), Duration::from_millis(1500));
-        assert_eq!(config.tls(), &Tls::TrustAll);
-        assert_eq!(config.namespace(), "ns");
-        assert_eq!(
-            config.credentials().map(|c| c.access_key.as_str()),
-            Some("ak")
-        );
-        let timeout =
-            from_pairs(&[("endpoints", "h:1"), ("request_timeout", "250ms")]).expect("ok");
-        assert_eq!(timeout.request_timeout(), Duration::from_millis(250));
-        let ca = from_pairs(&[("endpoints", "h:1"), ("tls_ca_pem", "PEM")]).expect("ok");
-        assert_eq!(
-            ca.tls(),
-            &Tls::On {
-                ca_pem: Some("PEM".into())
-            }
-        );
-        for bad in [
-            vec![("endpoints", "h:1"), ("endpoint", "typo")],
-            vec![("endpoints", "h:1"), ("access_key", "ak")],
-            vec![("endpoints", "h:1"), ("tls", "maybe")],
-            vec![("endpoints", "h:1"), ("request_timeout", "soon")],
-            vec![("endpoints", "h:1"), ("request_timeout", "-1")],
-            vec![("namespace", "x")],
-        ] {
-            assert_eq!(
-                from_pairs(&bad).expect_err("invalid").kind(),
-                ErrorKind::InvalidArgument
-            );
-        }
     }
 
     #[test]

@@ -28,6 +28,18 @@ pub struct LingerConfig {
     pub max_bytes: usize,
 }
 
+impl LingerConfig {
+    /// Refuses values outside the bounds of the `linger`, `linger_max_messages` and
+    /// `linger_max_bytes` options.
+    pub(crate) fn check(&self) -> Result<()> {
+        crate::options::bounded("linger", self.linger)?;
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        crate::options::bounded_count("linger_max_messages", count(self.max_messages))?;
+        crate::options::bounded_count("linger_max_bytes", count(self.max_bytes))?;
+        Ok(())
+    }
+}
+
 impl Default for LingerConfig {
     fn default() -> Self {
         LingerConfig {

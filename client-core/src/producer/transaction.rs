@@ -4,7 +4,7 @@
 use crate::config::Endpoint;
 use crate::error::{Error, ErrorKind, Result};
 use crate::message::Message;
-use crate::message_view::MessageView;
+use crate::message::MessageView;
 use crate::producer::{Producer, SendReceipt};
 use crate::transport::Transport;
 use rmq_proto::v2::{self, EndTransactionRequest, Resource, TransactionSource};
@@ -131,13 +131,13 @@ pub(crate) async fn end(
         source: source as i32,
         trace_context: String::new(),
     };
-    let response = transport
-        .stub(endpoint)?
-        .end_transaction(transport.request(request, None))
+    transport
+        .call_ok(OP, endpoint, request, |mut stub, r| async move {
+            stub.end_transaction(r).await
+        })
         .await
-        .map_err(|s| Error::from_grpc(OP, s))?
-        .into_inner();
-    Error::check(OP, response.status)
+        .map(|_| ())
+        .map_err(|e| e.with_topic(topic))
 }
 
 /// Answers one orphaned-transaction check: runs the checker off the runtime's workers, then

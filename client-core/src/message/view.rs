@@ -1,48 +1,10 @@
 //! Received messages.
 
 use crate::config::Endpoint;
+use bytes::Bytes;
 use rmq_proto::v2;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// How a subscription selects messages.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FilterExpression {
-    /// Tags: `*` (everything) or `TagA || TagB`.
-    Tag(String),
-    /// An SQL92 selector over message properties (the broker must allow property filters).
-    Sql(String),
-}
-
-impl FilterExpression {
-    /// Everything.
-    pub fn all() -> FilterExpression {
-        FilterExpression::Tag("*".into())
-    }
-
-    /// A tag expression.
-    pub fn tag(expression: impl Into<String>) -> FilterExpression {
-        FilterExpression::Tag(expression.into())
-    }
-
-    /// An SQL92 expression.
-    pub fn sql(expression: impl Into<String>) -> FilterExpression {
-        FilterExpression::Sql(expression.into())
-    }
-
-    pub(crate) fn to_proto(&self) -> v2::FilterExpression {
-        match self {
-            FilterExpression::Tag(e) => v2::FilterExpression {
-                r#type: v2::FilterType::Tag as i32,
-                expression: e.clone(),
-            },
-            FilterExpression::Sql(e) => v2::FilterExpression {
-                r#type: v2::FilterType::Sql as i32,
-                expression: e.clone(),
-            },
-        }
-    }
-}
 
 /// A message as a consumer receives it.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,7 +14,7 @@ pub struct MessageView {
     /// Topic.
     pub topic: String,
     /// Body.
-    pub body: Vec<u8>,
+    pub body: Bytes,
     /// Tag, if any.
     pub tag: Option<String>,
     /// Keys.
@@ -95,14 +57,12 @@ impl MessageView {
                 UNIX_EPOCH.checked_add(Duration::from_secs(secs) + Duration::from_nanos(nanos))
             })
         };
-        let (body, corrupted) = match crate::body::decode(
-            message.body.clone(),
-            sys.body_digest.as_ref(),
-            sys.body_encoding,
-        ) {
-            Ok(body) => (body, None),
-            Err(why) => (message.body, Some(why)),
-        };
+        let (body, corrupted) =
+            match super::body::decode(&message.body, sys.body_digest.as_ref(), sys.body_encoding) {
+                Ok(Some(decoded)) => (Bytes::from(decoded), None),
+                Ok(None) => (message.body, None),
+                Err(why) => (message.body, Some(why)),
+            };
         MessageView {
             message_id: sys.message_id,
             topic: message.topic.map(|t| t.name).unwrap_or_default(),

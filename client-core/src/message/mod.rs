@@ -1,7 +1,17 @@
-//! Outgoing messages: a builder with the reference client's checks, the message type the
-//! properties imply, and the wire form.
+//! Messages: outgoing ones (a builder with the reference client's checks, the message type the
+//! properties imply, the wire form), received ones ([`MessageView`]), subscription filters,
+//! ids and body decoding.
+
+pub(crate) mod body;
+mod filter;
+pub(crate) mod id;
+mod view;
+
+pub use filter::FilterExpression;
+pub use view::MessageView;
 
 use crate::error::{Error, Result};
+use bytes::Bytes;
 use rmq_proto::v2::{self, Encoding, MessageType, Resource, SystemProperties};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -12,7 +22,7 @@ const OP: &str = "message";
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
     topic: String,
-    body: Vec<u8>,
+    body: Bytes,
     tag: Option<String>,
     keys: Vec<String>,
     properties: HashMap<String, String>,
@@ -22,8 +32,9 @@ pub struct Message {
 }
 
 impl Message {
-    /// A builder for a message to `topic` with `body`.
-    pub fn builder(topic: impl Into<String>, body: impl Into<Vec<u8>>) -> MessageBuilder {
+    /// A builder for a message to `topic` with `body` (a `Vec<u8>`, `String`, static text or
+    /// [`Bytes`]; never copied afterwards, whatever the retries).
+    pub fn builder(topic: impl Into<String>, body: impl Into<Bytes>) -> MessageBuilder {
         MessageBuilder {
             message: Message {
                 topic: topic.into(),
@@ -44,7 +55,7 @@ impl Message {
     }
 
     /// Body.
-    pub fn body(&self) -> &[u8] {
+    pub fn body(&self) -> &Bytes {
         &self.body
     }
 
@@ -98,7 +109,7 @@ impl Message {
     }
 
     /// The wire form, for one send attempt (`born_timestamp` is now).
-    pub fn to_proto(
+    pub(crate) fn to_proto(
         &self,
         namespace: &str,
         message_id: &str,
@@ -345,6 +356,6 @@ mod tests {
             wire.user_properties.get("color").map(String::as_str),
             Some("red")
         );
-        assert_eq!(wire.body, b"body");
+        assert_eq!(wire.body, &b"body"[..]);
     }
 }

@@ -1,7 +1,7 @@
 //! The transport against a real server (the mini-broker): protocol headers, signatures, TLS.
 
-use rmq_client::transport::Transport;
-use rmq_client::{ClientConfig, Endpoint, ErrorKind, Tls};
+use super::Transport;
+use crate::{ClientConfig, Endpoint, ErrorKind, Tls};
 use rmq_mini_broker::MiniBroker;
 use rmq_proto::Code;
 use rmq_proto::v2::{QueryRouteRequest, Resource};
@@ -16,12 +16,12 @@ fn route_request(topic: &str) -> QueryRouteRequest {
     }
 }
 
-async fn query_route(transport: &Transport, endpoint: &Endpoint) -> Result<i32, rmq_client::Error> {
+async fn query_route(transport: &Transport, endpoint: &Endpoint) -> Result<i32, crate::Error> {
     let mut stub = transport.stub(endpoint)?;
     let response = stub
         .query_route(transport.request(route_request("t"), None))
         .await
-        .map_err(|s| rmq_client::Error::from_grpc("query route", s))?
+        .map_err(|s| crate::Error::from_grpc("query route", s))?
         .into_inner();
     Ok(response.status.map_or(0, |s| s.code))
 }

@@ -10,17 +10,18 @@ use std::io::Read;
 /// Why a body is unusable.
 pub(crate) type Corruption = String;
 
-/// Checks the digest over the body as received (still compressed), then decompresses.
+/// Checks the digest over the body as received (still compressed), then decompresses: the
+/// decompressed body, or `None` when the body as received is the body (no copy is made).
 pub(crate) fn decode(
-    body: Vec<u8>,
+    body: &[u8],
     digest: Option<&Digest>,
     encoding: i32,
-) -> Result<Vec<u8>, Corruption> {
+) -> Result<Option<Vec<u8>>, Corruption> {
     if let Some(digest) = digest {
         let actual = match DigestType::try_from(digest.r#type) {
-            Ok(DigestType::Crc32) => Some(format!("{:X}", crc32fast::hash(&body))),
-            Ok(DigestType::Md5) => Some(hex::encode_upper(Md5::digest(&body))),
-            Ok(DigestType::Sha1) => Some(hex::encode_upper(Sha1::digest(&body))),
+            Ok(DigestType::Crc32) => Some(format!("{:X}", crc32fast::hash(body))),
+            Ok(DigestType::Md5) => Some(hex::encode_upper(Md5::digest(body))),
+            Ok(DigestType::Sha1) => Some(hex::encode_upper(Sha1::digest(body))),
             _ => None,
         };
         if let Some(actual) = actual
@@ -33,9 +34,9 @@ pub(crate) fn decode(
         }
     }
     if encoding != Encoding::Gzip as i32 {
-        return Ok(body);
+        return Ok(None);
     }
-    decompress(&body)
+    decompress(body).map(Some)
 }
 
 fn decompress(body: &[u8]) -> Result<Vec<u8>, Corruption> {
@@ -74,26 +75,12 @@ mod tests {
         // CRC32 is upper-case hex without leading zeros.
         let crc = format!("{:X}", crc32fast::hash(&body));
         assert_eq!(crc, "3610A686");
-        assert!(
-            decode(
-                body.clone(),
-                Some(&digest(DigestType::Crc32, &crc)),
-                identity
-            )
-            .is_ok()
-        );
+        assert!(decode(&body, Some(&digest(DigestType::Crc32, &crc)), identity).is_ok());
         let md5 = "5D41402ABC4B2A76B9719D911017C592";
-        assert!(decode(body.clone(), Some(&digest(DigestType::Md5, md5)), identity).is_ok());
+        assert!(decode(&body, Some(&digest(DigestType::Md5, md5)), identity).is_ok());
         let sha1 = "AAF4C61DDCC5E8A2DABEDE0F3B482CD9AEA9434D";
-        assert!(
-            decode(
-                body.clone(),
-                Some(&digest(DigestType::Sha1, sha1)),
-                identity
-            )
-            .is_ok()
-        );
-        let wrong = decode(body, Some(&digest(DigestType::Md5, "00")), identity);
+        assert!(decode(&body, Some(&digest(DigestType::Sha1, sha1)), identity).is_ok());
+        let wrong = decode(&body, Some(&digest(DigestType::Md5, "00")), identity);
         assert!(wrong.expect_err("mismatch").contains("digest mismatch"));
     }
 
@@ -104,29 +91,30 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(&text).expect("write");
         assert_eq!(
-            decode(gz.finish().expect("gzip"), None, gzip).expect("gzip"),
-            text
+            decode(&gz.finish().expect("gzip"), None, gzip).expect("gzip"),
+            Some(text.clone())
         );
         let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         zlib.write_all(&text).expect("write");
         assert_eq!(
-            decode(zlib.finish().expect("zlib"), None, gzip).expect("zlib"),
-            text
+            decode(&zlib.finish().expect("zlib"), None, gzip).expect("zlib"),
+            Some(text.clone())
         );
         let mut lz4 = lz4_flex::frame::FrameEncoder::new(Vec::new());
         lz4.write_all(&text).expect("write");
         assert_eq!(
-            decode(lz4.finish().expect("lz4"), None, gzip).expect("lz4"),
-            text
+            decode(&lz4.finish().expect("lz4"), None, gzip).expect("lz4"),
+            Some(text.clone())
         );
-        assert!(decode(b"not compressed".to_vec(), None, gzip).is_err());
+        assert!(decode(b"not compressed", None, gzip).is_err());
         assert!(
-            decode(vec![0x1f, 0x8b, 1, 2, 3], None, gzip).is_err(),
+            decode(&[0x1f, 0x8b, 1, 2, 3], None, gzip).is_err(),
             "truncated gzip"
         );
         assert_eq!(
-            decode(text.clone(), None, Encoding::Identity as i32).expect("plain"),
-            text
+            decode(&text, None, Encoding::Identity as i32).expect("plain"),
+            None,
+            "a plain body is used as received"
         );
     }
 }

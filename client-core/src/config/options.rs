@@ -1,0 +1,518 @@
+//! The one table of option keys: every option of every client as a `(key, value)` string pair,
+//! so Python keyword arguments, JS option objects and C `rmq_conf_set(conf, key, value)` reach
+//! the same builders through the same parser, with the same errors. `OPTIONS.md` documents
+//! the table; [`OPTIONS`] is the table itself.
+//!
+//! Values: durations are seconds as a number (`1.5`) or a number with a unit (`500ms`, `2s`,
+//! `5min`); counts are non-negative integers; lists are comma-separated. An unknown key, a key
+//! of another kind of client, or a bad value is an [`ErrorKind::InvalidArgument`] that names
+//! the key and the accepted form.
+
+use crate::config::{ClientConfig, Tls};
+use crate::error::{Error, ErrorKind, Result};
+use std::time::Duration;
+
+const OP: &str = "config";
+
+/// Which client an option configures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applies {
+    /// Every client ([`ClientConfig`]).
+    Client,
+    /// [`crate::Producer`].
+    Producer,
+    /// [`crate::SimpleConsumer`].
+    SimpleConsumer,
+    /// [`crate::PushConsumer`].
+    PushConsumer,
+}
+
+impl Applies {
+    fn plural(self) -> &'static str {
+        match self {
+            Applies::Client => "every client",
+            Applies::Producer => "producers",
+            Applies::SimpleConsumer => "simple consumers",
+            Applies::PushConsumer => "push consumers",
+        }
+    }
+}
+
+/// The accepted form of an option's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// Any text.
+    Text,
+    /// Comma-separated names.
+    List,
+    /// One of these words (case-insensitive).
+    Choice(&'static [&'static str]),
+    /// A duration within bounds.
+    Duration {
+        /// Shortest accepted.
+        min: Duration,
+        /// Longest accepted.
+        max: Duration,
+    },
+    /// A duration within bounds, or `off`.
+    DurationOrOff {
+        /// Shortest accepted.
+        min: Duration,
+        /// Longest accepted.
+        max: Duration,
+    },
+    /// An integer within bounds.
+    Count {
+        /// Smallest accepted.
+        min: u64,
+        /// Largest accepted.
+        max: u64,
+    },
+}
+
+impl std::fmt::Display for Form {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let span = |d: &Duration| humantime::format_duration(*d).to_string();
+        match self {
+            Form::Text => f.write_str("text"),
+            Form::List => f.write_str("comma-separated names"),
+            Form::Choice(words) => write!(f, "one of {}", words.join(", ")),
+            Form::Duration { min, max } => {
+                write!(
+                    f,
+                    "a duration from {} to {} (seconds, or e.g. 500ms)",
+                    span(min),
+                    span(max)
+                )
+            }
+            Form::DurationOrOff { min, max } => write!(
+                f,
+                "off, or a duration from {} to {} (seconds, or e.g. 5ms)",
+                span(min),
+                span(max)
+            ),
+            Form::Count { min, max } => write!(f, "an integer from {min} to {max}"),
+        }
+    }
+}
+
+/// One option key.
+#[derive(Clone, Copy, Debug)]
+pub struct OptionKey {
+    /// The key.
+    pub name: &'static str,
+    /// The client it configures.
+    pub applies: Applies,
+    /// The accepted form of its value.
+    pub form: Form,
+    /// The default, as text.
+    pub default: &'static str,
+}
+
+const MS: Duration = Duration::from_millis(1);
+const TEN_MS: Duration = Duration::from_millis(10);
+const HOUR: Duration = Duration::from_secs(3600);
+
+const fn key(name: &'static str, applies: Applies, form: Form, default: &'static str) -> OptionKey {
+    OptionKey {
+        name,
+        applies,
+        form,
+        default,
+    }
+}
+
+/// Every option of every client.
+pub const OPTIONS: &[OptionKey] = &[
+    key("endpoints", Applies::Client, Form::Text, "(required)"),
+    key("namespace", Applies::Client, Form::Text, ""),
+    key("access_key", Applies::Client, Form::Text, "(unsigned)"),
+    key("secret_key", Applies::Client, Form::Text, "(unsigned)"),
+    key("security_token", Applies::Client, Form::Text, "(none)"),
+    key(
+        "request_timeout",
+        Applies::Client,
+        Form::Duration { min: MS, max: HOUR },
+        "3s",
+    ),
+    key(
+        "tls",
+        Applies::Client,
+        Form::Choice(&["off", "on", "trust-all", "trust_all", "true", "false"]),
+        "off",
+    ),
+    key("tls_ca_pem", Applies::Client, Form::Text, "(system roots)"),
+    key(
+        "heartbeat_interval",
+        Applies::Client,
+        Form::Duration {
+            min: TEN_MS,
+            max: HOUR,
+        },
+        "10s",
+    ),
+    key(
+        "route_refresh_interval",
+        Applies::Client,
+        Form::Duration {
+            min: TEN_MS,
+            max: HOUR,
+        },
+        "30s",
+    ),
+    key(
+        "settings_resync_interval",
+        Applies::Client,
+        Form::Duration {
+            min: TEN_MS,
+            max: HOUR,
+        },
+        "5min",
+    ),
+    key("topics", Applies::Producer, Form::List, "(none)"),
+    key(
+        "max_attempts",
+        Applies::Producer,
+        Form::Count { min: 1, max: 100 },
+        "3",
+    ),
+    key(
+        "linger",
+        Applies::Producer,
+        Form::DurationOrOff {
+            min: Duration::ZERO,
+            max: HOUR,
+        },
+        "off",
+    ),
+    key(
+        "linger_max_messages",
+        Applies::Producer,
+        Form::Count { min: 1, max: 1024 },
+        "256",
+    ),
+    key(
+        "linger_max_bytes",
+        Applies::Producer,
+        Form::Count {
+            min: 1,
+            max: 128 << 20,
+        },
+        "1048576",
+    ),
+    key(
+        "await_duration",
+        Applies::SimpleConsumer,
+        Form::Duration {
+            min: Duration::ZERO,
+            max: HOUR,
+        },
+        "30s",
+    ),
+    key(
+        "max_cache_messages",
+        Applies::PushConsumer,
+        Form::Count {
+            min: 1,
+            max: 1 << 24,
+        },
+        "4096",
+    ),
+    key(
+        "max_cache_bytes",
+        Applies::PushConsumer,
+        Form::Count {
+            min: 1,
+            max: 1 << 40,
+        },
+        "67108864",
+    ),
+    key(
+        "consumption_threads",
+        Applies::PushConsumer,
+        Form::Count { min: 1, max: 1024 },
+        "20",
+    ),
+    key(
+        "assignment_scan_interval",
+        Applies::PushConsumer,
+        Form::Duration {
+            min: TEN_MS,
+            max: HOUR,
+        },
+        "5s",
+    ),
+];
+
+/// A parsed value.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Value {
+    Text(String),
+    List(Vec<String>),
+    Duration(Duration),
+    Off,
+    Count(u64),
+}
+
+/// The table entry of `key`.
+pub fn describe(key: &str) -> Option<&'static OptionKey> {
+    OPTIONS.iter().find(|k| k.name == key)
+}
+
+fn known(key: &str) -> Result<&'static OptionKey> {
+    describe(key).ok_or_else(|| {
+        Error::invalid(
+            OP,
+            format!("unknown option {key:?} (the keys are listed in client-core/OPTIONS.md)"),
+        )
+    })
+}
+
+fn bad(key: &OptionKey, value: &str) -> Error {
+    Error::invalid(
+        OP,
+        format!("option {} must be {}, not {value:?}", key.name, key.form),
+    )
+}
+
+/// Checks that `key` is an option and `value` a valid value for it (what a C `rmq_conf_set`
+/// answers at once).
+pub fn check(key: &str, value: &str) -> Result<()> {
+    parse(known(key)?, value).map(|_| ())
+}
+
+fn parse(key: &OptionKey, text: &str) -> Result<Value> {
+    let trimmed = text.trim();
+    match key.form {
+        Form::Text => Ok(Value::Text(text.to_owned())),
+        Form::List => Ok(Value::List(
+            trimmed
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )),
+        Form::Choice(words) => {
+            let lower = trimmed.to_ascii_lowercase();
+            match words.contains(&lower.as_str()) {
+                true => Ok(Value::Text(lower)),
+                false => Err(bad(key, text)),
+            }
+        }
+        Form::DurationOrOff { .. } if trimmed.eq_ignore_ascii_case("off") => Ok(Value::Off),
+        Form::Duration { .. } | Form::DurationOrOff { .. } => {
+            let duration = match trimmed.parse::<f64>() {
+                Ok(seconds) => Duration::try_from_secs_f64(seconds).ok(),
+                Err(_) => humantime::parse_duration(trimmed).ok(),
+            };
+            let duration = duration.ok_or_else(|| bad(key, text))?;
+            within(key, duration).map(Value::Duration)
+        }
+        Form::Count { .. } => {
+            let n = trimmed.parse::<u64>().map_err(|_| bad(key, text))?;
+            within_count(key, n).map(Value::Count)
+        }
+    }
+}
+
+fn within(key: &OptionKey, duration: Duration) -> Result<Duration> {
+    match key.form {
+        Form::Duration { min, max } | Form::DurationOrOff { min, max }
+            if duration < min || duration > max =>
+        {
+            Err(bad(key, &humantime::format_duration(duration).to_string()))
+        }
+        _ => Ok(duration),
+    }
+}
+
+fn within_count(key: &OptionKey, n: u64) -> Result<u64> {
+    match key.form {
+        Form::Count { min, max } if n < min || n > max => Err(bad(key, &n.to_string())),
+        _ => Ok(n),
+    }
+}
+
+/// `duration` if it is within the bounds of option `key` (typed builders check with this,
+/// so both ways of setting an option refuse the same values with the same words).
+pub(crate) fn bounded(key: &str, duration: Duration) -> Result<Duration> {
+    within(known(key)?, duration)
+}
+
+/// `n` if it is within the bounds of option `key`.
+pub(crate) fn bounded_count(key: &str, n: u64) -> Result<u64> {
+    within_count(known(key)?, n)
+}
+
+/// A string map split by [`split`]: the client keys as text, a client's own keys parsed.
+pub(crate) type Split = (Vec<(String, String)>, Vec<(&'static str, Value)>);
+
+/// Splits `map` into the client keys (as text) and `applies`'s own keys (parsed); keys of
+/// other clients are refused.
+pub(crate) fn split<K: AsRef<str>, V: AsRef<str>>(
+    map: impl IntoIterator<Item = (K, V)>,
+    applies: Applies,
+) -> Result<Split> {
+    let mut client = Vec::new();
+    let mut own = Vec::new();
+    for (k, v) in map {
+        let key = known(k.as_ref())?;
+        if key.applies == Applies::Client {
+            client.push((key.name.to_owned(), v.as_ref().to_owned()));
+        } else if key.applies == applies {
+            own.push((key.name, parse(key, v.as_ref())?));
+        } else {
+            return Err(Error::invalid(
+                OP,
+                format!(
+                    "option {} configures {}, not {}",
+                    key.name,
+                    key.applies.plural(),
+                    applies.plural()
+                ),
+            ));
+        }
+    }
+    Ok((client, own))
+}
+
+/// A duration from a binding's number of seconds (Python), checked: finite, not negative.
+pub fn duration_from_secs(what: &str, seconds: f64) -> Result<Duration> {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(Error::invalid(
+            OP,
+            format!("{what} must be a non-negative number of seconds, got {seconds}"),
+        ));
+    }
+    Duration::try_from_secs_f64(seconds)
+        .map_err(|_| Error::invalid(OP, format!("{what} is too large: {seconds} s")))
+}
+
+/// A duration from a binding's number of milliseconds (JS, C), checked the same way.
+pub fn duration_from_millis(what: &str, millis: f64) -> Result<Duration> {
+    if !millis.is_finite() || millis < 0.0 {
+        return Err(Error::invalid(
+            OP,
+            format!("{what} must be a non-negative number of milliseconds, got {millis}"),
+        ));
+    }
+    Duration::try_from_secs_f64(millis / 1_000.0)
+        .map_err(|_| Error::invalid(OP, format!("{what} is too large: {millis} ms")))
+}
+
+impl Value {
+    /// The value as text, for keys of form Text or Choice.
+    pub(crate) fn text(self) -> String {
+        match self {
+            Value::Text(t) => t,
+            Value::List(l) => l.join(","),
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// The value as a duration, for keys of a duration form (`off` is none).
+    pub(crate) fn duration(&self) -> Option<Duration> {
+        match self {
+            Value::Duration(d) => Some(*d),
+            _ => None,
+        }
+    }
+
+    /// The value as a count, for keys of form Count.
+    pub(crate) fn count(&self) -> u64 {
+        match self {
+            Value::Count(n) => *n,
+            _ => 0,
+        }
+    }
+}
+
+/// An [`ErrorKind::Unexpected`] for a builder that got a key of its own kind it does not
+/// handle: a mismatch between the table and a builder, caught by the tests of every key.
+pub(crate) fn unhandled(key: &str) -> Error {
+    Error::new(
+        ErrorKind::Unexpected,
+        OP,
+        format!("option {key} is in the table but not handled"),
+    )
+}
+
+impl ClientConfig {
+    /// Builds from string keys (the [`Applies::Client`] keys of [`OPTIONS`]). Unknown keys
+    /// and keys of a particular client are refused, so typos do not pass silently.
+    pub fn from_map<K: AsRef<str>, V: AsRef<str>>(
+        map: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<ClientConfig> {
+        let mut builder = ClientConfig::builder();
+        let (mut tls, mut ca) = (None, None);
+        let (mut ak, mut sk, mut token) = (None, None, None);
+        for (k, v) in map {
+            let key = known(k.as_ref())?;
+            if key.applies != Applies::Client {
+                return Err(Error::invalid(
+                    OP,
+                    format!(
+                        "option {} configures {}; give it to that client's builder",
+                        key.name,
+                        key.applies.plural()
+                    ),
+                ));
+            }
+            let value = parse(key, v.as_ref())?;
+            let duration = value.duration().unwrap_or_default();
+            builder = match key.name {
+                "endpoints" => builder.endpoints(value.text()),
+                "namespace" => builder.namespace(value.text()),
+                "access_key" => {
+                    ak = Some(value.text());
+                    builder
+                }
+                "secret_key" => {
+                    sk = Some(value.text());
+                    builder
+                }
+                "security_token" => {
+                    token = Some(value.text());
+                    builder
+                }
+                "request_timeout" => builder.request_timeout(duration),
+                "tls" => {
+                    tls = Some(value.text());
+                    builder
+                }
+                "tls_ca_pem" => {
+                    ca = Some(value.text());
+                    builder
+                }
+                "heartbeat_interval" => builder.heartbeat_interval(duration),
+                "route_refresh_interval" => builder.route_refresh_interval(duration),
+                "settings_resync_interval" => builder.settings_resync_interval(duration),
+                other => return Err(unhandled(other)),
+            };
+        }
+        match (ak, sk) {
+            (Some(ak), Some(sk)) => builder = builder.credentials(ak, sk, token),
+            (None, None) if token.is_none() => {}
+            _ => {
+                return Err(Error::invalid(
+                    OP,
+                    "access_key and secret_key go together (security_token needs both)",
+                ));
+            }
+        }
+        builder = builder.tls(match (tls.as_deref(), ca) {
+            (None | Some("off" | "false"), None) => Tls::Off,
+            (Some("on" | "true") | None, ca_pem @ Some(_)) => Tls::On { ca_pem },
+            (Some("on" | "true"), None) => Tls::On { ca_pem: None },
+            (Some(_), None) => Tls::TrustAll,
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(OP, "tls_ca_pem needs tls = on"));
+            }
+        });
+        builder.build()
+    }
+}
+
+#[cfg(test)]
+mod tests;

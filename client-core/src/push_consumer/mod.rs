@@ -1,0 +1,314 @@
+//! `PushConsumer`: messages are received in the background and handed to a listener.
+//!
+//! The client's upkeep task scans the assignment (every 5 s by default) and runs one receive
+//! loop per assigned queue (auto-renewed invisibility, a new attempt id after each non-empty
+//! answer). Listeners run on tokio's blocking pool, never on runtime workers; a panic counts as
+//! a failure. In concurrent mode a success is acked and a failure made visible again after the
+//! server's backoff; in FIFO mode (the group's `fifo` flag from the server) a queue's batch is
+//! consumed in order, failures are retried locally, and a message out of attempts is forwarded
+//! to the dead-letter queue. The group's policy is read from the server's latest Settings each
+//! time, so a re-sync takes effect.
+
+mod assignment;
+mod consume;
+mod policy;
+mod receive_loop;
+mod settle;
+mod verify;
+
+use crate::ack::Acker;
+use crate::client::{Chore, ClientBase, DropGuard, Role, lock};
+use crate::config::ClientConfig;
+use crate::error::Result;
+use crate::message::{FilterExpression, MessageView};
+use crate::metrics::ConsumerMetrics;
+use crate::options::{self, Applies, Value};
+use policy::GroupPolicy;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// What a listener decided about a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsumeResult {
+    /// Consumed: acknowledge it.
+    Success,
+    /// Not consumed: deliver it again later.
+    Failure,
+}
+
+/// Consumes one message. Called on a blocking thread; may block.
+pub trait MessageListener: Send + Sync + 'static {
+    /// Handles `message`.
+    fn consume(&self, message: &MessageView) -> ConsumeResult;
+}
+
+impl<F> MessageListener for F
+where
+    F: Fn(&MessageView) -> ConsumeResult + Send + Sync + 'static,
+{
+    fn consume(&self, message: &MessageView) -> ConsumeResult {
+        self(message)
+    }
+}
+
+/// Messages cached by the whole client before receiving pauses (reference default).
+pub const DEFAULT_MAX_CACHE_MESSAGES: usize = 4096;
+/// Body bytes cached by the whole client before receiving pauses (reference default).
+pub const DEFAULT_MAX_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// Listener calls running at once (reference default).
+pub const DEFAULT_CONSUMPTION_THREADS: usize = 20;
+/// Period of assignment scans unless set, as the reference client.
+pub const DEFAULT_ASSIGNMENT_SCAN: Duration = Duration::from_secs(5);
+
+struct Inner {
+    base: Arc<ClientBase>,
+    group: String,
+    subscriptions: Vec<(String, FilterExpression)>,
+    listener: Arc<dyn MessageListener>,
+    max_cache_messages: usize,
+    max_cache_bytes: usize,
+    workers: Arc<Semaphore>,
+    consumption_threads: usize,
+    cached_messages: AtomicUsize,
+    cached_bytes: AtomicUsize,
+    queues: AtomicUsize,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Coalesces the acks of messages consumed at about the same time.
+    acker: Acker,
+    metrics: ConsumerMetrics,
+}
+
+impl Inner {
+    fn policy(&self) -> GroupPolicy {
+        GroupPolicy::from_settings(self.base.server_settings().as_deref())
+    }
+}
+
+/// Builder of [`PushConsumer`].
+pub struct PushConsumerBuilder {
+    pub(crate) config: ClientConfig,
+    pub(crate) group: String,
+    pub(crate) subscriptions: Vec<(String, FilterExpression)>,
+    pub(crate) listener: Option<Arc<dyn MessageListener>>,
+    pub(crate) max_cache_messages: usize,
+    pub(crate) max_cache_bytes: usize,
+    pub(crate) consumption_threads: usize,
+    pub(crate) scan_every: Duration,
+}
+
+impl PushConsumerBuilder {
+    /// How often the consumer asks for its assignment: queues that join are received from,
+    /// queues that leave stop being received from, new brokers get a session. Default 5 s;
+    /// 10 ms to 1 h.
+    pub fn assignment_scan_interval(mut self, every: Duration) -> Self {
+        self.scan_every = every;
+        self
+    }
+
+    /// Subscribes to `topic` with `filter` (repeat for more topics).
+    pub fn subscribe(mut self, topic: impl Into<String>, filter: FilterExpression) -> Self {
+        self.subscriptions.push((topic.into(), filter));
+        self
+    }
+
+    /// The listener every message goes to. Required.
+    pub fn listener(mut self, listener: impl MessageListener) -> Self {
+        self.listener = Some(Arc::new(listener));
+        self
+    }
+
+    /// Messages cached (received, not yet settled) before receiving pauses. Default 4096.
+    pub fn max_cache_messages(mut self, n: usize) -> Self {
+        self.max_cache_messages = n;
+        self
+    }
+
+    /// Body bytes cached before receiving pauses. Default 64 MiB.
+    pub fn max_cache_bytes(mut self, n: usize) -> Self {
+        self.max_cache_bytes = n;
+        self
+    }
+
+    /// Listener calls at once. Default 20; 1 to 1024.
+    pub fn consumption_threads(mut self, n: usize) -> Self {
+        self.consumption_threads = n;
+        self
+    }
+
+    /// Sets one option from strings (a push-consumer key of [`options::OPTIONS`]).
+    pub fn set(mut self, key: &str, value: &str) -> Result<Self> {
+        let (_, own) = options::split([(key, value)], Applies::PushConsumer)?;
+        for (key, value) in own {
+            self = self.apply(key, &value)?;
+        }
+        Ok(self)
+    }
+
+    fn apply(mut self, key: &str, value: &Value) -> Result<Self> {
+        let count = usize::try_from(value.count()).unwrap_or(usize::MAX);
+        match key {
+            "max_cache_messages" => self.max_cache_messages = count,
+            "max_cache_bytes" => self.max_cache_bytes = count,
+            "consumption_threads" => self.consumption_threads = count,
+            "assignment_scan_interval" => self.scan_every = value.duration().unwrap_or_default(),
+            other => return Err(options::unhandled(other)),
+        }
+        Ok(self)
+    }
+
+    fn check(&self) -> Result<()> {
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        options::bounded_count("max_cache_messages", count(self.max_cache_messages))?;
+        options::bounded_count("max_cache_bytes", count(self.max_cache_bytes))?;
+        options::bounded_count("consumption_threads", count(self.consumption_threads))?;
+        options::bounded("assignment_scan_interval", self.scan_every)?;
+        crate::simple_consumer::check_subscriptions(&self.group, &self.subscriptions)
+    }
+
+    /// Starts consuming on the current tokio runtime.
+    pub async fn start(self) -> Result<PushConsumer> {
+        self.check()?;
+        let listener = self
+            .listener
+            .ok_or_else(|| crate::Error::invalid("start", "a push consumer needs a listener"))?;
+        let role = Role::PushConsumer {
+            group: self.group.clone(),
+            subscriptions: self.subscriptions.clone(),
+        };
+        let verifying = listener.clone();
+        let base = ClientBase::new(self.config, role, |_| Some(verify::verifier(verifying)))?;
+        for (topic, _) in &self.subscriptions {
+            base.route(topic)
+                .await
+                .map_err(|e| e.with_topic(topic).with_group(&self.group))?;
+        }
+        let inner = Arc::new(Inner {
+            acker: Acker::start(base.transport.clone(), self.group.clone()),
+            metrics: ConsumerMetrics::new(&base.client_id, &self.group),
+            group: self.group,
+            subscriptions: self.subscriptions,
+            listener,
+            max_cache_messages: self.max_cache_messages,
+            max_cache_bytes: self.max_cache_bytes,
+            workers: Arc::new(Semaphore::new(self.consumption_threads)),
+            consumption_threads: self.consumption_threads,
+            cached_messages: AtomicUsize::new(0),
+            cached_bytes: AtomicUsize::new(0),
+            queues: AtomicUsize::new(0),
+            tasks: Mutex::new(Vec::new()),
+            base: base.clone(),
+        });
+        let weak = Arc::downgrade(&inner);
+        inner.metrics.cache_gauges(move || {
+            weak.upgrade().map(|inner| {
+                (
+                    inner.cached_messages.load(Ordering::Relaxed) as u64,
+                    inner.cached_bytes.load(Ordering::Relaxed) as u64,
+                )
+            })
+        });
+        base.start_upkeep(Some((self.scan_every, scan_chore(&inner))));
+        Ok(PushConsumer {
+            _guard: DropGuard::new(base),
+            inner,
+        })
+    }
+}
+
+/// The assignment scan as the upkeep task's chore; it holds the consumer weakly.
+fn scan_chore(inner: &Arc<Inner>) -> Chore {
+    let weak = Arc::downgrade(inner);
+    let running = Arc::new(tokio::sync::Mutex::new(assignment::Running::new()));
+    Box::new(move || {
+        let weak = weak.clone();
+        let running = running.clone();
+        Box::pin(async move {
+            let Some(inner) = weak.upgrade() else {
+                return false;
+            };
+            assignment::scan(&inner, &mut *running.lock().await).await;
+            true
+        })
+    })
+}
+
+/// Consumes in the background until [`PushConsumer::shutdown`], or until the last clone of
+/// the handle is dropped. Clone it freely.
+#[derive(Clone)]
+pub struct PushConsumer {
+    inner: Arc<Inner>,
+    _guard: Arc<DropGuard>,
+}
+
+impl PushConsumer {
+    /// A builder for consumer group `group`.
+    pub fn builder(config: ClientConfig, group: impl Into<String>) -> PushConsumerBuilder {
+        PushConsumerBuilder {
+            config,
+            group: group.into(),
+            subscriptions: Vec::new(),
+            listener: None,
+            max_cache_messages: DEFAULT_MAX_CACHE_MESSAGES,
+            max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
+            consumption_threads: DEFAULT_CONSUMPTION_THREADS,
+            scan_every: DEFAULT_ASSIGNMENT_SCAN,
+        }
+    }
+
+    /// A builder for `group` from string keys: the client keys and the push-consumer keys of
+    /// [`options::OPTIONS`] (see `OPTIONS.md`).
+    pub fn builder_from_map<K: AsRef<str>, V: AsRef<str>>(
+        group: impl Into<String>,
+        map: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<PushConsumerBuilder> {
+        let (client, own) = options::split(map, Applies::PushConsumer)?;
+        let mut builder = PushConsumer::builder(ClientConfig::from_map(client)?, group);
+        for (key, value) in own {
+            builder = builder.apply(key, &value)?;
+        }
+        Ok(builder)
+    }
+
+    /// This client's id.
+    pub fn client_id(&self) -> &str {
+        &self.inner.base.client_id
+    }
+
+    /// Whether the server runs this group in FIFO mode (as of its latest Settings).
+    pub fn is_fifo(&self) -> bool {
+        self.inner.policy().fifo
+    }
+
+    /// Delivery attempts the server allows this group (as of its latest Settings).
+    pub fn max_delivery_attempts(&self) -> u32 {
+        self.inner.policy().retry.max_attempts
+    }
+
+    /// Queues this consumer currently receives from (its assignment).
+    pub fn assigned_queues(&self) -> usize {
+        self.inner.queues.load(Ordering::Relaxed)
+    }
+
+    /// Messages received and not yet settled.
+    pub fn cached_messages(&self) -> usize {
+        self.inner.cached_messages.load(Ordering::Acquire)
+    }
+
+    /// Stops receiving, waits for running listeners, tells the brokers the consumer leaves
+    /// (its unsettled messages come back at once for other consumers) and closes sessions.
+    pub async fn shutdown(&self) {
+        let inner = &self.inner;
+        if !inner.base.begin_shutdown() {
+            return;
+        }
+        let tasks: Vec<_> = lock(&inner.tasks).drain(..).collect();
+        for task in tasks {
+            let _ = task.await;
+        }
+        let permits = u32::try_from(inner.consumption_threads).unwrap_or(u32::MAX);
+        let _ = inner.workers.acquire_many(permits).await;
+        inner.base.terminate().await;
+    }
+}

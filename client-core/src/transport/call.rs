@@ -1,0 +1,78 @@
+//! The one unary-call ceremony every client RPC goes through: the endpoint's stub, the
+//! protocol headers, the deadline, the gRPC status mapped to an [`Error`] that names the
+//! endpoint, and (for [`Transport::call_ok`]) the response's own status checked.
+
+use super::{Stub, Transport};
+use crate::config::Endpoint;
+use crate::error::{Error, Result};
+use rmq_proto::v2;
+use std::future::Future;
+use std::time::Duration;
+
+/// A response with one top-level business status.
+pub(crate) trait Answer {
+    /// The status; a missing one is not OK.
+    fn status(&self) -> Option<&v2::Status>;
+}
+
+macro_rules! answers {
+    ($($response:ident),* $(,)?) => {
+        $(impl Answer for v2::$response {
+            fn status(&self) -> Option<&v2::Status> {
+                self.status.as_ref()
+            }
+        })*
+    };
+}
+
+answers!(
+    QueryRouteResponse,
+    HeartbeatResponse,
+    SendMessageResponse,
+    QueryAssignmentResponse,
+    AckMessageResponse,
+    ForwardMessageToDeadLetterQueueResponse,
+    EndTransactionResponse,
+    NotifyClientTerminationResponse,
+    ChangeInvisibleDurationResponse,
+    RecallMessageResponse,
+);
+
+impl Transport {
+    /// Calls `rpc` on `endpoint`'s stub with `request`, the headers and the deadline
+    /// (`timeout`, or the configured request timeout).
+    pub(crate) async fn call<Req, Resp, Fut>(
+        &self,
+        op: &'static str,
+        endpoint: &Endpoint,
+        request: Req,
+        timeout: Option<Duration>,
+        rpc: impl FnOnce(Stub, tonic::Request<Req>) -> Fut,
+    ) -> Result<Resp>
+    where
+        Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+    {
+        let stub = self.stub(endpoint).map_err(|e| e.with_endpoint(endpoint))?;
+        rpc(stub, self.request(request, timeout))
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|status| Error::from_grpc(op, status).with_endpoint(endpoint))
+    }
+
+    /// [`Transport::call`], then the response's status must be OK.
+    pub(crate) async fn call_ok<Req, Resp, Fut>(
+        &self,
+        op: &'static str,
+        endpoint: &Endpoint,
+        request: Req,
+        rpc: impl FnOnce(Stub, tonic::Request<Req>) -> Fut,
+    ) -> Result<Resp>
+    where
+        Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+        Resp: Answer,
+    {
+        let response = self.call(op, endpoint, request, None, rpc).await?;
+        Error::check(op, response.status().cloned()).map_err(|e| e.with_endpoint(endpoint))?;
+        Ok(response)
+    }
+}
