@@ -5,7 +5,7 @@ use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::message::{FilterExpression, MessageView};
 use crate::metrics::ConsumerMetrics;
-use crate::options::{self, Applies, Value};
+use crate::options::{self, Applies, Configurable, Value};
 use rmq_proto::v2::{ChangeInvisibleDurationRequest, ReceiveMessageRequest};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -50,20 +50,8 @@ impl SimpleConsumerBuilder {
     }
 
     /// Sets one option from strings (a simple-consumer key of [`options::OPTIONS`]).
-    pub fn set(mut self, key: &str, value: &str) -> Result<Self> {
-        let (_, own) = options::split([(key, value)], Applies::SimpleConsumer)?;
-        for (key, value) in own {
-            self = self.apply(key, &value)?;
-        }
-        Ok(self)
-    }
-
-    fn apply(mut self, key: &str, value: &Value) -> Result<Self> {
-        match key {
-            "await_duration" => self.await_duration = value.duration().unwrap_or_default(),
-            other => return Err(options::unhandled(other)),
-        }
-        Ok(self)
+    pub fn set(self, key: &str, value: &str) -> Result<Self> {
+        options::set(self, key, value)
     }
 
     /// Starts the consumer: fetches routes (fails clearly for a missing topic) and opens the
@@ -119,6 +107,18 @@ pub(crate) fn check_subscriptions(
     Ok(())
 }
 
+impl Configurable for SimpleConsumerBuilder {
+    const APPLIES: Applies = Applies::SimpleConsumer;
+
+    fn apply(mut self, key: &'static str, value: Value) -> Result<Self> {
+        match key {
+            "await_duration" => self.await_duration = value.duration().unwrap_or_default(),
+            other => return Err(options::unhandled(other)),
+        }
+        Ok(self)
+    }
+}
+
 /// Receives and settles messages one call at a time. Clone it freely: clones share one
 /// client, which stops when [`SimpleConsumer::shutdown`] is called or the last clone is
 /// dropped.
@@ -145,12 +145,7 @@ impl SimpleConsumer {
         group: impl Into<String>,
         map: impl IntoIterator<Item = (K, V)>,
     ) -> Result<SimpleConsumerBuilder> {
-        let (client, own) = options::split(map, Applies::SimpleConsumer)?;
-        let mut builder = SimpleConsumer::builder(ClientConfig::from_map(client)?, group);
-        for (key, value) in own {
-            builder = builder.apply(key, &value)?;
-        }
-        Ok(builder)
+        options::build(map, |config| SimpleConsumer::builder(config, group))
     }
 
     /// `max` as a receive's batch size if it is 1 to 32; for bindings whose integers are

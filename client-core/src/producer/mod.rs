@@ -14,7 +14,7 @@ use crate::client::{ClientBase, DropGuard, Role};
 use crate::config::{ClientConfig, Endpoint};
 use crate::error::{Error, Result};
 use crate::metrics::ProducerMetrics;
-use crate::options::{self, Applies, Value};
+use crate::options::{self, Applies, Configurable, Value};
 use crate::retry::RetryPolicy;
 use crate::session::{CommandHandler, Replies};
 use crate::transport::Transport;
@@ -110,45 +110,8 @@ impl ProducerBuilder {
     }
 
     /// Sets one option from strings (a producer key of [`options::OPTIONS`]).
-    pub fn set(mut self, key: &str, value: &str) -> Result<Self> {
-        let (_, own) = options::split([(key, value)], Applies::Producer)?;
-        for (key, value) in own {
-            self = self.apply(key, value)?;
-        }
-        Ok(self)
-    }
-
-    fn apply(mut self, key: &str, value: Value) -> Result<Self> {
-        let lingering = self.linger.unwrap_or_default();
-        let count = usize::try_from(value.count()).unwrap_or(usize::MAX);
-        match key {
-            "topics" => {
-                if let Value::List(topics) = value {
-                    self.topics = topics;
-                }
-            }
-            "max_attempts" => self.max_attempts = u32::try_from(value.count()).unwrap_or(0),
-            "linger" => {
-                self.linger = value.duration().map(|linger| LingerConfig {
-                    linger,
-                    ..lingering
-                });
-            }
-            "linger_max_messages" => {
-                self.linger = Some(LingerConfig {
-                    max_messages: count,
-                    ..lingering
-                });
-            }
-            "linger_max_bytes" => {
-                self.linger = Some(LingerConfig {
-                    max_bytes: count,
-                    ..lingering
-                });
-            }
-            other => return Err(options::unhandled(other)),
-        }
-        Ok(self)
+    pub fn set(self, key: &str, value: &str) -> Result<Self> {
+        options::set(self, key, value)
     }
 
     /// Starts the producer on the current tokio runtime.
@@ -194,6 +157,43 @@ impl ProducerBuilder {
     }
 }
 
+impl Configurable for ProducerBuilder {
+    const APPLIES: Applies = Applies::Producer;
+
+    fn apply(mut self, key: &'static str, value: Value) -> Result<Self> {
+        let lingering = self.linger.unwrap_or_default();
+        let count = usize::try_from(value.count()).unwrap_or(usize::MAX);
+        match key {
+            "topics" => {
+                if let Value::List(topics) = value {
+                    self.topics = topics;
+                }
+            }
+            "max_attempts" => self.max_attempts = u32::try_from(value.count()).unwrap_or(0),
+            "linger" => {
+                self.linger = value.duration().map(|linger| LingerConfig {
+                    linger,
+                    ..lingering
+                });
+            }
+            "linger_max_messages" => {
+                self.linger = Some(LingerConfig {
+                    max_messages: count,
+                    ..lingering
+                });
+            }
+            "linger_max_bytes" => {
+                self.linger = Some(LingerConfig {
+                    max_bytes: count,
+                    ..lingering
+                });
+            }
+            other => return Err(options::unhandled(other)),
+        }
+        Ok(self)
+    }
+}
+
 /// Sends messages. Clone it freely: clones share one client, which stops when
 /// [`Producer::shutdown`] is called or the last clone is dropped.
 #[derive(Clone)]
@@ -219,12 +219,7 @@ impl Producer {
     pub fn builder_from_map<K: AsRef<str>, V: AsRef<str>>(
         map: impl IntoIterator<Item = (K, V)>,
     ) -> Result<ProducerBuilder> {
-        let (client, own) = options::split(map, Applies::Producer)?;
-        let mut builder = Producer::builder(ClientConfig::from_map(client)?);
-        for (key, value) in own {
-            builder = builder.apply(key, value)?;
-        }
-        Ok(builder)
+        options::build(map, Producer::builder)
     }
 
     /// This client's id (`x-mq-client-id`).

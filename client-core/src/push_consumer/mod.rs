@@ -22,7 +22,7 @@ use crate::config::ClientConfig;
 use crate::error::Result;
 use crate::message::{FilterExpression, MessageView};
 use crate::metrics::ConsumerMetrics;
-use crate::options::{self, Applies, Value};
+use crate::options::{self, Applies, Configurable, Value};
 use policy::GroupPolicy;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -138,24 +138,8 @@ impl PushConsumerBuilder {
     }
 
     /// Sets one option from strings (a push-consumer key of [`options::OPTIONS`]).
-    pub fn set(mut self, key: &str, value: &str) -> Result<Self> {
-        let (_, own) = options::split([(key, value)], Applies::PushConsumer)?;
-        for (key, value) in own {
-            self = self.apply(key, &value)?;
-        }
-        Ok(self)
-    }
-
-    fn apply(mut self, key: &str, value: &Value) -> Result<Self> {
-        let count = usize::try_from(value.count()).unwrap_or(usize::MAX);
-        match key {
-            "max_cache_messages" => self.max_cache_messages = count,
-            "max_cache_bytes" => self.max_cache_bytes = count,
-            "consumption_threads" => self.consumption_threads = count,
-            "assignment_scan_interval" => self.scan_every = value.duration().unwrap_or_default(),
-            other => return Err(options::unhandled(other)),
-        }
-        Ok(self)
+    pub fn set(self, key: &str, value: &str) -> Result<Self> {
+        options::set(self, key, value)
     }
 
     fn check(&self) -> Result<()> {
@@ -217,6 +201,22 @@ impl PushConsumerBuilder {
     }
 }
 
+impl Configurable for PushConsumerBuilder {
+    const APPLIES: Applies = Applies::PushConsumer;
+
+    fn apply(mut self, key: &'static str, value: Value) -> Result<Self> {
+        let count = usize::try_from(value.count()).unwrap_or(usize::MAX);
+        match key {
+            "max_cache_messages" => self.max_cache_messages = count,
+            "max_cache_bytes" => self.max_cache_bytes = count,
+            "consumption_threads" => self.consumption_threads = count,
+            "assignment_scan_interval" => self.scan_every = value.duration().unwrap_or_default(),
+            other => return Err(options::unhandled(other)),
+        }
+        Ok(self)
+    }
+}
+
 /// The assignment scan as the upkeep task's chore; it holds the consumer weakly.
 fn scan_chore(inner: &Arc<Inner>) -> Chore {
     let weak = Arc::downgrade(inner);
@@ -263,12 +263,7 @@ impl PushConsumer {
         group: impl Into<String>,
         map: impl IntoIterator<Item = (K, V)>,
     ) -> Result<PushConsumerBuilder> {
-        let (client, own) = options::split(map, Applies::PushConsumer)?;
-        let mut builder = PushConsumer::builder(ClientConfig::from_map(client)?, group);
-        for (key, value) in own {
-            builder = builder.apply(key, &value)?;
-        }
-        Ok(builder)
+        options::build(map, |config| PushConsumer::builder(config, group))
     }
 
     /// This client's id.

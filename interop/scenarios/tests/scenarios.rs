@@ -602,3 +602,30 @@ async fn the_server_refuses_bad_requests_with_the_documented_codes() {
     assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
     assert_eq!(missing.code(), Some(Code::TopicNotFound as i32));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_await_receives_and_its_empty_polls_are_not_errors() {
+    // Servers hold a poll for at least 5 s whatever the client asks; a 1 s await must still
+    // receive, and an empty poll must come back empty rather than refused.
+    let server = Server::start().await;
+    let producer = producer(&server, &[NORMAL]).await;
+    let tag = unique("short");
+    let consumer = SimpleConsumer::builder(server.config(), unique("g"))
+        .subscribe(NORMAL, FilterExpression::tag(&tag))
+        .await_duration(Duration::from_secs(1))
+        .start()
+        .await
+        .expect("consumer starts");
+    let empty = consumer
+        .receive(32, INVISIBLE)
+        .await
+        .expect("an empty poll with a 1 s await is no error");
+    assert!(empty.is_empty());
+    producer
+        .send(&Message::builder(NORMAL, "short").tag(&tag).build().expect("m"))
+        .await
+        .expect("send");
+    let got = receive(&consumer, 1, Duration::from_secs(20)).await;
+    assert_eq!(bodies(&got), ["short"]);
+    ack_all(&consumer, &got).await;
+}

@@ -8,241 +8,16 @@
 //! of another kind of client, or a bad value is an [`ErrorKind::InvalidArgument`] that names
 //! the key and the accepted form.
 
+mod table;
+
+pub use table::{Applies, Form, OPTIONS, OptionKey};
+
 use crate::config::{ClientConfig, Tls};
 use crate::error::{Error, ErrorKind, Result};
+use std::collections::HashMap;
 use std::time::Duration;
 
 const OP: &str = "config";
-
-/// Which client an option configures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Applies {
-    /// Every client ([`ClientConfig`]).
-    Client,
-    /// [`crate::Producer`].
-    Producer,
-    /// [`crate::SimpleConsumer`].
-    SimpleConsumer,
-    /// [`crate::PushConsumer`].
-    PushConsumer,
-}
-
-impl Applies {
-    fn plural(self) -> &'static str {
-        match self {
-            Applies::Client => "every client",
-            Applies::Producer => "producers",
-            Applies::SimpleConsumer => "simple consumers",
-            Applies::PushConsumer => "push consumers",
-        }
-    }
-}
-
-/// The accepted form of an option's value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Form {
-    /// Any text.
-    Text,
-    /// Comma-separated names.
-    List,
-    /// One of these words (case-insensitive).
-    Choice(&'static [&'static str]),
-    /// A duration within bounds.
-    Duration {
-        /// Shortest accepted.
-        min: Duration,
-        /// Longest accepted.
-        max: Duration,
-    },
-    /// A duration within bounds, or `off`.
-    DurationOrOff {
-        /// Shortest accepted.
-        min: Duration,
-        /// Longest accepted.
-        max: Duration,
-    },
-    /// An integer within bounds.
-    Count {
-        /// Smallest accepted.
-        min: u64,
-        /// Largest accepted.
-        max: u64,
-    },
-}
-
-impl std::fmt::Display for Form {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let span = |d: &Duration| humantime::format_duration(*d).to_string();
-        match self {
-            Form::Text => f.write_str("text"),
-            Form::List => f.write_str("comma-separated names"),
-            Form::Choice(words) => write!(f, "one of {}", words.join(", ")),
-            Form::Duration { min, max } => {
-                write!(
-                    f,
-                    "a duration from {} to {} (seconds, or e.g. 500ms)",
-                    span(min),
-                    span(max)
-                )
-            }
-            Form::DurationOrOff { min, max } => write!(
-                f,
-                "off, or a duration from {} to {} (seconds, or e.g. 5ms)",
-                span(min),
-                span(max)
-            ),
-            Form::Count { min, max } => write!(f, "an integer from {min} to {max}"),
-        }
-    }
-}
-
-/// One option key.
-#[derive(Clone, Copy, Debug)]
-pub struct OptionKey {
-    /// The key.
-    pub name: &'static str,
-    /// The client it configures.
-    pub applies: Applies,
-    /// The accepted form of its value.
-    pub form: Form,
-    /// The default, as text.
-    pub default: &'static str,
-}
-
-const MS: Duration = Duration::from_millis(1);
-const TEN_MS: Duration = Duration::from_millis(10);
-const HOUR: Duration = Duration::from_secs(3600);
-
-const fn key(name: &'static str, applies: Applies, form: Form, default: &'static str) -> OptionKey {
-    OptionKey {
-        name,
-        applies,
-        form,
-        default,
-    }
-}
-
-/// Every option of every client.
-pub const OPTIONS: &[OptionKey] = &[
-    key("endpoints", Applies::Client, Form::Text, "(required)"),
-    key("namespace", Applies::Client, Form::Text, ""),
-    key("access_key", Applies::Client, Form::Text, "(unsigned)"),
-    key("secret_key", Applies::Client, Form::Text, "(unsigned)"),
-    key("security_token", Applies::Client, Form::Text, "(none)"),
-    key(
-        "request_timeout",
-        Applies::Client,
-        Form::Duration { min: MS, max: HOUR },
-        "3s",
-    ),
-    key(
-        "tls",
-        Applies::Client,
-        Form::Choice(&["off", "on", "trust-all", "trust_all", "true", "false"]),
-        "off",
-    ),
-    key("tls_ca_pem", Applies::Client, Form::Text, "(system roots)"),
-    key(
-        "heartbeat_interval",
-        Applies::Client,
-        Form::Duration {
-            min: TEN_MS,
-            max: HOUR,
-        },
-        "10s",
-    ),
-    key(
-        "route_refresh_interval",
-        Applies::Client,
-        Form::Duration {
-            min: TEN_MS,
-            max: HOUR,
-        },
-        "30s",
-    ),
-    key(
-        "settings_resync_interval",
-        Applies::Client,
-        Form::Duration {
-            min: TEN_MS,
-            max: HOUR,
-        },
-        "5min",
-    ),
-    key("topics", Applies::Producer, Form::List, "(none)"),
-    key(
-        "max_attempts",
-        Applies::Producer,
-        Form::Count { min: 1, max: 100 },
-        "3",
-    ),
-    key(
-        "linger",
-        Applies::Producer,
-        Form::DurationOrOff {
-            min: Duration::ZERO,
-            max: HOUR,
-        },
-        "off",
-    ),
-    key(
-        "linger_max_messages",
-        Applies::Producer,
-        Form::Count { min: 1, max: 1024 },
-        "256",
-    ),
-    key(
-        "linger_max_bytes",
-        Applies::Producer,
-        Form::Count {
-            min: 1,
-            max: 128 << 20,
-        },
-        "1048576",
-    ),
-    key(
-        "await_duration",
-        Applies::SimpleConsumer,
-        Form::Duration {
-            min: Duration::ZERO,
-            max: HOUR,
-        },
-        "30s",
-    ),
-    key(
-        "max_cache_messages",
-        Applies::PushConsumer,
-        Form::Count {
-            min: 1,
-            max: 1 << 24,
-        },
-        "4096",
-    ),
-    key(
-        "max_cache_bytes",
-        Applies::PushConsumer,
-        Form::Count {
-            min: 1,
-            max: 1 << 40,
-        },
-        "67108864",
-    ),
-    key(
-        "consumption_threads",
-        Applies::PushConsumer,
-        Form::Count { min: 1, max: 1024 },
-        "20",
-    ),
-    key(
-        "assignment_scan_interval",
-        Applies::PushConsumer,
-        Form::Duration {
-            min: TEN_MS,
-            max: HOUR,
-        },
-        "5s",
-    ),
-];
 
 /// A parsed value.
 #[derive(Clone, Debug, PartialEq)]
@@ -445,8 +220,8 @@ impl ClientConfig {
         map: impl IntoIterator<Item = (K, V)>,
     ) -> Result<ClientConfig> {
         let mut builder = ClientConfig::builder();
-        let (mut tls, mut ca) = (None, None);
-        let (mut ak, mut sk, mut token) = (None, None, None);
+        // Keys that only mean something together, settled after the loop.
+        let mut paired: HashMap<&'static str, String> = HashMap::new();
         for (k, v) in map {
             let key = known(k.as_ref())?;
             if key.applies != Applies::Client {
@@ -464,33 +239,23 @@ impl ClientConfig {
             builder = match key.name {
                 "endpoints" => builder.endpoints(value.text()),
                 "namespace" => builder.namespace(value.text()),
-                "access_key" => {
-                    ak = Some(value.text());
-                    builder
-                }
-                "secret_key" => {
-                    sk = Some(value.text());
-                    builder
-                }
-                "security_token" => {
-                    token = Some(value.text());
-                    builder
-                }
                 "request_timeout" => builder.request_timeout(duration),
-                "tls" => {
-                    tls = Some(value.text());
-                    builder
-                }
-                "tls_ca_pem" => {
-                    ca = Some(value.text());
-                    builder
-                }
                 "heartbeat_interval" => builder.heartbeat_interval(duration),
                 "route_refresh_interval" => builder.route_refresh_interval(duration),
                 "settings_resync_interval" => builder.settings_resync_interval(duration),
+                name @ ("access_key" | "secret_key" | "security_token" | "tls" | "tls_ca_pem") => {
+                    paired.insert(name, value.text());
+                    builder
+                }
                 other => return Err(unhandled(other)),
             };
         }
+        let mut take = |name| paired.remove(name);
+        let (ak, sk, token) = (
+            take("access_key"),
+            take("secret_key"),
+            take("security_token"),
+        );
         match (ak, sk) {
             (Some(ak), Some(sk)) => builder = builder.credentials(ak, sk, token),
             (None, None) if token.is_none() => {}
@@ -501,7 +266,7 @@ impl ClientConfig {
                 ));
             }
         }
-        builder = builder.tls(match (tls.as_deref(), ca) {
+        builder = builder.tls(match (take("tls").as_deref(), take("tls_ca_pem")) {
             (None | Some("off" | "false"), None) => Tls::Off,
             (Some("on" | "true") | None, ca_pem @ Some(_)) => Tls::On { ca_pem },
             (Some("on" | "true"), None) => Tls::On { ca_pem: None },
@@ -512,6 +277,34 @@ impl ClientConfig {
         });
         builder.build()
     }
+}
+
+/// A client builder that takes its own option keys: `set` and `builder_from_map` of every
+/// client are these two functions.
+pub(crate) trait Configurable: Sized {
+    /// The keys it takes besides the client keys.
+    const APPLIES: Applies;
+
+    /// Applies one of its own keys, already parsed.
+    fn apply(self, key: &'static str, value: Value) -> Result<Self>;
+}
+
+/// Sets one option on `builder`.
+pub(crate) fn set<B: Configurable>(builder: B, key: &str, value: &str) -> Result<B> {
+    let (_, own) = split([(key, value)], B::APPLIES)?;
+    own.into_iter()
+        .try_fold(builder, |b, (key, value)| b.apply(key, value))
+}
+
+/// A builder made by `make` from the client keys of `map`, with its own keys applied.
+pub(crate) fn build<B: Configurable, K: AsRef<str>, V: AsRef<str>>(
+    map: impl IntoIterator<Item = (K, V)>,
+    make: impl FnOnce(ClientConfig) -> B,
+) -> Result<B> {
+    let (client, own) = split(map, B::APPLIES)?;
+    let builder = make(ClientConfig::from_map(client)?);
+    own.into_iter()
+        .try_fold(builder, |b, (key, value)| b.apply(key, value))
 }
 
 #[cfg(test)]
