@@ -622,7 +622,12 @@ async fn a_short_await_receives_and_its_empty_polls_are_not_errors() {
         .expect("an empty poll with a 1 s await is no error");
     assert!(empty.is_empty());
     producer
-        .send(&Message::builder(NORMAL, "short").tag(&tag).build().expect("m"))
+        .send(
+            &Message::builder(NORMAL, "short")
+                .tag(&tag)
+                .build()
+                .expect("m"),
+        )
         .await
         .expect("send");
     let got = receive(&consumer, 1, Duration::from_secs(20)).await;
