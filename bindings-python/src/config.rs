@@ -8,7 +8,17 @@ use std::collections::HashMap;
 /// A checked client configuration (built by `rmq.ClientConfig`).
 #[pyclass(module = "rmq._native", frozen)]
 pub struct Config {
-    pub(crate) inner: core::ClientConfig,
+    inner: core::ClientConfig,
+    /// The `(key, value)` entries it was built from: clients are built from these plus their
+    /// own options, through the core's `builder_from_map`.
+    entries: Vec<(String, String)>,
+}
+
+impl Config {
+    /// The config's entries followed by a client's own `options`, for `builder_from_map`.
+    pub(crate) fn with(&self, options: HashMap<String, String>) -> Vec<(String, String)> {
+        self.entries.iter().cloned().chain(options).collect()
+    }
 }
 
 #[pymethods]
@@ -16,8 +26,10 @@ impl Config {
     /// Keys and values as `ClientConfig::from_map` takes them.
     #[new]
     fn new(map: HashMap<String, String>) -> PyResult<Config> {
+        let entries: Vec<(String, String)> = map.into_iter().collect();
         Ok(Config {
-            inner: core::ClientConfig::from_map(map).py_err()?,
+            inner: core::ClientConfig::from_map(entries.iter().cloned()).py_err()?,
+            entries,
         })
     }
 

@@ -9,8 +9,21 @@ use rmq_client::{Error, ErrorKind};
 
 static RAISE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
+/// What an error was about, where the core knew it: topic, group, endpoint.
+#[derive(Default)]
+struct Context<'a> {
+    topic: Option<&'a str>,
+    group: Option<&'a str>,
+    endpoint: Option<&'a str>,
+}
+
 /// `err` as an instance of its `rmq.RmqError` subclass.
 pub fn to_py(err: &Error) -> PyErr {
+    let context = Context {
+        topic: err.topic(),
+        group: err.group(),
+        endpoint: err.endpoint(),
+    };
     Python::attach(|py| {
         build(
             py,
@@ -18,16 +31,33 @@ pub fn to_py(err: &Error) -> PyErr {
             err.code(),
             err.operation(),
             &err.to_string(),
+            context,
         )
     })
 }
 
 /// A `ClosedError` that is not a core error (fork, runtime start-up, use after close).
 pub fn closed(message: String) -> PyErr {
-    Python::attach(|py| build(py, ErrorKind::Closed.as_str(), None, "use", &message))
+    Python::attach(|py| {
+        build(
+            py,
+            ErrorKind::Closed.as_str(),
+            None,
+            "use",
+            &message,
+            Context::default(),
+        )
+    })
 }
 
-fn build(py: Python<'_>, kind: &str, code: Option<i32>, operation: &str, message: &str) -> PyErr {
+fn build(
+    py: Python<'_>,
+    kind: &str,
+    code: Option<i32>,
+    operation: &str,
+    message: &str,
+    context: Context<'_>,
+) -> PyErr {
     let made = (|| -> PyResult<PyErr> {
         let raise = RAISE.get_or_try_init(py, || {
             py.import("rmq._errors")?
@@ -38,6 +68,9 @@ fn build(py: Python<'_>, kind: &str, code: Option<i32>, operation: &str, message
         kwargs.set_item("kind", PyString::new(py, kind))?;
         kwargs.set_item("code", code)?;
         kwargs.set_item("operation", operation)?;
+        kwargs.set_item("topic", context.topic)?;
+        kwargs.set_item("group", context.group)?;
+        kwargs.set_item("endpoint", context.endpoint)?;
         let exc = raise.bind(py).call((message,), Some(&kwargs))?;
         Ok(PyErr::from_value(exc))
     })();

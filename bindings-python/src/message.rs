@@ -1,9 +1,10 @@
-//! Messages in and out: `Message` (built and checked before any I/O), `MessageView` (what
-//! consumers get), `SendReceipt` and `FilterExpression`.
+//! Messages in and out: `Message` (checked by the core's builder before any I/O),
+//! `MessageView` (what consumers get), `SendReceipt` and `FilterExpression`. This side only
+//! converts Python values; the core checks them.
 
-use crate::error::IntoPy;
+use crate::error::{self, IntoPy};
 use parking_lot::Mutex;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
@@ -350,27 +351,17 @@ impl FilterExpression {
     /// A tag expression: `"*"` for all, `"a"`, or `"a||b"`.
     #[staticmethod]
     fn tag(expression: &Bound<'_, PyAny>) -> PyResult<FilterExpression> {
-        let expression = string(expression, "a tag expression")?;
-        if expression.trim().is_empty() {
-            return Err(PyValueError::new_err(
-                "a tag expression cannot be empty (use \"*\")",
-            ));
-        }
-        Ok(FilterExpression {
-            inner: core::FilterExpression::tag(expression),
-        })
+        let inner = core::FilterExpression::tag(string(expression, "a tag expression")?);
+        inner.check().py_err()?;
+        Ok(FilterExpression { inner })
     }
 
     /// An SQL92 expression over message properties, e.g. `"region = 'eu' AND n > 3"`.
     #[staticmethod]
     fn sql(expression: &Bound<'_, PyAny>) -> PyResult<FilterExpression> {
-        let expression = string(expression, "an SQL expression")?;
-        if expression.trim().is_empty() {
-            return Err(PyValueError::new_err("an SQL expression cannot be empty"));
-        }
-        Ok(FilterExpression {
-            inner: core::FilterExpression::sql(expression),
-        })
+        let inner = core::FilterExpression::sql(string(expression, "an SQL expression")?);
+        inner.check().py_err()?;
+        Ok(FilterExpression { inner })
     }
 
     /// Every message.
@@ -408,7 +399,7 @@ impl FilterExpression {
 }
 
 /// Subscriptions from Python: a dict of topic to a tag expression string or a
-/// `FilterExpression`.
+/// `FilterExpression`. The consumer's `start()` checks them (at least one, no blank filter).
 pub(crate) fn subscriptions(
     value: &Bound<'_, PyAny>,
 ) -> PyResult<Vec<(String, core::FilterExpression)>> {
@@ -417,22 +408,17 @@ pub(crate) fn subscriptions(
             "subscriptions must be a dict of topic to a tag expression or FilterExpression",
         )
     })?;
-    if dict.is_empty() {
-        return Err(PyValueError::new_err("subscriptions cannot be empty"));
-    }
     let mut out = Vec::with_capacity(dict.len());
     for (topic, filter) in dict.iter() {
         let topic = string(&topic, "each subscribed topic")?;
         let filter = if let Ok(f) = filter.cast::<FilterExpression>() {
             f.get().inner.clone()
+        } else if let Ok(tag) = filter.cast::<PyString>() {
+            core::FilterExpression::tag(tag.to_cow()?.into_owned())
         } else {
-            FilterExpression::tag(&filter)
-                .map_err(|_| {
-                    PyTypeError::new_err(format!(
-                        "the filter of topic {topic:?} must be a tag expression str or a FilterExpression"
-                    ))
-                })?
-                .inner
+            return Err(PyTypeError::new_err(format!(
+                "the filter of topic {topic:?} must be a tag expression str or a FilterExpression"
+            )));
         };
         out.push((topic, filter));
     }
@@ -503,25 +489,24 @@ fn timestamp(value: &Bound<'_, PyAny>) -> PyResult<SystemTime> {
                 ))
             })?
         };
+    // Part of the conversion, not a check of the time (the core takes any SystemTime): only
+    // epoch seconds after 1970 that a SystemTime can hold have one.
+    let unconvertible = |why: String| error::to_py(&core::Error::invalid("message", why));
     if !seconds.is_finite() || seconds < 0.0 {
-        return Err(PyValueError::new_err(format!(
+        return Err(unconvertible(format!(
             "delivery_timestamp must be a time after 1970, got {seconds}"
         )));
     }
-    UNIX_EPOCH
-        .checked_add(Duration::from_secs_f64(seconds))
-        .ok_or_else(|| PyValueError::new_err("delivery_timestamp is too far in the future"))
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .and_then(|since| UNIX_EPOCH.checked_add(since))
+        .ok_or_else(|| unconvertible("delivery_timestamp is too far in the future".into()))
 }
 
-/// Seconds from Python (`float` or `int`), checked to be finite and not negative.
+/// Seconds from Python (`float` or `int`) as a duration; the core refuses negative, infinite
+/// and NaN values.
 pub(crate) fn seconds(value: f64, what: &str) -> PyResult<Duration> {
-    if !value.is_finite() || value < 0.0 {
-        return Err(PyValueError::new_err(format!(
-            "{what} must be a non-negative number of seconds, got {value}"
-        )));
-    }
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| PyValueError::new_err(format!("{what} is too large: {value}")))
+    core::options::duration_from_secs(what, value).py_err()
 }
 
 static FROM_TIMESTAMP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

@@ -5,11 +5,12 @@ use crate::bridge::{self, Completions};
 use crate::callbacks::CallbackPool;
 use crate::config::Config;
 use crate::error::{IntoPy, closed};
-use crate::message::{Message, MessageView, SendReceipt, seconds};
+use crate::message::{Message, MessageView, SendReceipt};
 use crate::runtime::{Owner, block_on};
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use rmq_client as core;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A started producer.
@@ -25,22 +26,14 @@ struct Start {
     checker: Option<Arc<CallbackPool>>,
 }
 
+/// The core's builder from the config's entries and the producer's `options` (string keys of
+/// `client-core/OPTIONS.md`), with the checker on a thread of its own.
 fn prepare(
     config: &Config,
-    topics: Vec<String>,
+    options: HashMap<String, String>,
     checker: Option<Py<PyAny>>,
-    max_attempts: u32,
-    linger: Option<f64>,
 ) -> PyResult<Start> {
-    let mut builder = core::Producer::builder(config.inner.clone())
-        .topics(topics)
-        .max_attempts(max_attempts);
-    if let Some(linger) = linger {
-        builder = builder.linger(core::LingerConfig {
-            linger: seconds(linger, "linger")?,
-            ..core::LingerConfig::default()
-        });
-    }
+    let mut builder = core::Producer::builder_from_map(config.with(options)).py_err()?;
     let mut pool = None;
     if let Some(checker) = checker {
         let threads = CallbackPool::new("rmq-callback", 1)
@@ -107,36 +100,31 @@ fn messages(list: &[PyRef<'_, Message>]) -> Vec<core::Message> {
 
 #[pymethods]
 impl Producer {
-    /// Starts a producer (fetches the routes of `topics` first).
+    /// Starts a producer (fetches the routes of its `topics` option first).
     #[staticmethod]
-    #[pyo3(signature = (config, topics, checker, max_attempts, linger))]
+    #[pyo3(signature = (config, options, checker))]
     fn start(
         py: Python<'_>,
         config: &Config,
-        topics: Vec<String>,
+        options: HashMap<String, String>,
         checker: Option<Py<PyAny>>,
-        max_attempts: u32,
-        linger: Option<f64>,
     ) -> PyResult<Producer> {
-        let Start { builder, checker } = prepare(config, topics, checker, max_attempts, linger)?;
+        let Start { builder, checker } = prepare(config, options, checker)?;
         let inner = block_on(py, builder.start())?.py_err()?;
         Ok(Producer::made(inner, checker))
     }
 
     /// `start` for asyncio.
     #[staticmethod]
-    #[pyo3(signature = (config, topics, checker, max_attempts, linger, completions, future))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (config, options, checker, completions, future))]
     fn start_async(
         config: &Config,
-        topics: Vec<String>,
+        options: HashMap<String, String>,
         checker: Option<Py<PyAny>>,
-        max_attempts: u32,
-        linger: Option<f64>,
         completions: &Completions,
         future: Py<PyAny>,
     ) -> PyResult<()> {
-        let Start { builder, checker } = prepare(config, topics, checker, max_attempts, linger)?;
+        let Start { builder, checker } = prepare(config, options, checker)?;
         bridge::submit(completions, future, builder.start(), move |py, inner| {
             Ok(Py::new(py, Producer::made(inner, checker))?.into_any())
         })

@@ -3,11 +3,12 @@
 
 use crate::callbacks::CallbackPool;
 use crate::config::Config;
-use crate::error::closed;
+use crate::error::{IntoPy, closed};
 use crate::message::{MessageView, subscriptions};
 use crate::runtime::{Owner, block_on};
 use pyo3::prelude::*;
 use rmq_client as core;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A started push consumer.
@@ -22,19 +23,21 @@ pub struct PushConsumer {
 impl PushConsumer {
     /// `dispatch(view) -> bool` (True: consumed) runs on the consumer's callback threads; it
     /// must not raise (the Python wrapper turns exceptions into False and logs them).
+    /// `options` are the consumer's string options (`max_cache_messages`, ...).
     #[staticmethod]
-    #[allow(clippy::too_many_arguments)]
     fn start(
         py: Python<'_>,
         config: &Config,
         group: String,
         subscribed: &Bound<'_, PyAny>,
         dispatch: Py<PyAny>,
-        max_cache_messages: usize,
-        max_cache_bytes: usize,
-        consumption_threads: usize,
+        options: HashMap<String, String>,
     ) -> PyResult<PushConsumer> {
-        let threads = consumption_threads.max(1);
+        let subscribed = subscriptions(subscribed)?;
+        let mut builder =
+            core::PushConsumer::builder_from_map(group, config.with(options)).py_err()?;
+        // One callback thread per listener call the core may make at once.
+        let threads = builder.listener_concurrency();
         let pool = CallbackPool::new("rmq-callback", threads)
             .map_err(|e| closed(format!("cannot start the listener threads: {e}")))?;
         let dispatch = Arc::new(dispatch);
@@ -52,12 +55,8 @@ impl PushConsumer {
                 _ => core::ConsumeResult::Failure,
             }
         };
-        let mut builder = core::PushConsumer::builder(config.inner.clone(), group)
-            .listener(listener)
-            .max_cache_messages(max_cache_messages)
-            .max_cache_bytes(max_cache_bytes)
-            .consumption_threads(threads);
-        for (topic, filter) in subscriptions(subscribed)? {
+        builder = builder.listener(listener);
+        for (topic, filter) in subscribed {
             builder = builder.subscribe(topic, filter);
         }
         let started = block_on(py, builder.start())?;

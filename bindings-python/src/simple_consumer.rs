@@ -8,6 +8,7 @@ use crate::runtime::{Owner, block_on};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use rmq_client as core;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,15 +19,18 @@ pub struct SimpleConsumer {
     owner: Owner,
 }
 
+/// The core's builder from the config's entries and the consumer's `options` (string keys of
+/// `client-core/OPTIONS.md`), with the subscriptions.
 fn builder(
     config: &Config,
     group: String,
     subscribed: &Bound<'_, PyAny>,
-    await_duration: f64,
+    options: HashMap<String, String>,
 ) -> PyResult<core::SimpleConsumerBuilder> {
-    let mut builder = core::SimpleConsumer::builder(config.inner.clone(), group)
-        .await_duration(seconds(await_duration, "await_duration")?);
-    for (topic, filter) in subscriptions(subscribed)? {
+    let subscribed = subscriptions(subscribed)?;
+    let mut builder =
+        core::SimpleConsumer::builder_from_map(group, config.with(options)).py_err()?;
+    for (topic, filter) in subscribed {
         builder = builder.subscribe(topic, filter);
     }
     Ok(builder)
@@ -41,15 +45,7 @@ fn views(py: Python<'_>, views: Vec<core::MessageView>) -> PyResult<Py<PyAny>> {
 }
 
 fn receive_args(max_messages: i64, invisible_duration: f64) -> PyResult<(u32, Duration)> {
-    let max = u32::try_from(max_messages)
-        .ok()
-        .filter(|m| (1..=32).contains(m))
-        .ok_or_else(|| {
-            error::to_py(&core::Error::invalid(
-                "receive",
-                format!("max_messages must be 1 to 32, got {max_messages}"),
-            ))
-        })?;
+    let max = core::SimpleConsumer::check_max_messages(max_messages).py_err()?;
     Ok((max, seconds(invisible_duration, "invisible_duration")?))
 }
 
@@ -73,15 +69,16 @@ impl SimpleConsumer {
 
 #[pymethods]
 impl SimpleConsumer {
+    /// Starts a consumer; `options` are its string options (`await_duration`).
     #[staticmethod]
     fn start(
         py: Python<'_>,
         config: &Config,
         group: String,
         subscriptions: &Bound<'_, PyAny>,
-        await_duration: f64,
+        options: HashMap<String, String>,
     ) -> PyResult<SimpleConsumer> {
-        let builder = builder(config, group, subscriptions, await_duration)?;
+        let builder = builder(config, group, subscriptions, options)?;
         let inner = block_on(py, builder.start())?.py_err()?;
         Ok(SimpleConsumer {
             inner,
@@ -89,16 +86,17 @@ impl SimpleConsumer {
         })
     }
 
+    /// `start` for asyncio.
     #[staticmethod]
     fn start_async(
         config: &Config,
         group: String,
         subscriptions: &Bound<'_, PyAny>,
-        await_duration: f64,
+        options: HashMap<String, String>,
         completions: &Completions,
         future: Py<PyAny>,
     ) -> PyResult<()> {
-        let builder = builder(config, group, subscriptions, await_duration)?;
+        let builder = builder(config, group, subscriptions, options)?;
         bridge::submit(completions, future, builder.start(), |py, inner| {
             Ok(Py::new(
                 py,
@@ -109,6 +107,13 @@ impl SimpleConsumer {
             )?
             .into_any())
         })
+    }
+
+    /// Checks `receive`'s arguments as `receive` does, for a consumer not started yet (its
+    /// argument errors come before "not started", as they would once started).
+    #[staticmethod]
+    fn check_receive(max_messages: i64, invisible_duration: f64) -> PyResult<()> {
+        receive_args(max_messages, invisible_duration).map(|_| ())
     }
 
     fn receive(

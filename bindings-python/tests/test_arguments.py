@@ -1,5 +1,6 @@
 """Invalid arguments raise TypeError / ValueError before any I/O; errors are typed."""
 
+import asyncio
 import pickle
 
 import pytest
@@ -98,6 +99,89 @@ def test_clients_check_arguments_before_connecting():
         rmq.FilterExpression.sql(" ")
 
 
+def test_values_are_checked_by_the_core_with_its_words():
+    # Nothing listens on port 1: each value is refused before any I/O, by the core, as an
+    # InvalidArgumentError (a ValueError) with the words of client-core/OPTIONS.md.
+    config = rmq.ClientConfig("127.0.0.1:1")
+
+    def listener(view):
+        return None
+
+    cases = [
+        (lambda: rmq.Producer(config, max_attempts=0),
+         'option max_attempts must be an integer from 1 to 100, not "0"'),
+        (lambda: rmq.Producer(config, max_attempts=2 ** 40), "option max_attempts"),
+        (lambda: rmq.Producer(config, linger=-1), "option linger"),
+        (lambda: rmq.Producer(config, linger=float("nan")), "option linger"),
+        (lambda: rmq.SimpleConsumer(config, "g", {"t": "*"}, await_duration=float("inf")),
+         "option await_duration"),
+        (lambda: rmq.PushConsumer(config, "g", {"t": "*"}, listener, max_cache_bytes=0),
+         "option max_cache_bytes"),
+        (lambda: rmq.PushConsumer(config, "g", {"t": "*"}, listener, consumption_threads=1025),
+         "option consumption_threads"),
+        (lambda: rmq.ClientConfig("127.0.0.1:1", request_timeout=0), "option request_timeout"),
+        (lambda: rmq.ClientConfig("127.0.0.1:1", tls="trust-all", tls_ca_pem="pem"),
+         "tls_ca_pem"),
+        (lambda: rmq.SimpleConsumer(config, " ", {"t": "*"}), "consumer group must not be empty"),
+        (lambda: rmq.SimpleConsumer(config, "g", {}), "subscribe to at least one topic"),
+        (lambda: rmq.SimpleConsumer(config, "g", {"t": ""}), "a tag expression cannot be empty"),
+        (lambda: rmq.PushConsumer(config, "g", {}, listener), "subscribe to at least one topic"),
+        (lambda: rmq.FilterExpression.tag(" "), "a tag expression cannot be empty"),
+        (lambda: rmq.FilterExpression.sql(""), "an SQL expression cannot be empty"),
+        (lambda: rmq.Message("t", b"x", delivery_timestamp=float("inf")), "delivery_timestamp"),
+    ]
+    for make, words in cases:
+        with pytest.raises(rmq.InvalidArgumentError) as caught:
+            make()
+        assert isinstance(caught.value, ValueError)
+        assert words in str(caught.value), (words, str(caught.value))
+
+
+def test_wrong_types_are_type_errors():
+    config = rmq.ClientConfig("127.0.0.1:1")
+    with pytest.raises(TypeError):
+        rmq.Producer(config, max_attempts="3")
+    with pytest.raises(TypeError):
+        rmq.Producer(config, max_attempts=True)
+    with pytest.raises(TypeError):
+        rmq.Producer(config, linger="5ms")
+    with pytest.raises(TypeError):
+        rmq.SimpleConsumer(config, 7, {"t": "*"})
+    with pytest.raises(TypeError):
+        rmq.SimpleConsumer(config, "g", {"t": "*"}, await_duration=None)
+    with pytest.raises(TypeError):
+        rmq.PushConsumer(config, "g", {"t": "*"}, lambda v: None, max_cache_messages=1.5)
+    with pytest.raises(TypeError):
+        rmq.ClientConfig("127.0.0.1:1", tls=1)
+    with pytest.raises(TypeError):
+        rmq.FilterExpression.tag(5)
+
+
+def test_async_clients_check_types_when_made_and_values_when_started():
+    config = rmq.ClientConfig("127.0.0.1:1")
+    with pytest.raises(TypeError):
+        rmq.AsyncProducer(config, linger="soon")
+    with pytest.raises(TypeError):
+        rmq.AsyncSimpleConsumer(config, "g", {"t": "*"}, await_duration="30s")
+
+    async def main():
+        producer = rmq.AsyncProducer(config, max_attempts=0)
+        with pytest.raises(rmq.InvalidArgumentError, match="option max_attempts"):
+            await producer.start()
+        consumer = rmq.AsyncSimpleConsumer(config, "", {"t": "*"})
+        with pytest.raises(rmq.InvalidArgumentError, match="consumer group must not be empty"):
+            await consumer.start()
+        # Not started: a bad argument is still reported as such.
+        with pytest.raises(rmq.InvalidArgumentError, match="max_messages must be 1 to 32, got 33"):
+            await consumer.receive(33)
+        with pytest.raises(rmq.InvalidArgumentError, match="invisible_duration"):
+            await consumer.receive(1, invisible_duration=-1)
+        with pytest.raises(rmq.ClosedError):
+            await consumer.receive(1)
+
+    asyncio.run(main())
+
+
 def test_error_classes_cover_every_kind_and_pickle():
     kinds = {cls.kind for cls in rmq.RmqError.__subclasses__()}
     assert {"invalid_argument", "bad_request", "unauthorized", "forbidden", "not_found",
@@ -109,6 +193,14 @@ def test_error_classes_cover_every_kind_and_pickle():
     again = pickle.loads(pickle.dumps(error))
     assert (type(again), again.code, again.operation, str(again)) == (
         rmq.NotFoundError, 40402, "send", "send failed")
+    assert (again.topic, again.group, again.endpoint) == (None, None, None)
+    error = rmq.NotFoundError("receive failed", kind="not_found", code=40402,
+                              operation="receive", topic="t", group="g", endpoint="h:1")
+    again = pickle.loads(pickle.dumps(error))
+    assert (type(again), again.topic, again.group, again.endpoint) == (
+        rmq.NotFoundError, "t", "g", "h:1")
+    with pytest.raises(AttributeError):
+        again.topic = "other"  # read-only
     # A kind the Python side does not know yet still maps to an RmqError.
     assert type(rmq._errors._from_native("x", kind="new_kind", code=None, operation="o")) \
         is rmq.UnexpectedError

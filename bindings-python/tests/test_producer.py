@@ -135,6 +135,23 @@ def test_server_refusals_are_typed(rmq_broker, rmq_config):
         producer.send(rmq.Message("normal", b"x"))
 
 
+@pytest.mark.rmq_broker(topics=TOPICS, strict=True)
+def test_errors_name_their_topic_group_and_endpoint(rmq_broker, rmq_config, unique):
+    with pytest.raises(rmq.NotFoundError) as missing:
+        rmq.Producer(rmq_config, topics=["missing"])
+    assert (missing.value.topic, missing.value.group) == ("missing", None)
+    assert missing.value.endpoint == rmq_broker.endpoint
+    group = unique("g")
+    with pytest.raises(rmq.NotFoundError) as unknown:
+        rmq.SimpleConsumer(rmq_config, group, {"missing": "*"})
+    assert (unknown.value.topic, unknown.value.group) == ("missing", group)
+    # Found before any I/O: no server is named.
+    with pytest.raises(rmq.InvalidArgumentError) as invalid:
+        rmq.Message("normal", b"")
+    assert (invalid.value.topic, invalid.value.group, invalid.value.endpoint) == (
+        None, None, None)
+
+
 def test_unreachable_server_is_a_network_or_timeout_error():
     config = rmq.ClientConfig("127.0.0.1:1", request_timeout=0.5)
     with pytest.raises((rmq.NetworkError, rmq.TimeoutError)):

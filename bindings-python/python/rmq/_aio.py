@@ -43,6 +43,7 @@ def _submit(method: Callable[..., None], *args: Any) -> "asyncio.Future[Any]":
 
 class AsyncProducer:
     """``Producer`` for asyncio: the same arguments; ``await start()`` or ``async with``.
+    Argument types are checked when it is made, their values when it starts (before any I/O).
 
     ``linger=0`` is worth knowing here: normal messages to one topic whose sends are made at
     the same moment (many tasks sending at once) then leave together in one request, and no
@@ -54,15 +55,14 @@ class AsyncProducer:
     def __init__(self, config: ClientConfig, *, topics: Iterable[str] = (),
                  transaction_checker: Optional[Callable[[Any], Any]] = None,
                  max_attempts: int = 3, linger: Optional[float] = None) -> None:
-        self._args = (_args.config(config), _args.topics(topics),
-                      _callbacks.checker(transaction_checker),
-                      _args.count(max_attempts, "max_attempts"),
-                      _args.optional_seconds(linger, "linger"))
+        self._args = (_args.config(config),
+                      _args.producer_options(topics, max_attempts, linger),
+                      _callbacks.checker(transaction_checker))
         self._native: Any = None
         self._closed = False
 
     async def start(self) -> "AsyncProducer":
-        """Starts the producer (fetches routes). Idempotent."""
+        """Starts the producer (checks the options, then fetches routes). Idempotent."""
         if self._native is None:
             self._native = await _submit(_native.Producer.start_async, *self._args)
             if self._args[2] is not None:
@@ -129,13 +129,14 @@ class AsyncTransaction:
 
 class AsyncSimpleConsumer:
     """``SimpleConsumer`` for asyncio: the same arguments; ``await start()`` or
-    ``async with``."""
+    ``async with``. Argument types are checked when it is made, their values when it starts
+    (before any I/O)."""
 
     def __init__(self, config: ClientConfig, group: str, subscriptions: Subscriptions, *,
                  await_duration: float = 30.0) -> None:
         self._args = (_args.config(config), _args.group(group),
                       _args.subscriptions(subscriptions),
-                      _args.seconds(await_duration, "await_duration", allow_zero=True))
+                      _args.simple_consumer_options(await_duration))
         self._native: Any = None
         self._closed = False
 
@@ -151,8 +152,11 @@ class AsyncSimpleConsumer:
 
     async def receive(self, max_messages: int = 32, invisible_duration: float = 30.0
                       ) -> List[MessageView]:
-        _args.count(max_messages, "max_messages", 1, 32)
+        _args.count(max_messages, "max_messages")
         invisible = _args.seconds(invisible_duration, "invisible_duration")
+        if self._native is None:
+            # Bad arguments are reported before "not started", as by a started consumer.
+            _native.SimpleConsumer.check_receive(max_messages, invisible)
         native = self._started()
         return await _submit(native.receive_async, max_messages, invisible)
 

@@ -1,7 +1,9 @@
-"""Argument checks shared by the sync and asyncio classes (TypeError / ValueError before
-any I/O)."""
+"""Type checks and conversions shared by the sync and asyncio classes (TypeError before any
+I/O). Values are checked by the core (`client-core/OPTIONS.md`), which refuses a bad one with
+``InvalidArgumentError`` (a ``ValueError``) before any I/O, with the same words in every
+language."""
 
-from typing import Any, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 DEFAULT_MAX_CACHE_MESSAGES = 4096
 DEFAULT_MAX_CACHE_BYTES = 64 * 1024 * 1024
@@ -26,34 +28,21 @@ def topics(value: Iterable[str]) -> List[str]:
     return out
 
 
-def count(value: Any, name: str, low: int = 1, high: Optional[int] = None) -> int:
+def count(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if value < low or (high is not None and value > high):
-        bound = f"{low} to {high}" if high is not None else f"at least {low}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
     return value
 
 
-def seconds(value: Any, name: str, *, allow_zero: bool = False) -> float:
+def seconds(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    value = float(value)
-    if value != value or value in (float("inf"), float("-inf")) or value < 0 or (
-            value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
-    return value
-
-
-def optional_seconds(value: Any, name: str) -> Optional[float]:
-    return None if value is None else seconds(value, name, allow_zero=True)
+    return float(value)
 
 
 def group(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"group must be a str, not {type(value).__name__}")
-    if not value.strip():
-        raise ValueError("group must not be empty")
     return value
 
 
@@ -61,6 +50,39 @@ def subscriptions(value: Any) -> dict:
     if not isinstance(value, dict):
         raise TypeError("subscriptions must be a dict of topic to a tag expression "
                         "or FilterExpression")
-    if not value:
-        raise ValueError("subscriptions must name at least one topic")
     return value
+
+
+# Client options as the core's string keys take them.
+
+def option_count(value: Any, name: str) -> str:
+    return str(count(value, name))
+
+
+def option_seconds(value: Any, name: str) -> str:
+    # repr() of a float reads back exactly; the core takes plain seconds ("0.005", "1e-05").
+    return repr(seconds(value, name))
+
+
+def producer_options(topic_names: Iterable[str], max_attempts: Any,
+                     linger: Optional[Any]) -> Dict[str, str]:
+    options = {"max_attempts": option_count(max_attempts, "max_attempts")}
+    names = topics(topic_names)
+    if names:
+        options["topics"] = ",".join(names)
+    if linger is not None:
+        options["linger"] = option_seconds(linger, "linger")
+    return options
+
+
+def simple_consumer_options(await_duration: Any) -> Dict[str, str]:
+    return {"await_duration": option_seconds(await_duration, "await_duration")}
+
+
+def push_consumer_options(max_cache_messages: Any, max_cache_bytes: Any,
+                          consumption_threads: Any) -> Dict[str, str]:
+    return {
+        "max_cache_messages": option_count(max_cache_messages, "max_cache_messages"),
+        "max_cache_bytes": option_count(max_cache_bytes, "max_cache_bytes"),
+        "consumption_threads": option_count(consumption_threads, "consumption_threads"),
+    }

@@ -1,13 +1,14 @@
 from typing import Optional, Sequence, Union
 
 from . import _native
-from ._args import seconds
+from ._args import option_seconds
 
 __all__ = ["ClientConfig"]
 
 
 class ClientConfig:
-    """Settings shared by producers and consumers. Checked here, before any I/O.
+    """Settings shared by producers and consumers. Checked here (by the core), before any
+    I/O.
 
     Args:
         endpoints: ``"host:port"``, several separated by ``;``, or a sequence of them (the
@@ -40,16 +41,10 @@ class ClientConfig:
                 raise TypeError(f"{name} must be a str or None")
         if not isinstance(namespace, str):
             raise TypeError("namespace must be a str")
-        timeout = seconds(request_timeout, "request_timeout")
-        if tls is True:
-            tls_text = "on"
-        elif tls is False:
-            tls_text = "off"
-        elif tls in ("on", "off", "trust-all"):
-            tls_text = tls
-        else:
-            raise ValueError("tls must be True, False, 'on', 'off' or 'trust-all'")
-        settings = {"endpoints": joined, "request_timeout": repr(timeout)}
+        if not isinstance(tls, (bool, str)):
+            raise TypeError("tls must be True, False or 'trust-all'")
+        settings = {"endpoints": joined,
+                    "request_timeout": option_seconds(request_timeout, "request_timeout")}
         if namespace:
             settings["namespace"] = namespace
         if access_key is not None:
@@ -59,18 +54,20 @@ class ClientConfig:
         if security_token is not None:
             settings["security_token"] = security_token
         if tls_ca_pem is not None:
-            if tls_text == "trust-all":
-                raise ValueError("tls_ca_pem cannot be combined with tls='trust-all'")
-            tls_text = "on"
             settings["tls_ca_pem"] = tls_ca_pem
-        settings["tls"] = tls_text
+        # tls=False leaves the key out: the core's default is off, and a CA bundle alone
+        # turns verified TLS on.
+        if tls is True:
+            settings["tls"] = "on"
+        elif tls is not False:
+            settings["tls"] = tls
         self._native = _native.Config(settings)
         self.endpoints = joined
         self.access_key = access_key
         self.secret_key = secret_key
         self.security_token = security_token
         self.namespace = namespace
-        self.request_timeout = timeout
+        self.request_timeout = float(request_timeout)
         self.tls = tls
         self.tls_ca_pem = tls_ca_pem
 

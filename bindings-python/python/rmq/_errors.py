@@ -34,25 +34,48 @@ class RmqError(Exception):
             answered with one; otherwise None.
         operation: what was being done (``"send"``, ``"receive"``, ``"ack"``, ...).
         message: the text, as in ``str(error)``.
+        topic: the topic the call was about, when known; otherwise None (read-only).
+        group: the consumer group the call was about, when known; otherwise None (read-only).
+        endpoint: the server (``"host:port"``) the call went to, when there was one;
+            otherwise None (read-only).
     """
 
     kind = "unexpected"
 
     def __init__(self, message: str, *, kind: Optional[str] = None, code: Optional[int] = None,
-                 operation: str = "") -> None:
+                 operation: str = "", topic: Optional[str] = None, group: Optional[str] = None,
+                 endpoint: Optional[str] = None) -> None:
         super().__init__(message)
         if kind is not None:
             self.kind = kind
         self.code = code
         self.operation = operation
         self.message = message
+        self._topic = topic
+        self._group = group
+        self._endpoint = endpoint
+
+    @property
+    def topic(self) -> Optional[str]:
+        return self._topic
+
+    @property
+    def group(self) -> Optional[str]:
+        return self._group
+
+    @property
+    def endpoint(self) -> Optional[str]:
+        return self._endpoint
 
     def __reduce__(self):  # keeps the keyword attributes through pickling
-        return (_rebuild, (type(self), self.message, self.kind, self.code, self.operation))
+        return (_rebuild, (type(self), self.message, self.kind, self.code, self.operation,
+                           self._topic, self._group, self._endpoint))
 
 
-def _rebuild(cls, message, kind, code, operation):
-    return cls(message, kind=kind, code=code, operation=operation)
+def _rebuild(cls, message, kind, code, operation, topic=None, group=None, endpoint=None):
+    # The context arguments have defaults, so errors pickled by an older rmq still load.
+    return cls(message, kind=kind, code=code, operation=operation, topic=topic, group=group,
+               endpoint=endpoint)
 
 
 class InvalidArgumentError(RmqError, ValueError):
@@ -153,7 +176,10 @@ _BY_KIND: Dict[str, Type[RmqError]] = {
 }
 
 
-def _from_native(message: str, *, kind: str, code: Optional[int], operation: str) -> RmqError:
+def _from_native(message: str, *, kind: str, code: Optional[int], operation: str,
+                 topic: Optional[str] = None, group: Optional[str] = None,
+                 endpoint: Optional[str] = None) -> RmqError:
     # A kind added to the core before this file learns it is still an RmqError.
     cls = _BY_KIND.get(kind, UnexpectedError)
-    return cls(message, kind=kind, code=code, operation=operation)
+    return cls(message, kind=kind, code=code, operation=operation, topic=topic, group=group,
+               endpoint=endpoint)

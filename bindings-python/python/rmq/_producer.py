@@ -35,8 +35,8 @@ class Producer:
                  transaction_checker: Optional[Callable[[Any], Any]] = None,
                  max_attempts: int = 3, linger: Optional[float] = None) -> None:
         self._native = _native.Producer.start(
-            _args.config(config), _args.topics(topics), _callbacks.checker(transaction_checker),
-            _args.count(max_attempts, "max_attempts"), _args.optional_seconds(linger, "linger"))
+            _args.config(config), _args.producer_options(topics, max_attempts, linger),
+            _callbacks.checker(transaction_checker))
         self._closed = False
         if transaction_checker is not None:
             _live.add(self)

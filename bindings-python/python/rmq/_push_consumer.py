@@ -36,9 +36,8 @@ class PushConsumer:
         self._native = _native.PushConsumer.start(
             _args.config(config), _args.group(group), _args.subscriptions(subscriptions),
             _callbacks.listener(listener),
-            _args.count(max_cache_messages, "max_cache_messages"),
-            _args.count(max_cache_bytes, "max_cache_bytes"),
-            _args.count(consumption_threads, "consumption_threads", 1, 1024))
+            _args.push_consumer_options(max_cache_messages, max_cache_bytes,
+                                        consumption_threads))
         self._closed = False
         _live.add(self)
 

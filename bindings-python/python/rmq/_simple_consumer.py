@@ -29,7 +29,7 @@ class SimpleConsumer:
                  await_duration: float = 30.0) -> None:
         self._native = _native.SimpleConsumer.start(
             _args.config(config), _args.group(group), _args.subscriptions(subscriptions),
-            _args.seconds(await_duration, "await_duration", allow_zero=True))
+            _args.simple_consumer_options(await_duration))
         self._closed = False
 
     def receive(self, max_messages: int = 32, invisible_duration: float = 30.0
@@ -37,8 +37,7 @@ class SimpleConsumer:
         """Up to ``max_messages`` (1 to 32), hidden from the group for ``invisible_duration``
         seconds; ack each before then or it is delivered again. An empty list means nothing
         arrived within ``await_duration``."""
-        _args.count(max_messages, "max_messages", 1, 32)
-        return self._native.receive(max_messages,
+        return self._native.receive(_args.count(max_messages, "max_messages"),
                                     _args.seconds(invisible_duration, "invisible_duration"))
 
     def ack(self, view: MessageView) -> None:

@@ -14,6 +14,25 @@ _TOPIC_TYPES = ("NORMAL", "FIFO", "DELAY", "TRANSACTION", "PRIORITY", "MIXED")
 _GROUP_KEYS = {"fifo", "max_attempts", "retry_delays"}
 
 
+# The broker's settings are not client options, so this test helper checks their values
+# itself.
+
+def _count(value: Any, name: str) -> int:
+    value = _args.count(value, name)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def _seconds(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    value = _args.seconds(value, name)
+    if value != value or value in (float("inf"), float("-inf")) or value < 0 or (
+            value == 0 and not allow_zero):
+        least = "a non-negative" if allow_zero else "a positive"
+        raise ValueError(f"{name} must be {least} number of seconds, got {value!r}")
+    return value
+
+
 def _topics(topics: Optional[Mapping[str, str]]) -> List[Tuple[str, str]]:
     if topics is None:
         return []
@@ -46,8 +65,8 @@ def _group(name: str, spec: Optional[Mapping[str, Any]]) -> Tuple[str, bool, int
     if not isinstance(fifo, bool):
         raise TypeError(f"group {name!r}: fifo must be a bool")
     attempts = spec.get("max_attempts")
-    attempts = 0 if attempts is None else _args.count(attempts, "max_attempts")
-    delays = [_args.seconds(d, "each retry delay", allow_zero=True)
+    attempts = 0 if attempts is None else _count(attempts, "max_attempts")
+    delays = [_seconds(d, "each retry delay", allow_zero=True)
               for d in spec.get("retry_delays", ())]
     return (name, fifo, attempts, delays)
 
@@ -87,8 +106,8 @@ class MiniBroker:
         self._native = _native.MiniBroker.start(
             _topics(topics), group_specs, None if data_dir is None else os.fspath(data_dir),
             bool(virtual_clock), bool(strict),
-            _args.seconds(transaction_check_delay, "transaction_check_delay"),
-            _args.seconds(transaction_check_interval, "transaction_check_interval"), creds)
+            _seconds(transaction_check_delay, "transaction_check_delay"),
+            _seconds(transaction_check_interval, "transaction_check_interval"), creds)
 
     @property
     def endpoint(self) -> str:
@@ -108,7 +127,7 @@ class MiniBroker:
     def advance(self, seconds: float) -> None:
         """Moves the virtual clock forward and fires what became due. Needs
         ``virtual_clock=True``."""
-        if not self._native.advance(_args.seconds(seconds, "seconds", allow_zero=True)):
+        if not self._native.advance(_seconds(seconds, "seconds", allow_zero=True)):
             raise RuntimeError("advance() needs MiniBroker(virtual_clock=True)")
 
     def create_topic(self, name: str, kind: str = "NORMAL") -> None:

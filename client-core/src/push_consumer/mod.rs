@@ -137,6 +137,12 @@ impl PushConsumerBuilder {
         self
     }
 
+    /// The listener calls at once this builder is set for (bindings size the thread pools
+    /// their listeners run on with it).
+    pub fn listener_concurrency(&self) -> usize {
+        self.consumption_threads
+    }
+
     /// Sets one option from strings (a push-consumer key of [`options::OPTIONS`]).
     pub fn set(self, key: &str, value: &str) -> Result<Self> {
         options::set(self, key, value)
