@@ -136,6 +136,32 @@ impl Producer {
         Ok(SendReceipt::new(sent))
     }
 
+    /// For the benchmark: `n` sequential sends of `message` by the core itself, from one task
+    /// on this binding's runtime (no Python between calls), and each send's seconds. What the
+    /// sync `send` costs beyond the core is the difference, measured in the same process.
+    fn core_sequential_sends(
+        &self,
+        py: Python<'_>,
+        message: &Message,
+        n: usize,
+    ) -> PyResult<Vec<f64>> {
+        let producer = self.live()?.clone();
+        let message = message.inner.clone();
+        let runtime = crate::runtime::runtime()?;
+        let task = runtime.spawn(async move {
+            let mut took = Vec::with_capacity(n);
+            for _ in 0..n {
+                let started = std::time::Instant::now();
+                producer.send(&message).await?;
+                took.push(started.elapsed().as_secs_f64());
+            }
+            Ok::<_, core::Error>(took)
+        });
+        block_on(py, task)?
+            .map_err(|e| crate::error::closed(format!("the benchmark task failed: {e}")))?
+            .py_err()
+    }
+
     fn send_async(
         &self,
         message: &Message,

@@ -1,4 +1,15 @@
-//! The binding's one tokio runtime, shared by every client and broker of the process.
+//! The binding's one tokio runtime, shared by every client and broker of the process, and who
+//! drives it.
+//!
+//! The runtime is a current-thread runtime: one thread at a time runs all of its tasks and its
+//! I/O. A thread that makes a sync call (`block_on`) drives it itself for the call's duration,
+//! so a sequential caller's request, the HTTP/2 connection and the answer all run on the
+//! caller's thread, with no hand-off to another thread and back (measured: ~4.9 context
+//! switches per sync send with a separate network thread, ~1 driving it from the caller).
+//! Between calls a background thread (`rmq-io`) drives it: it gives the runtime up as soon as
+//! a caller asks, and takes it back once no caller has come for [`HAND_BACK`], so a loop of
+//! sync calls keeps the runtime on the calling thread, while asyncio work, push consumers and
+//! timers are driven by `rmq-io` whenever no sync call is in progress.
 //!
 //! A forked child inherits the parent's memory but none of its threads, so the parent's
 //! runtime is dead there. The child gets a fresh runtime on first use; clients and brokers
@@ -9,14 +20,68 @@ use crate::error::closed;
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use std::future::Future;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
+use tokio::sync::Notify;
+
+/// How long `rmq-io` leaves the runtime to sync callers after the last one returned.
+const HAND_BACK: Duration = Duration::from_millis(1);
 
 struct Current {
     pid: u32,
     // Leaked on purpose: dropping a runtime joins its threads, which a forked child does not
     // have, and at interpreter exit the process ends them anyway.
     runtime: &'static Runtime,
+    driver: &'static Driver,
+}
+
+/// Who drives the runtime: sync callers while there are any, `rmq-io` otherwise.
+struct Driver {
+    /// Sync calls in progress.
+    callers: AtomicUsize,
+    /// When the last sync call returned, in µs since `epoch`.
+    released: AtomicU64,
+    epoch: Instant,
+    /// Wakes `rmq-io` to give the runtime up.
+    wanted: Notify,
+}
+
+impl Driver {
+    fn since_release(&self) -> Duration {
+        let now = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
+        Duration::from_micros(now.saturating_sub(self.released.load(Ordering::Acquire)))
+    }
+
+    fn enter(&self) {
+        self.callers.fetch_add(1, Ordering::AcqRel);
+        self.wanted.notify_one();
+    }
+
+    fn leave(&self) {
+        let now = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.released.store(now, Ordering::Release);
+        self.callers.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The `rmq-io` thread: drives the runtime until a sync caller wants it, then waits for the
+/// callers to be gone for [`HAND_BACK`] before driving again.
+fn drive(runtime: &'static Runtime, driver: &'static Driver) {
+    loop {
+        runtime.block_on(async {
+            loop {
+                let wanted = driver.wanted.notified();
+                if driver.callers.load(Ordering::Acquire) > 0 {
+                    return;
+                }
+                wanted.await;
+            }
+        });
+        while driver.callers.load(Ordering::Acquire) > 0 || driver.since_release() < HAND_BACK {
+            std::thread::sleep(HAND_BACK);
+        }
+    }
 }
 
 static CURRENT: Mutex<Option<Current>> = Mutex::new(None);
@@ -24,34 +89,36 @@ static CURRENT: Mutex<Option<Current>> = Mutex::new(None);
 /// The runtime of this process, built on first use (and again in a forked child).
 pub fn runtime() -> PyResult<&'static Runtime> {
     let pid = std::process::id();
+    current(pid).map(|c| c.0)
+}
+
+fn current(pid: u32) -> PyResult<(&'static Runtime, &'static Driver)> {
     let mut current = CURRENT.lock();
     if let Some(c) = current.as_ref().filter(|c| c.pid == pid) {
-        return Ok(c.runtime);
+        return Ok((c.runtime, c.driver));
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(worker_threads())
-        .thread_name("rmq-io")
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .thread_name("rmq-blocking")
         .enable_all()
         .build()
         .map_err(|e| closed(format!("cannot start the rmq runtime: {e}")))?;
     let runtime: &'static Runtime = Box::leak(Box::new(runtime));
-    *current = Some(Current { pid, runtime });
-    Ok(runtime)
-}
-
-/// Worker threads: `RMQ_WORKER_THREADS` if set, else one per core but one (the calling Python
-/// thread keeps a core busy too), from 1 to 4: the client is network-bound and more threads
-/// only add hand-offs. On 2 cores one worker gives about 7% more sequential sends than two.
-fn worker_threads() -> usize {
-    std::env::var("RMQ_WORKER_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map_or(1, |n| n.get().saturating_sub(1))
-                .clamp(1, 4)
-        })
+    let driver: &'static Driver = Box::leak(Box::new(Driver {
+        callers: AtomicUsize::new(0),
+        released: AtomicU64::new(0),
+        epoch: Instant::now(),
+        wanted: Notify::new(),
+    }));
+    std::thread::Builder::new()
+        .name("rmq-io".to_owned())
+        .spawn(move || drive(runtime, driver))
+        .map_err(|e| closed(format!("cannot start the rmq network thread: {e}")))?;
+    *current = Some(Current {
+        pid,
+        runtime,
+        driver,
+    });
+    Ok((runtime, driver))
 }
 
 /// The process an object was created in.
@@ -86,16 +153,18 @@ impl Owner {
 /// interrupted.
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
-/// Runs `work` to completion with the GIL released. A signal handler that raises (Ctrl-C)
-/// abandons the work and its exception is returned.
+/// Runs `work` to completion with the GIL released, driving the runtime from this thread
+/// (see the module docs). A signal handler that raises (Ctrl-C) abandons the work and its
+/// exception is returned.
 pub fn block_on<F>(py: Python<'_>, work: F) -> PyResult<F::Output>
 where
     F: Future + Send,
     F::Output: Send,
 {
-    let runtime = runtime()?;
+    let (runtime, driver) = current(std::process::id())?;
     py.detach(|| {
-        runtime.block_on(async {
+        driver.enter();
+        let done = runtime.block_on(async {
             let mut work = std::pin::pin!(work);
             loop {
                 match tokio::time::timeout(SIGNAL_CHECK, &mut work).await {
@@ -103,6 +172,8 @@ where
                     Err(_) => Python::attach(|py| py.check_signals())?,
                 }
             }
-        })
+        });
+        driver.leave();
+        done
     })
 }
