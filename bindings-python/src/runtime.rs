@@ -17,7 +17,7 @@
 //! error ([`Owner::check`]) instead of hanging on threads that do not exist.
 
 use crate::error::closed;
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use pyo3::prelude::*;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -45,6 +45,9 @@ struct Driver {
     epoch: Instant,
     /// Wakes `rmq-io` to give the runtime up.
     wanted: Notify,
+    /// Wakes `rmq-io` when the last sync call returns.
+    idle: Condvar,
+    idle_lock: Mutex<()>,
 }
 
 impl Driver {
@@ -61,7 +64,26 @@ impl Driver {
     fn leave(&self) {
         let now = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.released.store(now, Ordering::Release);
-        self.callers.fetch_sub(1, Ordering::AcqRel);
+        if self.callers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _guard = self.idle_lock.lock();
+            self.idle.notify_one();
+        }
+    }
+
+    /// Blocks until no sync call has been in progress for [`HAND_BACK`].
+    fn wait_until_quiet(&self) {
+        loop {
+            {
+                let mut guard = self.idle_lock.lock();
+                while self.callers.load(Ordering::Acquire) > 0 {
+                    self.idle.wait(&mut guard);
+                }
+            }
+            std::thread::sleep(HAND_BACK);
+            if self.callers.load(Ordering::Acquire) == 0 && self.since_release() >= HAND_BACK {
+                return;
+            }
+        }
     }
 }
 
@@ -78,9 +100,7 @@ fn drive(runtime: &'static Runtime, driver: &'static Driver) {
                 wanted.await;
             }
         });
-        while driver.callers.load(Ordering::Acquire) > 0 || driver.since_release() < HAND_BACK {
-            std::thread::sleep(HAND_BACK);
-        }
+        driver.wait_until_quiet();
     }
 }
 
@@ -108,6 +128,8 @@ fn current(pid: u32) -> PyResult<(&'static Runtime, &'static Driver)> {
         released: AtomicU64::new(0),
         epoch: Instant::now(),
         wanted: Notify::new(),
+        idle: Condvar::new(),
+        idle_lock: Mutex::new(()),
     }));
     std::thread::Builder::new()
         .name("rmq-io".to_owned())

@@ -377,7 +377,9 @@ async fn linger_mode_sends_alone_after_the_linger_time_and_flushes_on_shutdown()
             held.send(&message).await
         })
     };
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The test runs on a current-thread runtime: one yield lets the spawned send run until it
+    // waits in the linger queue.
+    tokio::task::yield_now().await;
     assert_eq!(broker.messages("normal").len(), 1, "still held");
     held.shutdown().await;
     pending.await.expect("join").expect("flushed at shutdown");

@@ -11,7 +11,6 @@ use rmq_client::{
 use rmq_mini_broker::{MiniBroker, TopicConfig, TopicType};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 async fn start(dir: &std::path::Path, listen: &str) -> MiniBroker {
     MiniBroker::builder()
@@ -71,15 +70,10 @@ async fn clients_recover_when_the_broker_restarts() {
         let message = Message::builder("t", format!("after {i}"))
             .build()
             .expect("m");
-        let mut sent = producer.send(&message).await;
-        for _ in 0..50 {
-            if sent.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            sent = producer.send(&message).await;
-        }
-        sent.expect("sends work again after the restart");
+        common::eventually_async("sends to work again after the restart", || async {
+            producer.send(&message).await.is_ok()
+        })
+        .await;
     }
     eventually("the 5 sent after the restart", || {
         (0..5).all(|i| seen.lock().expect("lock").contains(&format!("after {i}")))
