@@ -27,6 +27,8 @@ use tokio::sync::Notify;
 
 /// How long `rmq-io` leaves the runtime to sync callers after the last one returned.
 const HAND_BACK: Duration = Duration::from_millis(1);
+/// The longest `rmq-io` stays away while sync calls keep coming and going.
+const AWAY_AT_MOST: Duration = Duration::from_millis(10);
 
 struct Current {
     pid: u32,
@@ -70,8 +72,11 @@ impl Driver {
         }
     }
 
-    /// Blocks until no sync call has been in progress for [`HAND_BACK`].
+    /// Blocks until no sync call has been in progress for [`HAND_BACK`], or none is in
+    /// progress after [`AWAY_AT_MOST`] (calls that end without driving anything, such as
+    /// refused arguments in a tight loop, must not keep background work waiting).
     fn wait_until_quiet(&self) {
+        let gave_up = Instant::now();
         loop {
             {
                 let mut guard = self.idle_lock.lock();
@@ -80,7 +85,8 @@ impl Driver {
                 }
             }
             std::thread::sleep(HAND_BACK);
-            if self.callers.load(Ordering::Acquire) == 0 && self.since_release() >= HAND_BACK {
+            let quiet = self.since_release() >= HAND_BACK || gave_up.elapsed() >= AWAY_AT_MOST;
+            if quiet && self.callers.load(Ordering::Acquire) == 0 {
                 return;
             }
         }
@@ -175,9 +181,26 @@ impl Owner {
 /// interrupted.
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
+/// A sync call in progress; leaving it (even by unwinding) lets `rmq-io` drive again.
+struct Calling(&'static Driver);
+
+impl Calling {
+    fn new(driver: &'static Driver) -> Calling {
+        driver.enter();
+        Calling(driver)
+    }
+}
+
+impl Drop for Calling {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
+}
+
 /// Runs `work` to completion with the GIL released, driving the runtime from this thread
-/// (see the module docs). A signal handler that raises (Ctrl-C) abandons the work and its
-/// exception is returned.
+/// (see the module docs). Every [`SIGNAL_CHECK`] the caller leaves the runtime and looks for a
+/// pending signal, so a handler runs while `rmq-io` drives (it may call rmq itself) and one
+/// that raises (Ctrl-C) abandons the work; its exception is returned.
 pub fn block_on<F>(py: Python<'_>, work: F) -> PyResult<F::Output>
 where
     F: Future + Send,
@@ -185,17 +208,17 @@ where
 {
     let (runtime, driver) = current(std::process::id())?;
     py.detach(|| {
-        driver.enter();
-        let done = runtime.block_on(async {
-            let mut work = std::pin::pin!(work);
-            loop {
-                match tokio::time::timeout(SIGNAL_CHECK, &mut work).await {
-                    Ok(done) => return Ok(done),
-                    Err(_) => Python::attach(|py| py.check_signals())?,
-                }
+        let mut work = std::pin::pin!(work);
+        loop {
+            let waited = {
+                let _calling = Calling::new(driver);
+                // The timer is made inside the runtime: it needs the runtime's clock.
+                runtime.block_on(async { tokio::time::timeout(SIGNAL_CHECK, &mut work).await })
+            };
+            match waited {
+                Ok(done) => return Ok(done),
+                Err(_) => Python::attach(|py| py.check_signals())?,
             }
-        });
-        driver.leave();
-        done
+        }
     })
 }

@@ -135,3 +135,28 @@ def test_ctrl_c_interrupts_a_blocked_call(rmq_broker, rmq_config):
         with pytest.raises(KeyboardInterrupt):
             consumer.receive(1, 30)
         assert time.monotonic() - started < 3
+
+
+@pytest.mark.rmq_broker(topics={"normal": "NORMAL"})
+def test_a_signal_handler_can_use_rmq_while_the_main_thread_waits(rmq_broker, rmq_config):
+    # The handler runs while the main thread is blocked in receive(): it must be able to send
+    # (the blocked call leaves the runtime before handlers run), and the receive gets it.
+    import signal
+    sent = []
+    with rmq.Producer(rmq_config, topics=["normal"]) as producer, \
+            rmq.SimpleConsumer(rmq_config, "g", {"normal": "*"}, await_duration=20) as consumer:
+        def handler(signum, frame):
+            sent.append(producer.send(rmq.Message("normal", b"from the handler")))
+        previous = signal.signal(signal.SIGALRM, handler)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            got = []
+            deadline = time.monotonic() + 20
+            while not got and time.monotonic() < deadline:
+                got = consumer.receive(1, 30)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        assert len(sent) == 1
+        assert [m.body for m in got] == [b"from the handler"]
+        consumer.ack(got[0])

@@ -108,6 +108,11 @@ impl RouteCache {
         Ok((route, new))
     }
 
+    /// Drops `topic`'s route.
+    pub(crate) fn forget(&self, topic: &str) {
+        lock(&self.routes).remove(topic);
+    }
+
     /// Topics with a cached route.
     pub(crate) fn topics(&self) -> Vec<String> {
         lock(&self.routes).keys().cloned().collect()

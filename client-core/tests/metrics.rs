@@ -123,8 +123,10 @@ async fn clients_record_the_official_instruments() {
         .start()
         .await
         .expect("push consumer");
-    eventually("three consumed", || {
-        consumed.load(std::sync::atomic::Ordering::SeqCst) >= 3
+    // Settled (and so recorded: a message leaves the cache after its listener call is
+    // measured and its ack is answered).
+    eventually("three consumed and settled", || {
+        consumed.load(std::sync::atomic::Ordering::SeqCst) >= 3 && push.cached_messages() == 0
     })
     .await;
     provider.force_flush().expect("flush");

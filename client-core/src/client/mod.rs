@@ -83,16 +83,25 @@ pub(crate) struct ClientBase {
     handler: Option<CommandHandler>,
     stop: watch::Sender<bool>,
     closed: AtomicBool,
+    /// The runtime the client was started on, where a dropped client says goodbye.
+    runtime: tokio::runtime::Handle,
 }
 
 impl ClientBase {
-    /// A base for `role`; `handler` (made with the client's transport) takes the server
-    /// commands the role answers.
+    /// A base for `role` on the current runtime; `handler` (made with the client's transport)
+    /// takes the server commands the role answers. Called from a client's async `start`.
     pub(crate) fn new(
         config: ClientConfig,
         role: Role,
         handler: impl FnOnce(&Transport) -> Option<CommandHandler>,
     ) -> Result<Arc<ClientBase>> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            Error::new(
+                ErrorKind::Unexpected,
+                "start",
+                "clients start on a tokio runtime",
+            )
+        })?;
         let client_id = id::next();
         let transport = Transport::new(config, &client_id)?;
         let handler = handler(&transport);
@@ -106,6 +115,7 @@ impl ClientBase {
             handler,
             stop: watch::channel(false).0,
             closed: AtomicBool::new(false),
+            runtime,
         }))
     }
 
@@ -231,13 +241,22 @@ impl ClientBase {
                 session.update(settings.clone());
             }
         }
-        self.open_sessions(&route.endpoints()).await?;
+        if let Err(error) = self.open_sessions(&route.endpoints()).await {
+            // Uncached, so the next use tries the brokers' sessions again.
+            if new {
+                self.routes.forget(topic);
+            }
+            return Err(error);
+        }
         Ok(route)
     }
 
     /// Fetches every cached route again; a failed fetch keeps the old route.
     pub(crate) async fn refresh_routes(&self) {
         for topic in self.routes.topics() {
+            if self.is_stopped() {
+                return;
+            }
             if let Err(error) = self.fetch_route(&topic).await {
                 tracing::debug!(%topic, %error, "route refresh failed; keeping the old route");
             }
@@ -265,7 +284,18 @@ impl ClientBase {
             )
             .await
             .map_err(|e| e.with_endpoint(endpoint))?;
-            lock(&self.sessions)
+            let mut sessions = lock(&self.sessions);
+            // `terminate` drains the map after `closed` is set: a session opened meanwhile
+            // must not outlive the client.
+            if self.closed.load(Ordering::Acquire) {
+                session.close();
+                return Err(Error::new(
+                    ErrorKind::Closed,
+                    "start",
+                    "the client is shut down",
+                ));
+            }
+            sessions
                 .entry(endpoint.clone())
                 .or_insert_with(|| Arc::new(session));
         }
@@ -340,13 +370,6 @@ impl ClientBase {
             session.close();
         }
     }
-
-    /// Closes the sessions without telling the brokers (no runtime to do it on).
-    fn close_sessions(&self) {
-        for (_, session) in lock(&self.sessions).drain() {
-            session.close();
-        }
-    }
 }
 
 /// The user agent every client reports in its Settings.
@@ -361,7 +384,8 @@ fn user_agent() -> v2::Ua {
 
 /// Held (in an `Arc`) by every public handle of a client and by nothing inside it, so it
 /// drops with the last handle the user holds: the client then stops as `shutdown` would,
-/// without blocking the dropping thread (the brokers are told on the runtime, if there is one).
+/// without blocking the dropping thread (the brokers are told on the client's runtime, from
+/// any thread, runtime or not).
 pub(crate) struct DropGuard {
     base: Arc<ClientBase>,
 }
@@ -378,12 +402,10 @@ impl Drop for DropGuard {
             return;
         }
         tracing::debug!(client_id = %self.base.client_id, "client dropped without shutdown; stopping it");
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                let base = self.base.clone();
-                runtime.spawn(async move { base.terminate().await });
-            }
-            Err(_) => self.base.close_sessions(),
-        }
+        let base = self.base.clone();
+        // On a runtime already shut down this does nothing, and the sessions' tasks are gone.
+        self.base
+            .runtime
+            .spawn(async move { base.terminate().await });
     }
 }

@@ -77,6 +77,8 @@ pub struct ProducerBuilder {
     pub(crate) max_attempts: u32,
     pub(crate) checker: Option<Arc<dyn TransactionChecker>>,
     pub(crate) linger: Option<LingerConfig>,
+    /// `linger = off` was given as a string option: linger stays off whatever else is set.
+    pub(crate) linger_off: bool,
 }
 
 impl ProducerBuilder {
@@ -106,7 +108,13 @@ impl ProducerBuilder {
     /// every send is its own request.
     pub fn linger(mut self, config: LingerConfig) -> Self {
         self.linger = Some(config);
+        self.linger_off = false;
         self
+    }
+
+    /// The linger mode `start` will use, if any.
+    pub fn linger_config(&self) -> Option<LingerConfig> {
+        self.linger.filter(|_| !self.linger_off)
     }
 
     /// Sets one option from strings (a producer key of [`options::OPTIONS`]).
@@ -117,7 +125,8 @@ impl ProducerBuilder {
     /// Starts the producer on the current tokio runtime.
     pub async fn start(self) -> Result<Producer> {
         options::bounded_count("max_attempts", u64::from(self.max_attempts))?;
-        if let Some(linger) = &self.linger {
+        let linger = self.linger_config();
+        if let Some(linger) = &linger {
             linger.check()?;
         }
         let checker = self.checker.clone();
@@ -137,8 +146,7 @@ impl ProducerBuilder {
                 max_attempts: self.max_attempts,
                 checker: self.checker,
                 next_queue: AtomicUsize::new(rand::random::<u32>() as usize),
-                linger: self
-                    .linger
+                linger: linger
                     .map(|config| Linger::start(config, send::batch_sender(weak.clone()))),
                 metrics,
             }),
@@ -170,12 +178,16 @@ impl Configurable for ProducerBuilder {
                 }
             }
             "max_attempts" => self.max_attempts = u32::try_from(value.count()).unwrap_or(0),
-            "linger" => {
-                self.linger = value.duration().map(|linger| LingerConfig {
-                    linger,
-                    ..lingering
-                });
-            }
+            "linger" => match value.duration() {
+                Some(linger) => {
+                    self.linger = Some(LingerConfig {
+                        linger,
+                        ..lingering
+                    });
+                    self.linger_off = false;
+                }
+                None => self.linger_off = true,
+            },
             "linger_max_messages" => {
                 self.linger = Some(LingerConfig {
                     max_messages: count,
@@ -211,6 +223,7 @@ impl Producer {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             checker: None,
             linger: None,
+            linger_off: false,
         }
     }
 

@@ -19,6 +19,9 @@ pub(super) type Running = HashMap<(String, i32, String), watch::Sender<bool>>;
 
 /// One scan of every subscribed topic.
 pub(super) async fn scan(inner: &Arc<Inner>, running: &mut Running) {
+    // Brokers whose session could not be opened in this scan: each costs a Settings wait, so
+    // their other queues wait for the next scan instead of paying it again.
+    let mut unreachable: Vec<Endpoint> = Vec::new();
     for (topic, filter) in &inner.subscriptions {
         let queues = match assignments(inner, topic).await {
             Ok(queues) => queues,
@@ -40,12 +43,16 @@ pub(super) async fn scan(inner: &Arc<Inner>, running: &mut Running) {
                 continue;
             }
             let endpoint = endpoint_of(&queue, inner);
+            if unreachable.contains(&endpoint) {
+                continue;
+            }
             if let Err(error) = inner
                 .base
                 .open_sessions(std::slice::from_ref(&endpoint))
                 .await
             {
                 tracing::warn!(%endpoint, %error, "no session with an assigned broker; retrying at the next scan");
+                unreachable.push(endpoint);
                 continue;
             }
             let (dropped, dropped_rx) = watch::channel(false);

@@ -289,9 +289,16 @@ pub(crate) trait Configurable: Sized {
     fn apply(self, key: &'static str, value: Value) -> Result<Self>;
 }
 
-/// Sets one option on `builder`.
+/// Sets one option on `builder`; a key of every client belongs to the [`ClientConfig`] the
+/// builder was made with, and is refused here rather than ignored.
 pub(crate) fn set<B: Configurable>(builder: B, key: &str, value: &str) -> Result<B> {
-    let (_, own) = split([(key, value)], B::APPLIES)?;
+    let (client, own) = split([(key, value)], B::APPLIES)?;
+    if let Some((key, _)) = client.first() {
+        return Err(Error::invalid(
+            OP,
+            format!("option {key} configures every client: set it on the ClientConfig"),
+        ));
+    }
     own.into_iter()
         .try_fold(builder, |b, (key, value)| b.apply(key, value))
 }

@@ -128,7 +128,7 @@ fn every_client_key_reaches_its_builder() {
     assert_eq!(producer.topics, ["a", "b"]);
     assert_eq!(producer.max_attempts, 5);
     assert_eq!(
-        producer.linger,
+        producer.linger_config(),
         Some(crate::LingerConfig {
             linger: Duration::from_millis(2),
             max_messages: 10,
@@ -136,7 +136,7 @@ fn every_client_key_reaches_its_builder() {
         })
     );
     let off = Producer::builder_from_map([("endpoints", "h:1"), ("linger", "off")]).expect("off");
-    assert_eq!(off.linger, None);
+    assert_eq!(off.linger_config(), None);
     let simple =
         SimpleConsumer::builder_from_map("g", [("endpoints", "h:1"), ("await_duration", "1s")])
             .expect("simple keys");
@@ -207,4 +207,30 @@ fn binding_durations_are_checked_in_one_place() {
         invalid(duration_from_millis("x", bad));
     }
     invalid(duration_from_secs("x", 1e30));
+}
+
+#[test]
+fn set_refuses_keys_of_the_client_config() {
+    let config = ClientConfig::builder()
+        .endpoints("h:1")
+        .build()
+        .expect("config");
+    let message = invalid(Producer::builder(config).set("request_timeout", "10s"));
+    assert!(message.contains("set it on the ClientConfig"), "{message}");
+}
+
+#[test]
+fn linger_off_wins_whatever_the_order() {
+    for pairs in [
+        [("linger", "off"), ("linger_max_messages", "10")],
+        [("linger_max_messages", "10"), ("linger", "off")],
+    ] {
+        let builder =
+            Producer::builder_from_map(std::iter::once(("endpoints", "h:1")).chain(pairs))
+                .expect("valid");
+        assert_eq!(builder.linger_config(), None, "{pairs:?}");
+    }
+    let on = Producer::builder_from_map([("endpoints", "h:1"), ("linger_max_messages", "10")])
+        .expect("valid");
+    assert_eq!(on.linger_config().map(|l| l.max_messages), Some(10));
 }
