@@ -1,6 +1,6 @@
 //! `rmq._native.MiniBroker`: the in-process mini-broker on the binding's runtime.
 
-use crate::message::seconds;
+use crate::convert::seconds;
 use crate::runtime::{Owner, block_on};
 use parking_lot::Mutex;
 use pyo3::exceptions::{PyOSError, PyValueError};

@@ -6,7 +6,9 @@ mod bridge;
 mod broker;
 mod callbacks;
 mod config;
+mod convert;
 mod error;
+mod filter;
 mod logging;
 mod message;
 mod producer;
@@ -30,7 +32,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<message::Message>()?;
     m.add_class::<message::MessageView>()?;
     m.add_class::<message::SendReceipt>()?;
-    m.add_class::<message::FilterExpression>()?;
+    m.add_class::<filter::FilterExpression>()?;
     m.add_class::<producer::Producer>()?;
     m.add_class::<producer::Transaction>()?;
     m.add_class::<simple_consumer::SimpleConsumer>()?;

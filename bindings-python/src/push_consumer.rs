@@ -4,7 +4,8 @@
 use crate::callbacks::CallbackPool;
 use crate::config::Config;
 use crate::error::{IntoPy, closed};
-use crate::message::{MessageView, subscriptions};
+use crate::filter::subscriptions;
+use crate::message::MessageView;
 use crate::runtime::{Owner, block_on};
 use pyo3::prelude::*;
 use rmq_client as core;

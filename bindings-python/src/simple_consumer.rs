@@ -2,8 +2,10 @@
 
 use crate::bridge::{self, Completions};
 use crate::config::Config;
+use crate::convert::seconds;
 use crate::error::{self, IntoPy};
-use crate::message::{MessageView, seconds, subscriptions};
+use crate::filter::subscriptions;
+use crate::message::MessageView;
 use crate::runtime::{Owner, block_on};
 use pyo3::prelude::*;
 use pyo3::types::PyList;

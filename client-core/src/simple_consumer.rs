@@ -64,15 +64,11 @@ impl SimpleConsumerBuilder {
             subscriptions: self.subscriptions.clone(),
             await_duration: self.await_duration,
         };
-        let base = ClientBase::new(self.config, role, |_| None)?;
-        for (topic, _) in &self.subscriptions {
-            base.route(topic)
-                .await
-                .map_err(|e| e.with_topic(topic).with_group(&self.group))?;
-        }
+        let topics: Vec<String> = self.subscriptions.iter().map(|(t, _)| t.clone()).collect();
+        let (base, guard) = ClientBase::start(self.config, role, |_| None, &topics).await?;
         base.start_upkeep(None);
         Ok(SimpleConsumer {
-            _guard: DropGuard::new(base.clone()),
+            _guard: guard,
             inner: Arc::new(Inner {
                 metrics: ConsumerMetrics::new(&base.client_id, &self.group),
                 base,

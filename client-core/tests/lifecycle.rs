@@ -240,3 +240,17 @@ fn a_settings_resync_brings_the_groups_new_policy_into_use() {
         consumer.shutdown().await;
     });
 }
+
+#[test]
+fn every_start_future_can_be_spawned() {
+    // Bindings and applications spawn `start()`; a future that is not `Send + 'static` would
+    // only show up as a compile error in their code.
+    fn spawnable<F: std::future::Future + Send + 'static>(_: F) {}
+    let config = rmq_client::ClientConfig::builder()
+        .endpoints("127.0.0.1:1")
+        .build()
+        .expect("config");
+    spawnable(Producer::builder(config.clone()).start());
+    spawnable(SimpleConsumer::builder(config.clone(), "g").start());
+    spawnable(PushConsumer::builder(config, "g").start());
+}

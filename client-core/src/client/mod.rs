@@ -90,7 +90,7 @@ pub(crate) struct ClientBase {
 impl ClientBase {
     /// A base for `role` on the current runtime; `handler` (made with the client's transport)
     /// takes the server commands the role answers. Called from a client's async `start`.
-    pub(crate) fn new(
+    fn new(
         config: ClientConfig,
         role: Role,
         handler: impl FnOnce(&Transport) -> Option<CommandHandler>,
@@ -117,6 +117,29 @@ impl ClientBase {
             closed: AtomicBool::new(false),
             runtime,
         }))
+    }
+
+    /// A started base: routes of `topics` fetched and their brokers' sessions open, with the
+    /// guard the client's public handles hold. A start that fails drops the guard, so the
+    /// sessions it opened are closed and the brokers told.
+    pub(crate) async fn start(
+        config: ClientConfig,
+        role: Role,
+        handler: impl FnOnce(&Transport) -> Option<CommandHandler>,
+        topics: &[String],
+    ) -> Result<(Arc<ClientBase>, Arc<DropGuard>)> {
+        let base = ClientBase::new(config, role, handler)?;
+        let guard = DropGuard::new(base.clone());
+        for topic in topics {
+            base.route(topic).await.map_err(|e| {
+                let e = e.with_topic(topic);
+                match base.role.group() {
+                    Some(group) => e.with_group(group),
+                    None => e,
+                }
+            })?;
+        }
+        Ok((base, guard))
     }
 
     pub(crate) fn config(&self) -> &ClientConfig {

@@ -130,15 +130,16 @@ impl ProducerBuilder {
             linger.check()?;
         }
         let checker = self.checker.clone();
-        let base = ClientBase::new(
+        let (base, guard) = ClientBase::start(
             self.config,
             Role::Producer {
                 max_attempts: self.max_attempts,
             },
             |transport| command_handler(transport, checker),
-        )?;
+            &self.topics,
+        )
+        .await?;
         let metrics = ProducerMetrics::new(&base.client_id);
-        let guard = DropGuard::new(base.clone());
         let producer = Producer {
             inner: Arc::new_cyclic(|weak| Inner {
                 base,
@@ -152,14 +153,6 @@ impl ProducerBuilder {
             }),
             _guard: guard,
         };
-        for topic in &self.topics {
-            producer
-                .inner
-                .base
-                .route(topic)
-                .await
-                .map_err(|e| e.with_topic(topic))?;
-        }
         producer.inner.base.start_upkeep(None);
         Ok(producer)
     }

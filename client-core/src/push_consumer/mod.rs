@@ -168,12 +168,9 @@ impl PushConsumerBuilder {
             subscriptions: self.subscriptions.clone(),
         };
         let verifying = listener.clone();
-        let base = ClientBase::new(self.config, role, |_| Some(verify::verifier(verifying)))?;
-        for (topic, _) in &self.subscriptions {
-            base.route(topic)
-                .await
-                .map_err(|e| e.with_topic(topic).with_group(&self.group))?;
-        }
+        let topics: Vec<String> = self.subscriptions.iter().map(|(t, _)| t.clone()).collect();
+        let handler = |_: &_| Some(verify::verifier(verifying));
+        let (base, guard) = ClientBase::start(self.config, role, handler, &topics).await?;
         let inner = Arc::new(Inner {
             acker: Acker::start(base.transport.clone(), self.group.clone()),
             metrics: ConsumerMetrics::new(&base.client_id, &self.group),
@@ -201,7 +198,7 @@ impl PushConsumerBuilder {
         });
         base.start_upkeep(Some((self.scan_every, scan_chore(&inner))));
         Ok(PushConsumer {
-            _guard: DropGuard::new(base),
+            _guard: guard,
             inner,
         })
     }
