@@ -254,6 +254,12 @@ impl MessageView {
         self.core().corrupted.clone()
     }
 
+    /// The priority (priority topics only), or None.
+    #[getter]
+    fn priority(&self) -> Option<i32> {
+        self.core().priority
+    }
+
     /// The current receipt handle (opaque).
     #[getter]
     fn receipt_handle(&self) -> String {

@@ -25,8 +25,20 @@ def test_normal_message_arrives_with_every_field(rmq_broker, rmq_config, unique)
         assert view.delivery_attempt == 1
         assert view.born_host and view.born_timestamp.tzinfo is not None
         assert view.message_group is None and view.delivery_timestamp is None
+        assert view.priority is None
         consumer.ack(view)
     assert rmq_broker.messages("normal")[0][0] == receipt.message_id
+
+
+@pytest.mark.rmq_broker(topics={"ranked": "PRIORITY"})
+def test_priority_message_carries_its_priority(rmq_config, unique):
+    with rmq.Producer(rmq_config, topics=["ranked"]) as producer, \
+            rmq.SimpleConsumer(rmq_config, unique("g"), {"ranked": "*"},
+                               await_duration=5) as consumer:
+        producer.send(rmq.Message("ranked", b"urgent", priority=7))
+        (view,) = receive_n(consumer, 1)
+        assert (view.body, view.priority) == (b"urgent", 7)
+        consumer.ack(view)
 
 
 @pytest.mark.rmq_broker(topics=TOPICS, groups={"ordered": {"fifo": True}})

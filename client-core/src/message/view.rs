@@ -38,6 +38,8 @@ pub struct MessageView {
     /// Why the body is unusable (digest mismatch or a failed decompression), if it is. A
     /// corrupted message is never given to a push consumer's listener.
     pub corrupted: Option<String>,
+    /// Priority (priority topics only; Apache 5.4+), if the message carried one.
+    pub priority: Option<i32>,
     pub(crate) receipt_handle: String,
     pub(crate) endpoint: Endpoint,
 }
@@ -78,6 +80,7 @@ impl MessageView {
             born_host: sys.born_host,
             queue_id: sys.queue_id,
             queue_offset: sys.queue_offset,
+            priority: sys.priority,
             receipt_handle: sys.receipt_handle.unwrap_or_default(),
             endpoint: endpoint.clone(),
         }
