@@ -1,0 +1,53 @@
+// rmq's Node binding beside the official rocketmq-client-nodejs 1.0.8, in the same run, on one
+// in-process mini-broker; each client and phase in its own process.
+//   node bench/bench.mjs [--quick]
+// Needs `npm install` in bench/ (the official client).
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { MiniBroker } from '../lib/testing.mjs';
+
+const quick = process.argv.includes('--quick');
+const sizes = quick
+  ? { sequential: 500, concurrent: 2000, receive: 1000, push: 1000 }
+  : { sequential: 5000, concurrent: 10000, receive: 5000, push: 5000 };
+const client = fileURLToPath(new URL('./client.cjs', import.meta.url));
+
+function phase(which, endpoint, name, n) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [client, which, endpoint, name, String(n), `bench-${which}-${name}-${Date.now()}`],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').pop();
+      if (code !== 0 || !line) reject(new Error(`${which} ${name} exited with ${code}`));
+      else resolve(JSON.parse(line));
+    });
+  });
+}
+
+const broker = await MiniBroker.start();
+const results = {};
+for (const name of Object.keys(sizes)) {
+  for (const which of ['official', 'rmq']) {
+    results[`${which}/${name}`] = await phase(which, broker.endpoint, name, sizes[name]);
+  }
+}
+await broker.close();
+
+const fmt = (x, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const rows = [];
+const row = (what, official, rmq, ratio) => rows.push(`| ${what} | ${official} | ${rmq} | ${ratio} |`);
+const o = (k) => results[`official/${k}`];
+const r = (k) => results[`rmq/${k}`];
+row(`sequential await send(), ${sizes.sequential} msgs: msg/s`, fmt(o('sequential').rate), fmt(r('sequential').rate), `${fmt(r('sequential').rate / o('sequential').rate, 2)}x`);
+row('  p50 / p99 latency (µs)', `${fmt(o('sequential').p50us)} / ${fmt(o('sequential').p99us)}`, `${fmt(r('sequential').p50us)} / ${fmt(r('sequential').p99us)}`, '');
+row(`${sizes.concurrent} sends in flight: msg/s`, fmt(o('concurrent').rate), fmt(r('concurrent').rate), `${fmt(r('concurrent').rate / o('concurrent').rate, 2)}x`);
+row(`  peak RSS with ${sizes.concurrent} in flight (MB)`, fmt(o('concurrent').hwmMB), fmt(r('concurrent').hwmMB), `${fmt(r('concurrent').hwmMB / o('concurrent').hwmMB, 2)}x`);
+row(`receive(32) + ack, ${sizes.receive} msgs: msg/s`, fmt(o('receive').rate), fmt(r('receive').rate), `${fmt(r('receive').rate / o('receive').rate, 2)}x`);
+row(`push consumer, ${sizes.push} msgs: msg/s`, fmt(o('push').rate), fmt(r('push').rate), `${fmt(r('push').rate / o('push').rate, 2)}x`);
+row('require() time (ms)', fmt(o('sequential').loadMs, 1), fmt(r('sequential').loadMs, 1), `${fmt(r('sequential').loadMs / o('sequential').loadMs, 2)}x`);
+console.log(`Node ${process.version}, ${quick ? 'quick run' : 'full run'}, one in-process mini-broker, each client and phase in its own process\n`);
+console.log('| measure | rocketmq-client-nodejs 1.0.8 | rmq | rmq / official |');
+console.log('| --- | --- | --- | --- |');
+console.log(rows.join('\n'));

@@ -1,0 +1,298 @@
+// The public contract of the `rmq` package (hand-written; the native module is private).
+// Durations are milliseconds, as in the official RocketMQ Node client and Node's own APIs.
+
+/// <reference types="node" />
+
+export declare const coreVersion: string;
+
+/** Options every client takes. */
+export interface ClientOptions {
+  /** `'host:port'`, several separated by `;`, or an array of them. */
+  endpoints: string | string[];
+  namespace?: string;
+  credentials?: { accessKey: string; accessSecret: string; securityToken?: string };
+  /** The official client's name for `credentials`. */
+  sessionCredentials?: { accessKey: string; accessSecret: string; securityToken?: string };
+  /** Deadline of each request, ms (default 3000). */
+  requestTimeout?: number;
+  /** false (default), true (verified against the system roots), 'trust-all' (development only), or a CA bundle. */
+  tls?: boolean | 'trust-all' | { ca: string };
+  /** The official client's switch: true is `tls: true`. */
+  sslEnabled?: boolean;
+  /** Heartbeats to every broker in use, ms (default 10000). */
+  heartbeatInterval?: number | string;
+  /** How often routes are fetched again, ms (default 30000). */
+  routeRefreshInterval?: number | string;
+  /** How often the client's settings are sent again, ms (default 300000). */
+  settingsResyncInterval?: number | string;
+}
+
+export type Body = Buffer | Uint8Array | string;
+
+/** A message to send. */
+export interface MessageOptions {
+  topic: string;
+  body: Body;
+  tag?: string;
+  keys?: string[];
+  properties?: Record<string, string> | Map<string, string>;
+  /** FIFO topics: messages of one group are delivered in order. */
+  messageGroup?: string;
+  /** Delay topics: when the message becomes visible (a Date or epoch ms). */
+  deliveryTimestamp?: Date | number;
+  /** Delay topics: ms from now (instead of deliveryTimestamp). */
+  delay?: number;
+  /** Priority topics (Apache 5.4+). */
+  priority?: number;
+}
+
+/** A received message. Getters read it lazily; `receiptHandle` follows changeInvisibleDuration. */
+export declare class MessageView {
+  private constructor();
+  readonly messageId: string;
+  readonly topic: string;
+  /** A new Buffer on each access. */
+  readonly body: Buffer;
+  readonly tag: string | null;
+  readonly keys: string[];
+  /** A new Map on each access. */
+  readonly properties: Map<string, string>;
+  readonly messageGroup: string | null;
+  readonly deliveryTimestamp: Date | undefined;
+  /** 1 on the first delivery, 2 on the first redelivery, ... */
+  readonly deliveryAttempt: number;
+  readonly bornTimestamp: Date | undefined;
+  readonly bornHost: string;
+  readonly queueId: number;
+  readonly offset: number | null;
+  readonly receiptHandle: string;
+  /** The body failed its digest or decompression; `corruption` says why. */
+  readonly corrupted: boolean;
+  readonly corruption: string | null;
+  readonly priority: number | null;
+}
+
+export interface SendReceipt {
+  messageId: string;
+  /** Transactional messages only. */
+  transactionId?: string;
+  /** Scheduled messages only: for recallMessage. */
+  recallHandle?: string;
+  offset: number;
+  queueId: number;
+  topic: string;
+  /** The broker that took it. */
+  endpoint: string;
+}
+
+export declare const ConsumeResult: { readonly SUCCESS: 'SUCCESS'; readonly FAILURE: 'FAILURE' };
+export type ConsumeResult = 'SUCCESS' | 'FAILURE';
+export declare const TransactionResolution: { readonly COMMIT: 'COMMIT'; readonly ROLLBACK: 'ROLLBACK'; readonly UNKNOWN: 'UNKNOWN' };
+export type TransactionResolution = 'COMMIT' | 'ROLLBACK' | 'UNKNOWN';
+
+/** undefined or SUCCESS acks; FAILURE or a throw/rejection (logged) redelivers later. */
+export type MessageListener =
+  | ((message: MessageView) => ConsumeResult | void | Promise<ConsumeResult | void>)
+  | { consume(message: MessageView): ConsumeResult | void | Promise<ConsumeResult | void> };
+/** Decides an orphaned transaction; a throw is UNKNOWN (asked again later). */
+export type TransactionChecker =
+  | ((message: MessageView) => TransactionResolution | Promise<TransactionResolution>)
+  | { check(message: MessageView): TransactionResolution | Promise<TransactionResolution> };
+
+interface Lifecycle extends AsyncDisposable {
+  /** Starts the client; resolves to it. Idempotent. */
+  start(): Promise<this>;
+  /** Stops the client. Idempotent. */
+  close(): Promise<void>;
+  /** Alias of start() (the official client's name). */
+  startup(): Promise<this>;
+  /** Alias of close() (the official client's name). */
+  shutdown(): Promise<void>;
+  readonly clientId: string | undefined;
+}
+
+export interface ProducerOptions extends ClientOptions {
+  /** Topics whose routes are fetched at start (start fails clearly if one is missing). */
+  topics?: string[] | string;
+  /** Attempts per send, the first included (default 3). */
+  maxAttempts?: number;
+  /** Linger: concurrent sends to one topic wait up to this many ms and leave together ('off' by default). */
+  linger?: number | 'off' | false;
+  lingerMaxMessages?: number;
+  lingerMaxBytes?: number;
+  checker?: TransactionChecker;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export declare class Producer implements Lifecycle {
+  constructor(options: ProducerOptions);
+  start(): Promise<this>;
+  close(): Promise<void>;
+  startup(): Promise<this>;
+  shutdown(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+  readonly clientId: string | undefined;
+  send(message: MessageOptions, options?: CallOptions & { transaction?: Transaction }): Promise<SendReceipt>;
+  /** The official client's form. */
+  send(message: MessageOptions, transaction: Transaction): Promise<SendReceipt>;
+  sendBatch(messages: MessageOptions[], options?: CallOptions): Promise<SendReceipt[]>;
+  beginTransaction(): Transaction;
+  /** Recalls a scheduled message; resolves to its message id. */
+  recallMessage(topic: string, recallHandle: string, options?: CallOptions): Promise<string>;
+  /** With a checker the producer keeps the process alive until close() (the default). */
+  ref(): this;
+  unref(): this;
+}
+
+export declare class Transaction {
+  private constructor();
+  send(message: MessageOptions): Promise<SendReceipt>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
+export declare class FilterExpression {
+  static tag(expression: string): FilterExpression;
+  static sql(expression: string): FilterExpression;
+  static readonly ALL: FilterExpression;
+  private constructor();
+  readonly kind: 'TAG' | 'SQL92';
+  readonly expression: string;
+}
+
+export type Subscriptions = Record<string, string | FilterExpression> | Map<string, string | FilterExpression>;
+
+export interface ReceiveOptions extends CallOptions {
+  /** 1 to 32 (default 32). */
+  maxMessages?: number;
+  /** ms (default 30000). */
+  invisibleDuration?: number;
+}
+
+export interface SimpleConsumerOptions extends ClientOptions {
+  consumerGroup: string;
+  subscriptions: Subscriptions;
+  /** How long a receive long-polls, ms (default 30000; Apache clamps it to 5-20 s). */
+  awaitDuration?: number;
+}
+
+export declare class SimpleConsumer implements Lifecycle, AsyncIterable<MessageView> {
+  constructor(options: SimpleConsumerOptions);
+  start(): Promise<this>;
+  close(): Promise<void>;
+  startup(): Promise<this>;
+  shutdown(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+  readonly clientId: string | undefined;
+  receive(options?: ReceiveOptions): Promise<MessageView[]>;
+  receive(maxMessages?: number, invisibleDuration?: number): Promise<MessageView[]>;
+  ack(message: MessageView, options?: CallOptions): Promise<void>;
+  /** One entry per view: undefined when acked, its error otherwise. */
+  ackBatch(messages: MessageView[], options?: CallOptions): Promise<Array<RmqError | undefined>>;
+  /** The view gets the new receipt handle. */
+  changeInvisibleDuration(message: MessageView, invisibleDuration: number, options?: CallOptions): Promise<void>;
+  /** Long-polls for ever; `break`, an abort of `signal` or close() ends it. */
+  messages(options?: ReceiveOptions): AsyncGenerator<MessageView, void, undefined>;
+  [Symbol.asyncIterator](): AsyncGenerator<MessageView, void, undefined>;
+}
+
+export interface PushConsumerOptions extends ClientOptions {
+  consumerGroup: string;
+  subscriptions: Subscriptions;
+  messageListener: MessageListener;
+  /** Messages received and not yet settled before receiving pauses (default 4096). */
+  maxCacheMessageCount?: number;
+  /** Body bytes received and not yet settled before receiving pauses (default 64 MiB). */
+  maxCacheMessageSizeInBytes?: number;
+  /** Listener calls at once (default 20). */
+  consumptionThreads?: number;
+  /** How often the consumer asks for its assignment, ms (default 5000). */
+  assignmentScanInterval?: number;
+}
+
+export declare class PushConsumer implements Lifecycle {
+  constructor(options: PushConsumerOptions);
+  start(): Promise<this>;
+  /** Waits for listener calls in flight; rejects when called from inside the listener. */
+  close(): Promise<void>;
+  startup(): Promise<this>;
+  shutdown(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+  readonly clientId: string | undefined;
+  /** Keeps the process alive from start() to close() (the default), like a net.Server. */
+  ref(): this;
+  unref(): this;
+  readonly cachedMessages: number;
+  readonly assignedQueues: number;
+  readonly isFifo: boolean;
+}
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
+/** Log events at `level` or more severe go to `logger` (null: back to console.warn). */
+export declare function setLogger(
+  logger: ((level: LogLevel, target: string, message: string) => void) | null,
+  options?: { level?: LogLevel },
+): void;
+
+export type ErrorKind =
+  | 'invalid_argument' | 'bad_request' | 'unauthorized' | 'payment_required' | 'forbidden'
+  | 'not_found' | 'payload_too_large' | 'payload_empty' | 'too_many_requests'
+  | 'request_header_fields_too_large' | 'internal_server' | 'proxy_timeout' | 'unsupported'
+  | 'timeout' | 'network' | 'closed' | 'unexpected';
+
+export interface RmqErrorOptions {
+  status?: number;
+  operation?: string;
+  retriable?: boolean;
+  topic?: string;
+  group?: string;
+  endpoint?: string;
+}
+
+/** Every rmq error. */
+export declare class RmqError extends Error {
+  constructor(message: string, options?: RmqErrorOptions & { kind?: ErrorKind });
+  /** `RMQ_<KIND>`, e.g. 'RMQ_NOT_FOUND'. */
+  readonly code: `RMQ_${Uppercase<ErrorKind>}`;
+  /** The core's error kind, e.g. 'not_found'. */
+  readonly kind: ErrorKind;
+  /** The server's status code (apache.rocketmq.v2.Code, e.g. 40402) when the server refused. */
+  readonly status: number | undefined;
+  /** What was being done: 'send', 'receive', 'ack', ... */
+  readonly operation: string;
+  /** Whether trying again may succeed (network, timeout, throttling, server faults). */
+  readonly retriable: boolean;
+  readonly topic: string | undefined;
+  readonly group: string | undefined;
+  readonly endpoint: string | undefined;
+}
+declare class KindError extends RmqError {
+  constructor(message: string, options?: RmqErrorOptions);
+}
+/** A bad value, refused before any I/O. */
+export declare class InvalidArgumentError extends KindError {}
+export declare class BadRequestError extends KindError {}
+export declare class UnauthorizedError extends KindError {}
+export declare class PaymentRequiredError extends KindError {}
+export declare class ForbiddenError extends KindError {}
+export declare class NotFoundError extends KindError {}
+export declare class PayloadTooLargeError extends KindError {}
+export declare class PayloadEmptyError extends KindError {}
+export declare class TooManyRequestsError extends KindError {}
+export declare class RequestHeaderFieldsTooLargeError extends KindError {}
+export declare class InternalServerError extends KindError {}
+export declare class ProxyTimeoutError extends KindError {}
+export declare class UnsupportedError extends KindError {}
+export declare class TimeoutError extends KindError {}
+export declare class NetworkError extends KindError {}
+/** The client is closed (or not started). */
+export declare class ClosedError extends KindError {}
+export declare class UnexpectedError extends KindError {}
+/** A call cancelled by its AbortSignal. */
+export declare class AbortError extends Error {
+  constructor(message?: string, options?: ErrorOptions);
+  readonly code: 'ABORT_ERR';
+}

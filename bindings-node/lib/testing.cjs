@@ -1,0 +1,163 @@
+'use strict';
+// rmq/testing: an in-process RocketMQ 5 broker for tests. MiniBroker.start() takes about a
+// millisecond, listens on 127.0.0.1 and a free port, and speaks the same gRPC protocol as
+// Apache RocketMQ's proxy, so rmq and the official clients can run against it.
+const native = require('./native.cjs');
+const { typeName } = require('./options.cjs');
+const { invalid } = require('./errors.cjs');
+
+const TOPIC_TYPES = ['NORMAL', 'FIFO', 'DELAY', 'TRANSACTION', 'PRIORITY', 'MIXED'];
+const GROUP_KEYS = new Set(['fifo', 'maxAttempts', 'retryDelays']);
+
+function entries(value, what) {
+  if (value === undefined || value === null) return [];
+  if (value instanceof Map) return [...value.entries()];
+  if (typeof value === 'object' && !Array.isArray(value)) return Object.entries(value);
+  throw new TypeError(`${what} must be an object or a Map, not ${typeName(value)}`);
+}
+
+function topicType(name, kind) {
+  if (typeof name !== 'string' || typeof kind !== 'string') throw new TypeError('topics must map string names to string types');
+  const upper = kind.toUpperCase();
+  if (!TOPIC_TYPES.includes(upper)) throw new RangeError(`topic ${name}: unknown type ${kind} (one of ${TOPIC_TYPES.join(', ')})`);
+  return upper;
+}
+
+function ms(value, name) {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number of milliseconds, not ${typeName(value)}`);
+  return value;
+}
+
+function groupSpec(name, settings) {
+  if (typeof name !== 'string') throw new TypeError('group names must be strings');
+  const spec = settings ?? {};
+  if (typeof spec !== 'object') throw new TypeError(`group ${name}: settings must be an object such as { fifo: true, maxAttempts: 3 }`);
+  for (const key of Object.keys(spec)) {
+    if (!GROUP_KEYS.has(key)) throw new RangeError(`group ${name}: unknown setting ${key} (known: ${[...GROUP_KEYS].join(', ')})`);
+  }
+  const { fifo = false, maxAttempts, retryDelays } = spec;
+  if (typeof fifo !== 'boolean') throw new TypeError(`group ${name}: fifo must be a boolean`);
+  if (maxAttempts !== undefined && !Number.isInteger(maxAttempts)) throw new TypeError(`group ${name}: maxAttempts must be an integer`);
+  if (retryDelays !== undefined && !Array.isArray(retryDelays)) throw new TypeError(`group ${name}: retryDelays must be an array of milliseconds`);
+  return { name, fifo, maxAttempts, retryDelays: retryDelays?.map((d) => ms(d, 'each retry delay')) };
+}
+
+class MiniBroker {
+  #native;
+
+  /**
+   * @param options `topics` (name to 'NORMAL', 'FIFO', 'DELAY', 'TRANSACTION', ...; undeclared
+   *   topics are created on first use unless `strict`), `groups` (name to `{ fifo, maxAttempts,
+   *   retryDelays }`), `dataDir` (durable; default memory), `virtualClock` (time moves only with
+   *   advance()), `transactionCheckDelay` / `transactionCheckInterval` (ms, default 1000),
+   *   `strict`, `credentials` (access key to secret key).
+   */
+  static async start(options = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('MiniBroker.start takes an options object');
+    const { topics, groups, dataDir, virtualClock = false, strict = false,
+      transactionCheckDelay = 1000, transactionCheckInterval = 1000, credentials } = options;
+    const flatTopics = entries(topics, 'topics').flatMap(([name, kind]) => [name, topicType(name, kind)]);
+    const flatCredentials = entries(credentials, 'credentials').flatMap(([ak, sk]) => {
+      if (typeof ak !== 'string' || typeof sk !== 'string') throw new TypeError('credentials must map string access keys to string secret keys');
+      return [ak, sk];
+    });
+    if (dataDir !== undefined && typeof dataDir !== 'string') throw new TypeError('dataDir must be a string');
+    const started = await native.startBroker({
+      topics: flatTopics,
+      groups: entries(groups, 'groups').map(([name, settings]) => groupSpec(name, settings)),
+      dataDir,
+      virtualClock: Boolean(virtualClock),
+      strict: Boolean(strict),
+      transactionCheckDelay: ms(transactionCheckDelay, 'transactionCheckDelay'),
+      transactionCheckInterval: ms(transactionCheckInterval, 'transactionCheckInterval'),
+      credentials: flatCredentials,
+    });
+    const broker = new MiniBroker();
+    broker.#native = started;
+    return broker;
+  }
+
+  /** `'127.0.0.1:port'`, for a client's `endpoints`. */
+  get endpoint() {
+    return this.#native.endpoint;
+  }
+
+  /** The PEM certificate the broker presents to TLS clients (the port takes TLS and cleartext). */
+  get tlsCertificatePem() {
+    return this.#native.tlsCertificatePem;
+  }
+
+  /** Moves the virtual clock forward `ms` and fires what became due. */
+  advance(ms_) {
+    if (!this.#native.advance(ms(ms_, 'advance'))) throw invalid('advance() needs MiniBroker.start({ virtualClock: true })', 'advance');
+  }
+
+  createTopic(name, kind = 'NORMAL') {
+    this.#native.createTopic(name, topicType(name, kind));
+  }
+
+  createGroup(name, settings = {}) {
+    this.#native.createGroup(groupSpec(name, settings));
+  }
+
+  /** `{ messageId, body }` of every stored message of `topic`. */
+  messages(topic) {
+    return this.#native.messages(topic);
+  }
+
+  /** `{ messageId, body }` of every message in the group's dead-letter queue. */
+  deadLetters(group) {
+    return this.#native.deadLetters(group);
+  }
+
+  /** How many calls of `rpc` (e.g. 'AckMessage') the broker received. */
+  rpcCalls(rpc) {
+    return this.#native.rpcCalls(rpc);
+  }
+
+  connectedClients() {
+    return this.#native.connectedClients();
+  }
+
+  /** Makes `rpc` answer with status `code` (e.g. 'TOO_MANY_REQUESTS') `times` times, or until clearFaults(). */
+  failRpc(rpc, code, times) {
+    if (times !== undefined && (!Number.isInteger(times) || times < 0)) throw new RangeError('times must be a non-negative integer');
+    this.#native.failRpc(rpc, code, times);
+  }
+
+  clearFaults() {
+    this.#native.clearFaults();
+  }
+
+  /** Stops serving. Idempotent. */
+  close() {
+    return this.#native.close();
+  }
+
+  get closed() {
+    return this.#native.closed;
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.close();
+  }
+}
+
+/**
+ * For node:test: a fresh broker per test file (`each: true`: per test), started in
+ * before()/beforeEach() and closed in after()/afterEach(). Read it as `ctx.broker`.
+ */
+function useMiniBroker(options = {}, { each = false } = {}) {
+  const nodeTest = require('node:test');
+  const ctx = { broker: null };
+  const [setUp, tearDown] = each ? [nodeTest.beforeEach, nodeTest.afterEach] : [nodeTest.before, nodeTest.after];
+  setUp(async () => {
+    ctx.broker = await MiniBroker.start(options);
+  });
+  tearDown(async () => {
+    await ctx.broker?.close();
+  });
+  return ctx;
+}
+
+module.exports = { MiniBroker, useMiniBroker };

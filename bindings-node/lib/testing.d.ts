@@ -1,0 +1,59 @@
+// rmq/testing: the in-process mini-broker for tests.
+
+/// <reference types="node" />
+
+export type TopicType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'PRIORITY' | 'MIXED';
+
+export interface GroupSettings {
+  fifo?: boolean;
+  /** Deliveries before the dead-letter queue (default 17). */
+  maxAttempts?: number;
+  /** ms before each redelivery to push consumers (default Apache's 1 s, 5 s, 10 s, ...). */
+  retryDelays?: number[];
+}
+
+export interface MiniBrokerOptions {
+  topics?: Record<string, TopicType | Lowercase<TopicType>> | Map<string, string>;
+  groups?: Record<string, GroupSettings> | Map<string, GroupSettings>;
+  /** Keep everything on disk there and recover it at start (default: memory). */
+  dataDir?: string;
+  /** Time moves only with advance(). */
+  virtualClock?: boolean;
+  /** ms before the first check of an undecided transaction (default 1000). */
+  transactionCheckDelay?: number;
+  /** ms between later checks (default 1000). */
+  transactionCheckInterval?: number;
+  /** Refuse undeclared topics like a production proxy. */
+  strict?: boolean;
+  /** Access key to secret key: requests must then be signed. */
+  credentials?: Record<string, string> | Map<string, string>;
+}
+
+export interface StoredMessage {
+  messageId: string;
+  body: Buffer;
+}
+
+export declare class MiniBroker implements AsyncDisposable {
+  static start(options?: MiniBrokerOptions): Promise<MiniBroker>;
+  private constructor();
+  readonly endpoint: string;
+  readonly tlsCertificatePem: string;
+  readonly closed: boolean;
+  /** Moves the virtual clock forward (needs virtualClock). */
+  advance(ms: number): void;
+  createTopic(name: string, kind?: TopicType): void;
+  createGroup(name: string, settings?: GroupSettings): void;
+  messages(topic: string): StoredMessage[];
+  deadLetters(group: string): StoredMessage[];
+  rpcCalls(rpc: string): number;
+  connectedClients(): number;
+  /** e.g. failRpc('SendMessage', 'TOO_MANY_REQUESTS', 2). */
+  failRpc(rpc: string, code: string, times?: number): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** node:test wiring: a broker started in before() (beforeEach() with each) and closed after. */
+export declare function useMiniBroker(options?: MiniBrokerOptions, wiring?: { each?: boolean }): { broker: MiniBroker };

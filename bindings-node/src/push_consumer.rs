@@ -1,0 +1,100 @@
+//! `PushConsumer`: the core receives and acks; each message goes to the JS listener on its
+//! environment's thread (see `callbacks.rs`).
+
+use crate::callbacks::{self, Js};
+use crate::config::pairs;
+use crate::error::OrThrow;
+use crate::filter::subscriptions;
+use crate::message::MessageView;
+use crate::runtime::{self, Registration, promise};
+use napi::bindgen_prelude::*;
+use parking_lot::Mutex;
+use rmq_client as core;
+use std::sync::Arc;
+
+/// A started push consumer.
+#[napi]
+pub struct PushConsumer {
+    inner: core::PushConsumer,
+    registration: Mutex<Option<Registration>>,
+}
+
+/// Starts a push consumer of `group`. `dispatch(view)` resolves to true when the message
+/// was consumed; it never rejects (the JS wrapper logs a listener's throw and answers false).
+#[napi(ts_return_type = "Promise<PushConsumer>")]
+pub fn start_push_consumer<'env>(
+    env: &'env Env,
+    group: String,
+    options: Vec<String>,
+    subscribed: Vec<String>,
+    dispatch: Function<MessageView, Promise<bool>>,
+) -> Result<PromiseRaw<'env, PushConsumer>> {
+    let mut builder = core::PushConsumer::builder_from_map(group, pairs(&options)).or_throw(env)?;
+    for (topic, filter) in subscriptions(subscribed) {
+        builder = builder.subscribe(topic, filter);
+    }
+    let dispatch: Arc<Js<bool>> = callbacks::callback(env, dispatch)?;
+    builder =
+        builder.listener(
+            move |view: &core::MessageView| match callbacks::call(&dispatch, view) {
+                Some(true) => core::ConsumeResult::Success,
+                _ => core::ConsumeResult::Failure,
+            },
+        );
+    promise(
+        env,
+        None,
+        runtime::started(builder.start()),
+        |env, (inner, handle)| {
+            let closing: core::PushConsumer = inner.clone();
+            let registration =
+                runtime::register(env, handle, async move { closing.shutdown().await })?;
+            Ok(PushConsumer {
+                inner,
+                registration: Mutex::new(Some(registration)),
+            })
+        },
+    )
+}
+
+#[napi]
+impl PushConsumer {
+    /// Stops receiving and waits for listener calls in progress and their acks (idempotent).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let consumer = self.inner.clone();
+        let registration = self.registration.lock().take();
+        promise(
+            env,
+            None,
+            async move {
+                consumer.shutdown().await;
+                drop(registration);
+                Ok(())
+            },
+            |_, ()| Ok(()),
+        )
+    }
+
+    #[napi(getter)]
+    pub fn client_id(&self) -> String {
+        self.inner.client_id().to_owned()
+    }
+
+    /// Messages received and not yet settled.
+    #[napi(getter)]
+    pub fn cached_messages(&self) -> u32 {
+        u32::try_from(self.inner.cached_messages()).unwrap_or(u32::MAX)
+    }
+
+    /// Queues this consumer is assigned.
+    #[napi(getter)]
+    pub fn assigned_queues(&self) -> u32 {
+        u32::try_from(self.inner.assigned_queues()).unwrap_or(u32::MAX)
+    }
+
+    #[napi(getter)]
+    pub fn is_fifo(&self) -> bool {
+        self.inner.is_fifo()
+    }
+}
