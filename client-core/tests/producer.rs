@@ -392,3 +392,43 @@ async fn linger_mode_sends_alone_after_the_linger_time_and_flushes_on_shutdown()
     let error = producer.send(&too_big).await.expect_err("too large");
     assert_eq!(error.kind(), ErrorKind::PayloadTooLarge);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_beyond_the_in_flight_limit_wait_their_turn() {
+    let broker = broker().await;
+    let config = ClientConfig::builder()
+        .endpoints(broker.endpoint())
+        .build()
+        .expect("config");
+    let producer = Producer::builder(config)
+        .topics(["normal"])
+        .max_sends_in_flight(2)
+        .start()
+        .await
+        .expect("producer starts");
+    // Slow answers keep the first two requests in flight while the others arrive.
+    broker.delay_rpc("SendMessage", Duration::from_millis(300));
+    let sends: Vec<_> = (0..6)
+        .map(|i| {
+            let producer = producer.clone();
+            tokio::spawn(async move {
+                let message = Message::builder("normal", format!("m{i}")).build()?;
+                producer.send(&message).await
+            })
+        })
+        .collect();
+    eventually("two requests at the broker", || {
+        broker.rpc_calls("SendMessage") >= 2
+    })
+    .await;
+    assert_eq!(
+        broker.rpc_calls("SendMessage"),
+        2,
+        "only two may be in flight"
+    );
+    for send in sends {
+        send.await.expect("task").expect("sent");
+    }
+    assert_eq!(broker.rpc_calls("SendMessage"), 6);
+    assert_eq!(broker.messages("normal").len(), 6);
+}

@@ -26,6 +26,9 @@ use std::sync::atomic::AtomicUsize;
 /// Attempts per send unless set, as the reference client.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
+/// Send requests one producer has in flight at once unless set; more sends wait their turn.
+pub const DEFAULT_MAX_SENDS_IN_FLIGHT: u32 = 1024;
+
 struct Inner {
     base: Arc<ClientBase>,
     born_host: String,
@@ -34,6 +37,8 @@ struct Inner {
     next_queue: AtomicUsize,
     linger: Option<Linger>,
     metrics: ProducerMetrics,
+    /// Admits sends: one permit per request in flight.
+    in_flight: tokio::sync::Semaphore,
 }
 
 impl Inner {
@@ -75,6 +80,7 @@ pub struct ProducerBuilder {
     pub(crate) config: ClientConfig,
     pub(crate) topics: Vec<String>,
     pub(crate) max_attempts: u32,
+    pub(crate) max_sends_in_flight: u32,
     pub(crate) checker: Option<Arc<dyn TransactionChecker>>,
     pub(crate) linger: Option<LingerConfig>,
     /// `linger = off` was given as a string option: linger stays off whatever else is set.
@@ -92,6 +98,15 @@ impl ProducerBuilder {
     /// Attempts per send, the first included. Default 3, as the reference client; 1 to 100.
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts;
+        self
+    }
+
+    /// Send requests in flight at once (default 1024; 1 to 65536). More concurrent sends
+    /// wait for a turn, holding only their message: a request's state (a few KB, and an
+    /// HTTP/2 stream) exists only while it is in flight, so memory stays bounded however many
+    /// sends an application starts.
+    pub fn max_sends_in_flight(mut self, n: u32) -> Self {
+        self.max_sends_in_flight = n;
         self
     }
 
@@ -125,6 +140,7 @@ impl ProducerBuilder {
     /// Starts the producer on the current tokio runtime.
     pub async fn start(self) -> Result<Producer> {
         options::bounded_count("max_attempts", u64::from(self.max_attempts))?;
+        options::bounded_count("max_sends_in_flight", u64::from(self.max_sends_in_flight))?;
         let linger = self.linger_config();
         if let Some(linger) = &linger {
             linger.check()?;
@@ -150,6 +166,7 @@ impl ProducerBuilder {
                 linger: linger
                     .map(|config| Linger::start(config, send::batch_sender(weak.clone()))),
                 metrics,
+                in_flight: tokio::sync::Semaphore::new(self.max_sends_in_flight as usize),
             }),
             _guard: guard,
         };
@@ -171,6 +188,9 @@ impl Configurable for ProducerBuilder {
                 }
             }
             "max_attempts" => self.max_attempts = u32::try_from(value.count()).unwrap_or(0),
+            "max_sends_in_flight" => {
+                self.max_sends_in_flight = u32::try_from(value.count()).unwrap_or(0)
+            }
             "linger" => match value.duration() {
                 Some(linger) => {
                     self.linger = Some(LingerConfig {
@@ -214,6 +234,7 @@ impl Producer {
             config,
             topics: Vec::new(),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            max_sends_in_flight: DEFAULT_MAX_SENDS_IN_FLIGHT,
             checker: None,
             linger: None,
             linger_off: false,

@@ -92,7 +92,15 @@ impl Producer {
         transactional: bool,
     ) -> Result<Vec<SendReceipt>> {
         self.inner.base.check_open(OP)?;
-        self.inner.deliver(messages, transactional).await
+        // Beyond the limit a send waits here as this small future; the request's own state
+        // is allocated (boxed) only once it may go.
+        let _turn = self
+            .inner
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| Error::new(ErrorKind::Closed, OP, "producer is shut down"))?;
+        Box::pin(self.inner.deliver(messages, transactional)).await
     }
 }
 

@@ -166,6 +166,12 @@ pub const OPTIONS: &[OptionKey] = &[
         "3",
     ),
     key(
+        "max_sends_in_flight",
+        Applies::Producer,
+        Form::Count { min: 1, max: 65536 },
+        "1024",
+    ),
+    key(
         "linger",
         Applies::Producer,
         Form::DurationOrOff {
