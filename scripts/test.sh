@@ -52,13 +52,19 @@ wheel=$(ls target/python-wheels/rmq-*.whl)
   --no-deps "$wheel"
 echo "built and installed $(basename "$wheel") ($(( $(stat -c %s "$wheel") / 1024 )) KiB) in $(( $(date +%s) - started )) s"
 
-step "a real Apache RocketMQ 5.3.3 (name server + proxy in local mode, from Maven Central): examples, the scenario suite and the Python binding's scenarios"
+step "node binding: npm install in bindings-node (builds the addon from source with cargo, and the type checker)"
+started=$(date +%s)
+(cd bindings-node && npm install --no-audit --no-fund --foreground-scripts)
+echo "built $(ls bindings-node/lib/rmq.*.node) ($(( $(stat -c %s bindings-node/lib/rmq.*.node) / 1024 )) KiB) in $(( $(date +%s) - started )) s"
+
+step "a real Apache RocketMQ 5.3.3 (name server + proxy in local mode, from Maven Central): examples, the scenario suite and the Python and Node bindings' scenarios"
 apache_dir="$root/target/apache-rocketmq"
 cargo build --quiet -p rmq-interop-scenarios --bins --tests
 eval "$(cargo run --quiet -p rmq-interop-scenarios --bin scenario-setup)"
-# The Python binding's scenarios (bindings-python/tests/test_server_scenarios.py) need a
-# FIFO group of their own.
-export RMQ_APACHE_GROUPS="$RMQ_APACHE_GROUPS py-fifo:fifo"
+# The Python and Node bindings' scenarios (test_server_scenarios.py, server_scenarios.test.mjs)
+# need a FIFO group each; the Node quickstart its topic.
+export RMQ_APACHE_GROUPS="$RMQ_APACHE_GROUPS py-fifo:fifo node-fifo-sc:fifo"
+export RMQ_APACHE_TOPICS="$RMQ_APACHE_TOPICS quickstart:NORMAL"
 trap 'bash interop/apache/server.sh stop "$apache_dir" || true' EXIT
 bash interop/apache/server.sh start "$apache_dir"
 apache=$(cat "$apache_dir/endpoint")
@@ -68,6 +74,8 @@ RMQ_SCENARIO_ENDPOINT=$apache cargo test --quiet -p rmq-interop-scenarios --test
 echo "scenario suite against Apache RocketMQ 5.3.3: $(( $(date +%s%3N) - started )) ms"
 (cd bindings-python/tests && RMQ_PY_SERVER_ENDPOINT=$apache \
   "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider test_server_scenarios.py)
+(cd bindings-node && RMQ_NODE_SERVER_ENDPOINT=$apache node --test test/server_scenarios.test.mjs)
+node bindings-node/examples/quickstart.mjs "$apache"
 bash interop/apache/server.sh stop "$apache_dir"
 trap - EXIT
 
@@ -111,6 +119,16 @@ for version in 3.9 3.13; do
   echo "$("target/venv-$version/bin/python" -V):"
   (cd bindings-python/tests && "$root/target/venv-$version/bin/python" -m pytest -q -p no:cacheprovider .)
 done
+
+step "node binding: node:test suite (in-process mini-brokers), types check, npm install ./bindings-node into a fresh app, benchmark smoke run"
+(cd bindings-node && npm test && npm run types)
+app=$(mktemp -d)
+(cd "$app" && npm init -y >/dev/null && npm install --no-audit --no-fund --foreground-scripts "$root/bindings-node" \
+  && cp "$root/bindings-node/examples/quickstart.mjs" . && node quickstart.mjs \
+  && node -e "const { Producer } = require('rmq'); if (typeof Producer !== 'function') process.exit(1)")
+rm -rf "$app"
+(cd bindings-node/bench && npm install --no-audit --no-fund --silent)
+node bindings-node/bench/bench.mjs --quick
 
 step "official RocketMQ clients (Java, Go, Python, Node.js) against rmq-mini-broker"
 cargo build --quiet -p rmq-mini-broker --bin rmq-mini-broker

@@ -8,8 +8,10 @@ import { MiniBroker } from '../lib/testing.mjs';
 
 const quick = process.argv.includes('--quick');
 const sizes = quick
-  ? { sequential: 500, concurrent: 2000, receive: 1000, push: 1000 }
-  : { sequential: 5000, concurrent: 10000, receive: 5000, push: 5000 };
+  ? { sequential: 500, concurrent: 2000, lingered: 2000, receive: 1000, push: 1000 }
+  : { sequential: 5000, concurrent: 10000, lingered: 10000, receive: 5000, push: 5000 };
+// Phases only rmq has (the official client has no linger mode).
+const rmqOnly = new Set(['lingered']);
 const client = fileURLToPath(new URL('./client.cjs', import.meta.url));
 
 function phase(which, endpoint, name, n) {
@@ -29,7 +31,7 @@ function phase(which, endpoint, name, n) {
 const broker = await MiniBroker.start();
 const results = {};
 for (const name of Object.keys(sizes)) {
-  for (const which of ['official', 'rmq']) {
+  for (const which of rmqOnly.has(name) ? ['rmq'] : ['official', 'rmq']) {
     results[`${which}/${name}`] = await phase(which, broker.endpoint, name, sizes[name]);
   }
 }
@@ -42,8 +44,10 @@ const o = (k) => results[`official/${k}`];
 const r = (k) => results[`rmq/${k}`];
 row(`sequential await send(), ${sizes.sequential} msgs: msg/s`, fmt(o('sequential').rate), fmt(r('sequential').rate), `${fmt(r('sequential').rate / o('sequential').rate, 2)}x`);
 row('  p50 / p99 latency (µs)', `${fmt(o('sequential').p50us)} / ${fmt(o('sequential').p99us)}`, `${fmt(r('sequential').p50us)} / ${fmt(r('sequential').p99us)}`, '');
+row('  the core\'s own sequential sends in the rmq process: msg/s, p50 µs', '—', `${fmt(r('sequential').coreRate)}, ${fmt(r('sequential').coreP50us)} µs`, `binding ${fmt(r('sequential').rate / r('sequential').coreRate, 2)}x the core`);
 row(`${sizes.concurrent} sends in flight: msg/s`, fmt(o('concurrent').rate), fmt(r('concurrent').rate), `${fmt(r('concurrent').rate / o('concurrent').rate, 2)}x`);
 row(`  peak RSS with ${sizes.concurrent} in flight (MB)`, fmt(o('concurrent').hwmMB), fmt(r('concurrent').hwmMB), `${fmt(r('concurrent').hwmMB / o('concurrent').hwmMB, 2)}x`);
+row(`  the same with linger: 0 (rmq's batching of concurrent sends): msg/s, peak RSS MB`, '—', `${fmt(r('lingered').rate)}, ${fmt(r('lingered').hwmMB)} MB`, `${fmt(r('lingered').rate / o('concurrent').rate, 2)}x`);
 row(`receive(32) + ack, ${sizes.receive} msgs: msg/s`, fmt(o('receive').rate), fmt(r('receive').rate), `${fmt(r('receive').rate / o('receive').rate, 2)}x`);
 row(`push consumer, ${sizes.push} msgs: msg/s`, fmt(o('push').rate), fmt(r('push').rate), `${fmt(r('push').rate / o('push').rate, 2)}x`);
 row('require() time (ms)', fmt(o('sequential').loadMs, 1), fmt(r('sequential').loadMs, 1), `${fmt(r('sequential').loadMs / o('sequential').loadMs, 2)}x`);

@@ -20,8 +20,8 @@ function hwmMB() {
   return kb / 1024;
 }
 
-async function producer() {
-  const p = new lib.Producer({ ...common, topics: [topic] });
+async function producer(extra = {}) {
+  const p = new lib.Producer({ ...common, topics: [topic], ...extra });
   await p.startup();
   return p;
 }
@@ -30,6 +30,17 @@ async function fill(p, count) {
   for (let done = 0; done < count; done += 500) {
     await Promise.all(Array.from({ length: Math.min(500, count - done) }, () => p.send({ topic, body })));
   }
+}
+
+/** `n` sends started at once: rate and peak RSS. */
+async function inFlight(p) {
+  await fill(p, 200);
+  const started = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: n }, () => p.send({ topic, body })));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const rss = hwmMB();
+  await p.shutdown();
+  return { rate: n / seconds, hwmMB: rss };
 }
 
 const phases = {
@@ -57,15 +68,13 @@ const phases = {
     return figures;
   },
   async concurrent() {
-    const p = await producer();
-    await fill(p, 200);
-    const started = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: n }, () => p.send({ topic, body })));
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const rss = hwmMB();
-    await p.shutdown();
-    return { rate: n / seconds, hwmMB: rss };
+    return inFlight(await producer());
   },
+  // rmq only: the same with linger mode at 0 ms (concurrent sends to one topic leave together).
+  async lingered() {
+    return inFlight(await producer({ linger: 0 }));
+  },
+
   async receive() {
     const p = await producer();
     await fill(p, n);

@@ -146,7 +146,7 @@ unsafe impl Send for Deferred {}
 /// Counts calls in flight; the first holds the event loop, the last lets it go. JS thread only.
 fn pending(env: &Env, state: &mut EnvState, delta: i32) {
     let before = state.pending;
-    state.pending = (before as i64 + delta as i64).max(0) as u32;
+    state.pending = before.saturating_add_signed(delta);
     let raw = state.completions.raw();
     // SAFETY: called on the environment's thread with its own thread-safe function.
     unsafe {
