@@ -99,15 +99,18 @@ export type TransactionChecker =
   | ((message: MessageView) => TransactionResolution | Promise<TransactionResolution>)
   | { check(message: MessageView): TransactionResolution | Promise<TransactionResolution> };
 
-interface Lifecycle extends AsyncDisposable {
-  /** Starts the client; resolves to it. Idempotent. */
+/** What every client has. */
+declare abstract class Client implements AsyncDisposable {
+  /** Starts the client (routes, sessions); resolves to it. Idempotent. */
   start(): Promise<this>;
-  /** Stops the client. Idempotent. */
+  /** Stops the client; the brokers are told. Idempotent. */
   close(): Promise<void>;
   /** Alias of start() (the official client's name). */
   startup(): Promise<this>;
   /** Alias of close() (the official client's name). */
   shutdown(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+  /** This client's id, once started. */
   readonly clientId: string | undefined;
 }
 
@@ -127,14 +130,8 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-export declare class Producer implements Lifecycle {
+export declare class Producer extends Client {
   constructor(options: ProducerOptions);
-  start(): Promise<this>;
-  close(): Promise<void>;
-  startup(): Promise<this>;
-  shutdown(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-  readonly clientId: string | undefined;
   send(message: MessageOptions, options?: CallOptions & { transaction?: Transaction }): Promise<SendReceipt>;
   /** The official client's form. */
   send(message: MessageOptions, transaction: Transaction): Promise<SendReceipt>;
@@ -179,14 +176,8 @@ export interface SimpleConsumerOptions extends ClientOptions {
   awaitDuration?: number;
 }
 
-export declare class SimpleConsumer implements Lifecycle, AsyncIterable<MessageView> {
+export declare class SimpleConsumer extends Client implements AsyncIterable<MessageView> {
   constructor(options: SimpleConsumerOptions);
-  start(): Promise<this>;
-  close(): Promise<void>;
-  startup(): Promise<this>;
-  shutdown(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-  readonly clientId: string | undefined;
   receive(options?: ReceiveOptions): Promise<MessageView[]>;
   receive(maxMessages?: number, invisibleDuration?: number): Promise<MessageView[]>;
   ack(message: MessageView, options?: CallOptions): Promise<void>;
@@ -213,15 +204,10 @@ export interface PushConsumerOptions extends ClientOptions {
   assignmentScanInterval?: number;
 }
 
-export declare class PushConsumer implements Lifecycle {
+export declare class PushConsumer extends Client {
   constructor(options: PushConsumerOptions);
-  start(): Promise<this>;
   /** Waits for listener calls in flight; rejects when called from inside the listener. */
   close(): Promise<void>;
-  startup(): Promise<this>;
-  shutdown(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-  readonly clientId: string | undefined;
   /** Keeps the process alive from start() to close() (the default), like a net.Server. */
   ref(): this;
   unref(): this;

@@ -9,10 +9,9 @@
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use parking_lot::Mutex;
-use std::fmt::Write as _;
+use rmq_client::log_text::{event_text, logger_name};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
-use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -49,78 +48,30 @@ fn name(level: &Level) -> &'static str {
     }
 }
 
-fn logger(target: &str) -> Option<&'static str> {
-    if target.starts_with("rmq_client") {
-        Some("rmq.client")
-    } else if target.starts_with("rmq_mini_broker") {
-        Some("rmq.broker")
-    } else {
-        None
-    }
-}
-
 struct ToJs;
 
 impl<S: Subscriber> Layer<S> for ToJs {
     fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
         metadata.is_event()
-            && logger(metadata.target()).is_some()
+            && logger_name(metadata.target()).is_some()
             && rank(metadata.level()) <= GATE.load(Ordering::Relaxed)
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let metadata = event.metadata();
-        let Some(target) = logger(metadata.target()) else {
+        let Some(target) = logger_name(metadata.target()) else {
             return;
         };
         let Some(sink) = SINKS.lock().last().map(|(_, f)| f.clone()) else {
             return;
         };
-        let mut text = Text::default();
-        event.record(&mut text);
         let args = (
             name(metadata.level()).to_owned(),
             target.to_owned(),
-            text.finish(),
+            event_text(event),
         );
         // A full queue or a closing environment drops the event.
         let _ = sink.call(args.into(), ThreadsafeFunctionCallMode::NonBlocking);
-    }
-}
-
-#[derive(Default)]
-struct Text {
-    message: String,
-    fields: String,
-}
-
-impl Text {
-    fn finish(self) -> String {
-        if self.fields.is_empty() {
-            self.message
-        } else if self.message.is_empty() {
-            self.fields.trim_start().to_owned()
-        } else {
-            self.message + " (" + self.fields.trim_start() + ")"
-        }
-    }
-}
-
-impl Visit for Text {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message.push_str(value);
-        } else {
-            let _ = write!(self.fields, " {}={value}", field.name());
-        }
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.message, "{value:?}");
-        } else {
-            let _ = write!(self.fields, " {}={value:?}", field.name());
-        }
     }
 }
 

@@ -5,7 +5,7 @@ use crate::cancel::CancelToken;
 use crate::config::pairs;
 use crate::error::OrThrow;
 use crate::message::{Message, MessageView, SendReceipt};
-use crate::runtime::{self, Registration, promise};
+use crate::runtime::{self, promise};
 use napi::bindgen_prelude::*;
 use parking_lot::Mutex;
 use rmq_client as core;
@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub struct Producer {
     inner: core::Producer,
     /// Leaves the environment's registry on close (or when collected).
-    registration: Mutex<Option<Registration>>,
+    registration: runtime::Slot,
 }
 
 fn resolution(answer: Option<String>) -> core::TransactionResolution {
@@ -42,18 +42,13 @@ pub fn start_producer<'env>(
             resolution(callbacks::call(&checker, view))
         });
     }
-    promise(
+    runtime::start_client(
         env,
-        None,
-        runtime::started(builder.start()),
-        |env, (inner, handle)| {
-            let closing: core::Producer = inner.clone();
-            let registration =
-                runtime::register(env, handle, async move { closing.shutdown().await })?;
-            Ok(Producer {
-                inner,
-                registration: Mutex::new(Some(registration)),
-            })
+        builder.start(),
+        |client: core::Producer| async move { client.shutdown().await },
+        |inner, registration| Producer {
+            inner,
+            registration,
         },
     )
 }
@@ -150,16 +145,10 @@ impl Producer {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
         let producer = self.inner.clone();
-        let registration = self.registration.lock().take();
-        promise(
+        runtime::close_client(
             env,
-            None,
-            async move {
-                producer.shutdown().await;
-                drop(registration);
-                Ok(())
-            },
-            |_, ()| Ok(()),
+            &self.registration,
+            async move { producer.shutdown().await },
         )
     }
 

@@ -6,9 +6,8 @@ use crate::config::pairs;
 use crate::error::OrThrow;
 use crate::filter::subscriptions;
 use crate::message::MessageView;
-use crate::runtime::{self, Registration, promise};
+use crate::runtime;
 use napi::bindgen_prelude::*;
-use parking_lot::Mutex;
 use rmq_client as core;
 use std::sync::Arc;
 
@@ -16,7 +15,7 @@ use std::sync::Arc;
 #[napi]
 pub struct PushConsumer {
     inner: core::PushConsumer,
-    registration: Mutex<Option<Registration>>,
+    registration: runtime::Slot,
 }
 
 /// Starts a push consumer of `group`. `dispatch(view)` resolves to true when the message
@@ -41,18 +40,13 @@ pub fn start_push_consumer<'env>(
                 _ => core::ConsumeResult::Failure,
             },
         );
-    promise(
+    runtime::start_client(
         env,
-        None,
-        runtime::started(builder.start()),
-        |env, (inner, handle)| {
-            let closing: core::PushConsumer = inner.clone();
-            let registration =
-                runtime::register(env, handle, async move { closing.shutdown().await })?;
-            Ok(PushConsumer {
-                inner,
-                registration: Mutex::new(Some(registration)),
-            })
+        builder.start(),
+        |client: core::PushConsumer| async move { client.shutdown().await },
+        |inner, registration| PushConsumer {
+            inner,
+            registration,
         },
     )
 }
@@ -63,16 +57,10 @@ impl PushConsumer {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
         let consumer = self.inner.clone();
-        let registration = self.registration.lock().take();
-        promise(
+        runtime::close_client(
             env,
-            None,
-            async move {
-                consumer.shutdown().await;
-                drop(registration);
-                Ok(())
-            },
-            |_, ()| Ok(()),
+            &self.registration,
+            async move { consumer.shutdown().await },
         )
     }
 

@@ -86,10 +86,6 @@ pub fn init(
 }
 
 pub(crate) fn state(env: &Env) -> Result<&'static mut EnvState> {
-    state_of(env)
-}
-
-fn state_of(env: &Env) -> Result<&'static mut EnvState> {
     env.get_instance_data::<EnvState>()?
         .ok_or_else(|| Error::from_reason("rmq: the native module was loaded without init()"))
 }
@@ -122,10 +118,9 @@ enum Outcome<T> {
 /// Work for the JS thread: settles one promise.
 type Settle = Box<dyn FnOnce(&Env) + Send>;
 
-/// The one channel from the runtime to an environment's JS thread (a thread-safe function
-/// made once per environment: making one per call, as napi's own future bridge does, costs
-/// about 100 µs a call). Weak: the environment holds its event loop only while calls are in
-/// flight (`Pending`).
+/// The one channel from the runtime to an environment's JS thread: a thread-safe function
+/// made once per environment (napi's own future bridge makes and tears down one per call).
+/// Weak: the environment holds its event loop only while calls are in flight (`pending`).
 pub(crate) type Completions = ThreadsafeFunction<Settle, (), (), Status, false, true>;
 
 pub(crate) fn completions(noop: Function<(), ()>) -> Result<Completions> {
@@ -173,14 +168,14 @@ where
     F: Future<Output = core::Result<T>> + Send + 'static,
     D: FnOnce(&Env, T) -> Result<V> + Send + 'static,
 {
-    let state = state(env)?;
+    let here = state(env)?;
     let mut deferred = std::ptr::null_mut();
     let mut promise = std::ptr::null_mut();
     // SAFETY: plain napi call on the environment's thread.
     check_status!(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
     let deferred = Deferred(deferred);
-    let completions = state.completions.clone();
-    pending(env, state, 1);
+    let completions = here.completions.clone();
+    pending(env, here, 1);
     let cancelled = cancel.map(CancelToken::waiter);
     napi::bindgen_prelude::spawn(async move {
         let out = match cancelled {
@@ -209,8 +204,8 @@ where
                     }
                 };
             }
-            if let Ok(state) = state_of(env) {
-                pending(env, state, -1);
+            if let Ok(here) = state(env) {
+                pending(env, here, -1);
             }
         });
         // A closing environment drops it: nobody is left to see the promise.
@@ -219,11 +214,48 @@ where
     Ok(PromiseRaw::new(env.raw(), promise))
 }
 
-/// A client's start, with the handle of the runtime it started on (its closer spawns the
-/// shutdown there).
-pub(crate) async fn started<T>(
-    start: impl Future<Output = core::Result<T>>,
-) -> core::Result<(T, tokio::runtime::Handle)> {
-    let client = start.await?;
-    Ok((client, tokio::runtime::Handle::current()))
+/// A started client's place in its environment's registry, given up by `close()`.
+pub(crate) type Slot = Mutex<Option<Registration>>;
+
+/// Starts a client on the runtime; once started it is registered (shut down if the
+/// environment goes away first) and `made` builds its JS object.
+pub(crate) fn start_client<'env, C, V, S, F>(
+    env: &'env Env,
+    start: impl Future<Output = core::Result<C>> + Send + 'static,
+    shutdown: S,
+    made: impl FnOnce(C, Slot) -> V + Send + 'static,
+) -> Result<PromiseRaw<'env, V>>
+where
+    C: Clone + Send + 'static,
+    V: ToNapiValue,
+    S: FnOnce(C) -> F + Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let start = async move {
+        let client = start.await?;
+        Ok((client, tokio::runtime::Handle::current()))
+    };
+    promise(env, None, start, move |env, (client, handle): (C, _)| {
+        let registration = register(env, handle, shutdown(client.clone()))?;
+        Ok(made(client, Mutex::new(Some(registration))))
+    })
+}
+
+/// Closes a client: `shutdown` runs on the runtime, then the client leaves the registry.
+pub(crate) fn close_client<'env>(
+    env: &'env Env,
+    slot: &Slot,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<PromiseRaw<'env, ()>> {
+    let registration = slot.lock().take();
+    promise(
+        env,
+        None,
+        async move {
+            shutdown.await;
+            drop(registration);
+            Ok(())
+        },
+        |_, ()| Ok(()),
+    )
 }

@@ -5,9 +5,8 @@ use crate::config::pairs;
 use crate::error::{self, OrThrow};
 use crate::filter::subscriptions;
 use crate::message::MessageView;
-use crate::runtime::{self, Registration, promise};
+use crate::runtime::{self, promise};
 use napi::bindgen_prelude::*;
-use parking_lot::Mutex;
 use rmq_client as core;
 use std::sync::Arc;
 
@@ -15,7 +14,7 @@ use std::sync::Arc;
 #[napi]
 pub struct SimpleConsumer {
     inner: core::SimpleConsumer,
-    registration: Mutex<Option<Registration>>,
+    registration: runtime::Slot,
 }
 
 /// Starts a simple consumer of `group` from `[key, value, ...]` options and
@@ -32,18 +31,13 @@ pub fn start_simple_consumer<'env>(
     for (topic, filter) in subscriptions(subscribed) {
         builder = builder.subscribe(topic, filter);
     }
-    promise(
+    runtime::start_client(
         env,
-        None,
-        runtime::started(builder.start()),
-        |env, (inner, handle)| {
-            let closing: core::SimpleConsumer = inner.clone();
-            let registration =
-                runtime::register(env, handle, async move { closing.shutdown().await })?;
-            Ok(SimpleConsumer {
-                inner,
-                registration: Mutex::new(Some(registration)),
-            })
+        builder.start(),
+        |client: core::SimpleConsumer| async move { client.shutdown().await },
+        |inner, registration| SimpleConsumer {
+            inner,
+            registration,
         },
     )
 }
@@ -160,16 +154,10 @@ impl SimpleConsumer {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
         let consumer = self.inner.clone();
-        let registration = self.registration.lock().take();
-        promise(
+        runtime::close_client(
             env,
-            None,
-            async move {
-                consumer.shutdown().await;
-                drop(registration);
-                Ok(())
-            },
-            |_, ()| Ok(()),
+            &self.registration,
+            async move { consumer.shutdown().await },
         )
     }
 

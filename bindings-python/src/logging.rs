@@ -7,11 +7,10 @@
 
 use parking_lot::Mutex;
 use pyo3::prelude::*;
-use std::fmt::Write as _;
+use rmq_client::log_text::{event_text, logger_name};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
-use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -47,76 +46,28 @@ fn python_level(level: &Level) -> u8 {
     }
 }
 
-fn logger(target: &str) -> Option<&'static str> {
-    if target.starts_with("rmq_client") {
-        Some("rmq.client")
-    } else if target.starts_with("rmq_mini_broker") {
-        Some("rmq.broker")
-    } else {
-        None
-    }
-}
-
 struct ToPython;
 
 impl<S: Subscriber> Layer<S> for ToPython {
     fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
         // Spans are not forwarded, so they are never built.
         metadata.is_event()
-            && logger(metadata.target()).is_some()
+            && logger_name(metadata.target()).is_some()
             && python_level(metadata.level()) >= GATE.load(Ordering::Relaxed)
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let metadata = event.metadata();
-        let Some(name) = logger(metadata.target()) else {
+        let Some(name) = logger_name(metadata.target()) else {
             return;
         };
-        let mut text = Text::default();
-        event.record(&mut text);
         let record = Record {
             logger: name,
             level: python_level(metadata.level()),
-            message: text.finish(),
+            message: event_text(event),
         };
         if let Some((_, queue)) = FORWARD.queue.lock().as_ref() {
             let _ = queue.try_send(record);
-        }
-    }
-}
-
-#[derive(Default)]
-struct Text {
-    message: String,
-    fields: String,
-}
-
-impl Text {
-    fn finish(self) -> String {
-        if self.fields.is_empty() {
-            self.message
-        } else if self.message.is_empty() {
-            self.fields.trim_start().to_owned()
-        } else {
-            self.message + " (" + self.fields.trim_start() + ")"
-        }
-    }
-}
-
-impl Visit for Text {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message.push_str(value);
-        } else {
-            let _ = write!(self.fields, " {}={value}", field.name());
-        }
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.message, "{value:?}");
-        } else {
-            let _ = write!(self.fields, " {}={value:?}", field.name());
         }
     }
 }

@@ -24,6 +24,7 @@ mod auth;
 mod client;
 mod config;
 mod error;
+pub mod log_text;
 mod message;
 pub mod metrics;
 mod producer;
