@@ -74,7 +74,7 @@ RMQ_SCENARIO_ENDPOINT=$apache cargo test --quiet -p rmq-interop-scenarios --test
 echo "scenario suite against Apache RocketMQ 5.3.3: $(( $(date +%s%3N) - started )) ms"
 (cd bindings-python/tests && RMQ_PY_SERVER_ENDPOINT=$apache \
   "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider test_server_scenarios.py)
-(cd bindings-node && RMQ_NODE_SERVER_ENDPOINT=$apache node --test test/server_scenarios.test.mjs)
+(cd bindings-node && RMQ_NODE_SERVER_ENDPOINT=$apache node --test --test-timeout=180000 test/server_scenarios.test.mjs)
 node bindings-node/examples/quickstart.mjs "$apache"
 bash interop/apache/server.sh stop "$apache_dir"
 trap - EXIT
