@@ -119,6 +119,8 @@ export interface ProducerOptions extends ClientOptions {
   topics?: string[] | string;
   /** Attempts per send, the first included (default 3). */
   maxAttempts?: number;
+  /** Send requests in flight at once (default 1024); more concurrent sends wait their turn. */
+  maxSendsInFlight?: number;
   /** Linger: concurrent sends to one topic wait up to this many ms and leave together ('off' by default). */
   linger?: number | 'off' | false;
   lingerMaxMessages?: number;

@@ -187,6 +187,7 @@ describe('refusals', () => {
     await assert.rejects(new Producer(options({ maxAttempts: 'three' })).start(), InvalidArgumentError);
     await assert.rejects(new Producer(options({ maxAttempts: 0 })).start(), (err) => err instanceof InvalidArgumentError && /max_attempts/.test(err.message));
     await assert.rejects(new Producer(options({ noSuchOption: 1 })).start(), InvalidArgumentError);
+    await assert.rejects(new Producer(options({ maxSendsInFlight: 0 })).start(), (err) => /max_sends_in_flight/.test(err.message));
     assert.throws(() => new Producer(options({ requestTimeout: -1 })), RangeError);
   });
 

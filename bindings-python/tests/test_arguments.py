@@ -111,6 +111,8 @@ def test_values_are_checked_by_the_core_with_its_words():
         (lambda: rmq.Producer(config, max_attempts=0),
          'option max_attempts must be an integer from 1 to 100, not "0"'),
         (lambda: rmq.Producer(config, max_attempts=2 ** 40), "option max_attempts"),
+        (lambda: rmq.Producer(config, max_sends_in_flight=0),
+         'option max_sends_in_flight must be an integer from 1 to 65536, not "0"'),
         (lambda: rmq.Producer(config, linger=-1), "option linger"),
         (lambda: rmq.Producer(config, linger=float("nan")), "option linger"),
         (lambda: rmq.SimpleConsumer(config, "g", {"t": "*"}, await_duration=float("inf")),

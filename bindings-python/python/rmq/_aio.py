@@ -54,9 +54,10 @@ class AsyncProducer:
 
     def __init__(self, config: ClientConfig, *, topics: Iterable[str] = (),
                  transaction_checker: Optional[Callable[[Any], Any]] = None,
-                 max_attempts: int = 3, linger: Optional[float] = None) -> None:
+                 max_attempts: int = 3, linger: Optional[float] = None,
+                 max_sends_in_flight: int = 1024) -> None:
         self._args = (_args.config(config),
-                      _args.producer_options(topics, max_attempts, linger),
+                      _args.producer_options(topics, max_attempts, linger, max_sends_in_flight),
                       _callbacks.checker(transaction_checker))
         self._native: Any = None
         self._closed = False

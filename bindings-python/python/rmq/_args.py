@@ -65,8 +65,9 @@ def option_seconds(value: Any, name: str) -> str:
 
 
 def producer_options(topic_names: Iterable[str], max_attempts: Any,
-                     linger: Optional[Any]) -> Dict[str, str]:
-    options = {"max_attempts": option_count(max_attempts, "max_attempts")}
+                     linger: Optional[Any], max_sends_in_flight: Any = 1024) -> Dict[str, str]:
+    options = {"max_attempts": option_count(max_attempts, "max_attempts"),
+               "max_sends_in_flight": option_count(max_sends_in_flight, "max_sends_in_flight")}
     names = topics(topic_names)
     if names:
         options["topics"] = ",".join(names)

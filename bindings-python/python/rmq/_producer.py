@@ -26,6 +26,8 @@ class Producer:
         linger: seconds concurrent sends of normal messages to one topic may wait to leave
             together in one request (default None: each send leaves at once). Raises
             throughput of many concurrent sends (threads or asyncio) by an order of magnitude.
+        max_sends_in_flight: send requests in flight at once (default 1024); more concurrent
+            sends wait for a turn holding only their message, so memory stays bounded.
 
     Starting fetches routes and may raise ``RmqError``. All methods release the GIL while
     they wait. Use it as a context manager, or call ``close()``.
@@ -33,9 +35,11 @@ class Producer:
 
     def __init__(self, config: ClientConfig, *, topics: Iterable[str] = (),
                  transaction_checker: Optional[Callable[[Any], Any]] = None,
-                 max_attempts: int = 3, linger: Optional[float] = None) -> None:
+                 max_attempts: int = 3, linger: Optional[float] = None,
+                 max_sends_in_flight: int = 1024) -> None:
         self._native = _native.Producer.start(
-            _args.config(config), _args.producer_options(topics, max_attempts, linger),
+            _args.config(config),
+            _args.producer_options(topics, max_attempts, linger, max_sends_in_flight),
             _callbacks.checker(transaction_checker))
         self._closed = False
         if transaction_checker is not None:
