@@ -28,6 +28,11 @@ function ms(value, name) {
   return value;
 }
 
+function text(value, what) {
+  if (typeof value !== 'string') throw new TypeError(`${what} must be a string, not ${typeName(value)}`);
+  return value;
+}
+
 function groupSpec(name, settings) {
   if (typeof name !== 'string') throw new TypeError('group names must be strings');
   const spec = settings ?? {};
@@ -102,17 +107,17 @@ class MiniBroker {
 
   /** `{ messageId, body }` of every stored message of `topic`. */
   messages(topic) {
-    return this.#native.messages(topic);
+    return this.#native.messages(text(topic, 'topic'));
   }
 
   /** `{ messageId, body }` of every message in the group's dead-letter queue. */
   deadLetters(group) {
-    return this.#native.deadLetters(group);
+    return this.#native.deadLetters(text(group, 'group'));
   }
 
   /** How many calls of `rpc` (e.g. 'AckMessage') the broker received. */
   rpcCalls(rpc) {
-    return this.#native.rpcCalls(rpc);
+    return this.#native.rpcCalls(text(rpc, 'rpc'));
   }
 
   connectedClients() {
@@ -122,7 +127,7 @@ class MiniBroker {
   /** Makes `rpc` answer with status `code` (e.g. 'TOO_MANY_REQUESTS') `times` times, or until clearFaults(). */
   failRpc(rpc, code, times) {
     if (times !== undefined && (!Number.isInteger(times) || times < 0)) throw new RangeError('times must be a non-negative integer');
-    this.#native.failRpc(rpc, code, times);
+    this.#native.failRpc(text(rpc, 'rpc'), text(code, 'code'), times);
   }
 
   clearFaults() {

@@ -38,6 +38,9 @@ test('declared topics and groups, dead letters, faults', async (t) => {
   assert.throws(() => broker.createTopic('x', 'SIDEWAYS'), RangeError);
   assert.throws(() => broker.createGroup('x', { retries: 3 }), RangeError);
   assert.throws(() => broker.createGroup('x', { maxAttempts: 0 }), InvalidArgumentError);
+  assert.throws(() => broker.messages(5), TypeError);
+  assert.throws(() => broker.rpcCalls(null), TypeError);
+  assert.throws(() => broker.failRpc('SendMessage', 42), TypeError);
 });
 
 test('a virtual clock moves only with advance(); a closed broker refuses its verbs', async () => {
