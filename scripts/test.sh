@@ -23,6 +23,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test"
 cargo test --workspace
 
+step "mini-broker on a real full filesystem (prints whether the small tmpfs could be mounted)"
+cargo test --quiet -p rmq-mini-broker --test disk_faults a_full_filesystem -- --nocapture
+
 step "quickstart (the README's main job)"
 cargo run --quiet --example quickstart
 

@@ -4,10 +4,10 @@ use crate::auth::Credentials;
 use crate::clock::Clock;
 use crate::core::Core;
 use crate::engine::{Engine, EngineConfig};
-use crate::journal::{self, FlushMode, Journal, Op};
 use crate::metadata::{GroupConfig, Metadata, TopicConfig};
 use crate::server::Service;
 use crate::store::StoredMessage;
+use crate::store::journal::{self, DiskFaults, FlushMode, Journal, Op};
 use rmq_proto::Code;
 use rmq_proto::v2::messaging_service_server::MessagingServiceServer;
 use std::collections::HashMap;
@@ -50,6 +50,7 @@ pub struct MiniBrokerBuilder {
     data_dir: Option<PathBuf>,
     flush: FlushMode,
     segment_size: u64,
+    disk_faults: DiskFaults,
     tls_files: Option<(PathBuf, PathBuf)>,
 }
 
@@ -71,6 +72,7 @@ impl Default for MiniBrokerBuilder {
             data_dir: None,
             flush: FlushMode::Sync,
             segment_size: 16 * 1024 * 1024,
+            disk_faults: DiskFaults::default(),
             tls_files: None,
         }
     }
@@ -182,6 +184,14 @@ impl MiniBrokerBuilder {
         self
     }
 
+    /// Test-only: the journal writes through `faults`, which the caller arms to make them
+    /// fail as a full or broken disk would. Not part of the supported API.
+    #[doc(hidden)]
+    pub fn disk_faults(mut self, faults: DiskFaults) -> Self {
+        self.disk_faults = faults;
+        self
+    }
+
     /// Serves TLS with this PEM certificate chain and private key. Default: a self-signed
     /// certificate for `localhost` and `127.0.0.1`, generated at start. Either way the port
     /// also takes cleartext connections, as an Apache proxy does.
@@ -233,7 +243,7 @@ impl MiniBrokerBuilder {
             }
             tracing::info!(entries = report.entries, dir = %dir.display(), "recovered journal");
             journal = Some(
-                Journal::open(dir, end, self.flush, self.segment_size)
+                Journal::open(dir, end, self.flush, self.segment_size, self.disk_faults)
                     .map_err(|e| StartError(format!("cannot open the journal: {e}")))?,
             );
         }
@@ -267,7 +277,12 @@ impl MiniBrokerBuilder {
         // Declarations are journaled so a later start without them still knows the topics.
         let (_, flushed) = core
             .mutate(|_, _, journaling| ((), if journaling { declarations } else { Vec::new() }));
-        core.durable(flushed).await;
+        core.durable(flushed).await.map_err(|st| {
+            StartError(format!(
+                "cannot journal the declared topics and groups: {}",
+                st.message
+            ))
+        })?;
         *core.store_host.lock() = addr.to_string();
 
         let service = MessagingServiceServer::new(Service { core: core.clone() })
@@ -355,6 +370,13 @@ impl MiniBroker {
     /// The bound socket address.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// In durable mode, why the journal refuses changes once a write to it failed (a full or
+    /// broken disk): from then on every request that changes state answers
+    /// INTERNAL_SERVER_ERROR with this text, until the broker restarts. `None` while it writes.
+    pub fn journal_error(&self) -> Option<String> {
+        self.core.journal_failure()
     }
 
     /// Declares (or redeclares) a topic.

@@ -4,8 +4,8 @@ use crate::auth::Credentials;
 use crate::clock::{Clock, Millis};
 use crate::engine::{Action, Engine};
 use crate::fault::Faults;
-use crate::journal::{Entry, Flushed, Journal, Op, Tick};
 use crate::session::Sessions;
+use crate::store::journal::{Entry, Flushed, Journal, Op, Tick};
 use parking_lot::Mutex;
 use rmq_proto::v2::{
     RecoverOrphanedTransactionCommand, Status, TelemetryCommand, telemetry_command,
@@ -110,9 +110,24 @@ impl Core {
         (result, flushed)
     }
 
-    /// Waits until a journaled change is on disk (sync flush); returns at once otherwise.
-    pub(crate) async fn durable(&self, flushed: Flushed) {
-        flushed.wait().await;
+    /// Waits until a journaled change is on disk (sync flush); returns at once otherwise. A
+    /// change the journal could not write is not acknowledged: INTERNAL_SERVER_ERROR, with
+    /// the I/O error in the text.
+    pub(crate) async fn durable(&self, flushed: Flushed) -> Result<(), Status> {
+        flushed.wait().await.map_err(|failure| Status {
+            code: rmq_proto::Code::InternalServerError as i32,
+            message: failure.to_string(),
+        })
+    }
+
+    /// Why the journal refuses changes, once it does.
+    pub(crate) fn journal_failure(&self) -> Option<String> {
+        let guard = self.engine.lock();
+        guard
+            .1
+            .as_ref()
+            .and_then(|j| j.failure())
+            .map(|f| f.to_string())
     }
 
     /// Drops the journal, flushing and closing it.
@@ -137,7 +152,7 @@ impl Core {
             self.mutate(|engine, now, journaling| {
                 let renewed = engine.renew(&key, now);
                 let ops = if journaling && renewed {
-                    vec![Op::Renew(crate::journal::Renew {
+                    vec![Op::Renew(crate::store::journal::Renew {
                         group: key.group.clone(),
                         topic: key.topic.clone(),
                         queue: u32::try_from(key.queue).unwrap_or(0),

@@ -7,9 +7,9 @@
 
 use crate::clock::Millis;
 use crate::filter::Filter;
-use crate::journal::{Entry, Op};
 use crate::metadata::{GroupConfig, Metadata, TopicConfig, TopicType};
 use crate::receipt::ReceiptHandle;
+use crate::store::journal::{Entry, Op};
 use crate::store::{StoredMessage, TopicLog};
 use crate::validate::{Checked, Reject};
 use rmq_proto::Code;

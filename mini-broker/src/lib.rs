@@ -28,7 +28,6 @@ mod core;
 mod engine;
 mod fault;
 mod filter;
-mod journal;
 mod metadata;
 mod pull;
 mod recall;
@@ -41,7 +40,9 @@ mod tls;
 mod validate;
 
 pub use broker::{MiniBroker, MiniBrokerBuilder, StartError};
-pub use journal::FlushMode;
 pub use metadata::{DEFAULT_QUEUES, GroupConfig, RetryPolicy, TopicConfig, TopicType};
 pub use rmq_proto as proto;
 pub use store::StoredMessage;
+#[doc(hidden)]
+pub use store::journal::DiskFaults;
+pub use store::journal::FlushMode;

@@ -150,18 +150,20 @@ pub(crate) async fn update_offset(
         let ((), flushed) = service.core.mutate(|e, _, journaling| {
             e.set_pull_offset(group, &topic, queue, request.offset);
             let ops = if journaling {
-                vec![crate::journal::Op::PullOffset(crate::journal::PullOffset {
-                    group: group.to_owned(),
-                    topic: topic.clone(),
-                    queue: u32::try_from(queue).unwrap_or(0),
-                    offset: request.offset,
-                })]
+                vec![crate::store::journal::Op::PullOffset(
+                    crate::store::journal::PullOffset {
+                        group: group.to_owned(),
+                        topic: topic.clone(),
+                        queue: u32::try_from(queue).unwrap_or(0),
+                        offset: request.offset,
+                    },
+                )]
             } else {
                 Vec::new()
             };
             ((), ops)
         });
-        service.core.durable(flushed).await;
+        service.core.durable(flushed).await?;
         Ok(())
     }
     .await;

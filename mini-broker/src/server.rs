@@ -6,10 +6,10 @@ use crate::convert;
 use crate::core::Core;
 use crate::engine::{Delivery, PopRequest};
 use crate::filter::Filter;
-use crate::journal::{self, Flushed, Op};
 use crate::metadata::RetryPolicy;
 use crate::receipt::ReceiptHandle;
 use crate::store::StoredMessage;
+use crate::store::journal::{self, Flushed, Op};
 use crate::validate::{self, Checked, Reject};
 use rmq_proto::v2::messaging_service_server::MessagingService;
 use rmq_proto::v2::{self, *};
@@ -815,8 +815,13 @@ impl MessagingService for Service {
                 },
             );
         }
-        let (response, flushed) = self.send(&request, &peer(&metadata, remote));
-        self.core.durable(flushed).await;
+        let (mut response, flushed) = self.send(&request, &peer(&metadata, remote));
+        if let Err(st) = self.core.durable(flushed).await {
+            for entry in &mut response.entries {
+                entry.status = Some(st.clone());
+            }
+            response.status = Some(st);
+        }
         self.reply(rpc, response)
     }
 
@@ -893,8 +898,7 @@ impl MessagingService for Service {
         let received = self.receive(&metadata, &request).await;
         let received = match received {
             Ok((deliveries, ns, flushed)) => {
-                self.core.durable(flushed).await;
-                Ok((deliveries, ns))
+                self.core.durable(flushed).await.map(|()| (deliveries, ns))
             }
             Err(st) => Err(st),
         };
@@ -955,7 +959,7 @@ impl MessagingService for Service {
         let topic = resource_name(request.topic.as_ref());
         let group = resource_name(request.group.as_ref());
         let mut last_flushed = Flushed::default();
-        let entries: Vec<AckMessageResultEntry> = request
+        let mut entries: Vec<AckMessageResultEntry> = request
             .entries
             .iter()
             .map(|entry| {
@@ -988,7 +992,19 @@ impl MessagingService for Service {
                 }
             })
             .collect();
-        self.core.durable(last_flushed).await;
+        if let Err(st) = self.core.durable(last_flushed).await {
+            // The journal stops for good on a failure, so no acknowledgement in this request
+            // is on disk.
+            for entry in &mut entries {
+                if entry
+                    .status
+                    .as_ref()
+                    .is_some_and(|s| s.code == Code::Ok as i32)
+                {
+                    entry.status = Some(st.clone());
+                }
+            }
+        }
         self.core.notify_visible();
         let statuses: Vec<&v2::Status> = entries.iter().filter_map(|e| e.status.as_ref()).collect();
         let top = combined(&statuses);
@@ -1027,7 +1043,7 @@ impl MessagingService for Service {
                 );
                 (result, ops)
             });
-            self.core.durable(flushed).await;
+            self.core.durable(flushed).await?;
             result.map_err(v2::Status::from)
         }
         .await;
@@ -1107,7 +1123,7 @@ impl MessagingService for Service {
                 };
                 (result, ops)
             });
-            self.core.durable(flushed).await;
+            self.core.durable(flushed).await?;
             result.map_err(v2::Status::from)
         }
         .await;
@@ -1229,7 +1245,7 @@ impl MessagingService for Service {
                 };
                 ((), ops)
             });
-            self.core.durable(flushed).await;
+            self.core.durable(flushed).await?;
             self.core.notify_visible();
             Ok(())
         }
@@ -1273,7 +1289,7 @@ impl MessagingService for Service {
                 );
                 (result, ops)
             });
-            self.core.durable(flushed).await;
+            self.core.durable(flushed).await?;
             result.map_err(v2::Status::from)
         }
         .await;
@@ -1327,7 +1343,7 @@ impl MessagingService for Service {
                 };
                 (result, ops)
             });
-            self.core.durable(flushed).await;
+            self.core.durable(flushed).await?;
             result
                 .ok_or_else(|| status(Code::InternalServerError, "message is no longer scheduled"))
         }

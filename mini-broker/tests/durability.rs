@@ -12,23 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let dir =
-            std::env::temp_dir().join(unique(&format!("rmq-durable-{}-", std::process::id())));
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 async fn durable(dir: &Path) -> MiniBroker {
     MiniBroker::builder()
         .data_dir(dir)
@@ -255,26 +238,9 @@ fn spawn_broker(dir: &Path) -> (Child, String) {
     (child, endpoint)
 }
 
-async fn stub_at(endpoint: &str) -> Stub {
-    let channel = tonic::transport::Channel::from_shared(format!("http://{endpoint}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
-    let interceptor: Interceptor = Box::new(|mut req: tonic::Request<()>| {
-        req.metadata_mut()
-            .insert("x-mq-client-id", "crash-test".parse().expect("ascii"));
-        Ok(req)
-    });
-    rmq_proto::v2::messaging_service_client::MessagingServiceClient::with_interceptor(
-        channel,
-        interceptor,
-    )
-}
-
 /// Every message id stored in the topic, read with the pull RPCs.
 async fn stored_ids(endpoint: &str) -> HashMap<String, usize> {
-    let mut stub = stub_at(endpoint).await;
+    let mut stub = stub_to(endpoint, Some("crash-test".into())).await;
     let mut ids = HashMap::new();
     for queue in 0..4 {
         let mut offset = 0;
@@ -324,7 +290,7 @@ async fn kill_dash_nine_mid_write_loses_no_acknowledged_message() {
         let endpoint = endpoint.clone();
         let acked = acked.clone();
         senders.push(tokio::spawn(async move {
-            let mut stub = stub_at(&endpoint).await;
+            let mut stub = stub_to(&endpoint, Some("crash-test".into())).await;
             loop {
                 let batch: Vec<Message> =
                     (0..4).map(|_| message("crash", &"x".repeat(512))).collect();

@@ -4,6 +4,7 @@
 use rmq_mini_broker::MiniBroker;
 use rmq_proto::v2::messaging_service_client::MessagingServiceClient;
 use rmq_proto::v2::*;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -23,8 +24,29 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
+/// A scratch directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        let dir = std::env::temp_dir().join(unique(&format!("rmq-test-{}-", std::process::id())));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 pub async fn stub_with(broker: &MiniBroker, client_id: Option<String>) -> Stub {
-    let channel = Channel::from_shared(format!("http://{}", broker.endpoint()))
+    stub_to(&broker.endpoint(), client_id).await
+}
+
+pub async fn stub_to(endpoint: &str, client_id: Option<String>) -> Stub {
+    let channel = Channel::from_shared(format!("http://{endpoint}"))
         .expect("uri")
         .connect()
         .await

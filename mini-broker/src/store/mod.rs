@@ -1,5 +1,7 @@
 //! Stored messages and the per-topic queues that hold them.
 
+pub(crate) mod journal;
+
 use crate::clock::Millis;
 use bytes::Bytes;
 use rmq_proto::properties as keys;

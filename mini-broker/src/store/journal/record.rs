@@ -1,0 +1,372 @@
+//! The journal's records: an entry is `(now, op)` where the op is one engine command, framed on
+//! disk as `[len: u32 LE][crc32: u32 LE][entry]` with the CRC over the entry bytes.
+
+use crate::metadata::{GroupConfig, RetryPolicy, TopicConfig, TopicType};
+use crate::store::StoredMessage;
+use prost::Message as _;
+use std::time::Duration;
+
+pub(super) const HEADER: usize = 8;
+/// Larger lengths can only come from a corrupt header.
+const MAX_RECORD: usize = 256 * 1024 * 1024;
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Entry {
+    #[prost(int64, tag = "1")]
+    pub(crate) now: i64,
+    #[prost(oneof = "Op", tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14")]
+    pub(crate) op: Option<Op>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+pub(crate) enum Op {
+    #[prost(message, tag = "2")]
+    Place(Place),
+    #[prost(message, tag = "3")]
+    Pop(Pop),
+    #[prost(message, tag = "4")]
+    Ack(HandleOp),
+    #[prost(message, tag = "5")]
+    ChangeInvisible(HandleOp),
+    #[prost(message, tag = "6")]
+    ForwardToDlq(HandleOp),
+    #[prost(message, tag = "7")]
+    Recall(Recall),
+    #[prost(message, tag = "8")]
+    EndTransaction(EndTransaction),
+    #[prost(message, tag = "9")]
+    Tick(Tick),
+    #[prost(message, tag = "10")]
+    DeclareTopic(JTopic),
+    #[prost(message, tag = "11")]
+    DeclareGroup(JGroup),
+    #[prost(message, tag = "12")]
+    PullOffset(PullOffset),
+    #[prost(message, tag = "13")]
+    Renew(Renew),
+    #[prost(message, tag = "14")]
+    Release(Release),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Renew {
+    #[prost(string, tag = "1")]
+    pub(crate) group: String,
+    #[prost(string, tag = "2")]
+    pub(crate) topic: String,
+    #[prost(uint32, tag = "3")]
+    pub(crate) queue: u32,
+    #[prost(int64, tag = "4")]
+    pub(crate) offset: i64,
+    #[prost(uint64, tag = "5")]
+    pub(crate) lease: u64,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Release {
+    #[prost(string, tag = "1")]
+    pub(crate) client: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Place {
+    #[prost(message, optional, boxed, tag = "1")]
+    pub(crate) message: Option<Box<JMessage>>,
+    #[prost(uint32, tag = "2")]
+    pub(crate) queue: u32,
+    #[prost(bool, tag = "3")]
+    pub(crate) half: bool,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Pop {
+    #[prost(string, tag = "1")]
+    pub(crate) group: String,
+    #[prost(string, tag = "2")]
+    pub(crate) topic: String,
+    #[prost(message, optional, tag = "3")]
+    pub(crate) filter: Option<rmq_proto::v2::FilterExpression>,
+    #[prost(uint32, tag = "4")]
+    pub(crate) max: u32,
+    #[prost(int64, tag = "5")]
+    pub(crate) invisible: i64,
+    #[prost(bool, tag = "6")]
+    pub(crate) fifo: bool,
+    #[prost(string, optional, tag = "7")]
+    pub(crate) owner: Option<String>,
+    #[prost(string, optional, tag = "8")]
+    pub(crate) attempt_id: Option<String>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct HandleOp {
+    #[prost(string, tag = "1")]
+    pub(crate) group: String,
+    #[prost(string, tag = "2")]
+    pub(crate) topic: String,
+    #[prost(string, tag = "3")]
+    pub(crate) handle: String,
+    #[prost(int64, tag = "4")]
+    pub(crate) invisible: i64,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Recall {
+    #[prost(string, tag = "1")]
+    pub(crate) topic: String,
+    #[prost(string, tag = "2")]
+    pub(crate) message_id: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct EndTransaction {
+    #[prost(string, tag = "1")]
+    pub(crate) topic: String,
+    #[prost(string, tag = "2")]
+    pub(crate) transaction_id: String,
+    /// 0 undecided, 1 commit, 2 rollback.
+    #[prost(int32, tag = "3")]
+    pub(crate) decision: i32,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Tick {}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct JTopic {
+    #[prost(string, tag = "1")]
+    name: String,
+    #[prost(string, tag = "2")]
+    topic_type: String,
+    #[prost(uint32, tag = "3")]
+    queues: u32,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct JGroup {
+    #[prost(string, tag = "1")]
+    name: String,
+    #[prost(bool, tag = "2")]
+    fifo: bool,
+    #[prost(int32, tag = "3")]
+    max_attempts: i32,
+    #[prost(int64, repeated, tag = "4")]
+    customized_ms: Vec<i64>,
+    #[prost(bool, tag = "5")]
+    exponential: bool,
+    #[prost(int64, tag = "6")]
+    initial_ms: i64,
+    #[prost(int64, tag = "7")]
+    max_ms: i64,
+    #[prost(float, tag = "8")]
+    multiplier: f32,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct PullOffset {
+    #[prost(string, tag = "1")]
+    pub(crate) group: String,
+    #[prost(string, tag = "2")]
+    pub(crate) topic: String,
+    #[prost(uint32, tag = "3")]
+    pub(crate) queue: u32,
+    #[prost(int64, tag = "4")]
+    pub(crate) offset: i64,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct JMessage {
+    #[prost(string, tag = "1")]
+    topic: String,
+    #[prost(string, tag = "2")]
+    message_id: String,
+    #[prost(string, optional, tag = "3")]
+    tag: Option<String>,
+    #[prost(string, repeated, tag = "4")]
+    keys: Vec<String>,
+    #[prost(string, optional, tag = "5")]
+    message_group: Option<String>,
+    #[prost(btree_map = "string, string", tag = "6")]
+    user_properties: std::collections::BTreeMap<String, String>,
+    #[prost(bytes = "bytes", tag = "7")]
+    body: bytes::Bytes,
+    #[prost(int32, tag = "8")]
+    body_encoding: i32,
+    #[prost(int32, tag = "9")]
+    message_type: i32,
+    #[prost(int64, tag = "10")]
+    born_timestamp: i64,
+    #[prost(string, tag = "11")]
+    born_host: String,
+    #[prost(int64, tag = "12")]
+    store_timestamp: i64,
+    #[prost(int64, optional, tag = "13")]
+    delivery_timestamp: Option<i64>,
+    #[prost(string, optional, tag = "14")]
+    trace_context: Option<String>,
+    #[prost(int32, optional, tag = "15")]
+    priority: Option<i32>,
+    #[prost(string, optional, tag = "16")]
+    dlq_topic: Option<String>,
+    #[prost(string, optional, tag = "17")]
+    dlq_message_id: Option<String>,
+    #[prost(string, optional, tag = "18")]
+    transaction_id: Option<String>,
+}
+
+impl From<&StoredMessage> for JMessage {
+    fn from(m: &StoredMessage) -> Self {
+        JMessage {
+            topic: m.topic.clone(),
+            message_id: m.message_id.clone(),
+            tag: m.tag.clone(),
+            keys: m.keys.clone(),
+            message_group: m.message_group.clone(),
+            user_properties: m.user_properties.clone(),
+            body: m.body.clone(),
+            body_encoding: m.body_encoding,
+            message_type: m.message_type as i32,
+            born_timestamp: m.born_timestamp,
+            born_host: m.born_host.clone(),
+            store_timestamp: m.store_timestamp,
+            delivery_timestamp: m.delivery_timestamp,
+            trace_context: m.trace_context.clone(),
+            priority: m.priority,
+            dlq_topic: m.dead_letter.as_ref().map(|d| d.0.clone()),
+            dlq_message_id: m.dead_letter.as_ref().map(|d| d.1.clone()),
+            transaction_id: m.transaction_id.clone(),
+        }
+    }
+}
+
+impl From<JMessage> for StoredMessage {
+    fn from(m: JMessage) -> Self {
+        StoredMessage {
+            topic: m.topic,
+            queue_id: 0,
+            offset: 0,
+            message_id: m.message_id,
+            tag: m.tag,
+            keys: m.keys,
+            message_group: m.message_group,
+            user_properties: m.user_properties,
+            body: m.body,
+            body_encoding: m.body_encoding,
+            message_type: rmq_proto::v2::MessageType::try_from(m.message_type)
+                .unwrap_or(rmq_proto::v2::MessageType::Normal),
+            born_timestamp: m.born_timestamp,
+            born_host: m.born_host,
+            store_timestamp: m.store_timestamp,
+            delivery_timestamp: m.delivery_timestamp,
+            trace_context: m.trace_context,
+            priority: m.priority,
+            dead_letter: m.dlq_topic.zip(m.dlq_message_id),
+            transaction_id: m.transaction_id,
+        }
+    }
+}
+
+fn topic_type_name(t: TopicType) -> &'static str {
+    match t {
+        TopicType::Normal => "NORMAL",
+        TopicType::Fifo => "FIFO",
+        TopicType::Delay => "DELAY",
+        TopicType::Transaction => "TRANSACTION",
+        TopicType::Priority => "PRIORITY",
+        TopicType::Mixed => "MIXED",
+    }
+}
+
+impl From<&TopicConfig> for JTopic {
+    fn from(t: &TopicConfig) -> Self {
+        JTopic {
+            name: t.name.clone(),
+            topic_type: topic_type_name(t.topic_type).into(),
+            queues: t.queues,
+        }
+    }
+}
+
+impl From<JTopic> for TopicConfig {
+    fn from(t: JTopic) -> Self {
+        TopicConfig::new(t.name, t.topic_type.parse().unwrap_or(TopicType::Mixed)).queues(t.queues)
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn dur(ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+impl From<&GroupConfig> for JGroup {
+    fn from(g: &GroupConfig) -> Self {
+        let mut out = JGroup {
+            name: g.name.clone(),
+            fifo: g.fifo,
+            max_attempts: g.max_delivery_attempts,
+            ..Default::default()
+        };
+        match &g.retry_policy {
+            RetryPolicy::Customized(delays) => {
+                out.customized_ms = delays.iter().map(|d| ms(*d)).collect()
+            }
+            RetryPolicy::Exponential {
+                initial,
+                max,
+                multiplier,
+            } => {
+                out.exponential = true;
+                out.initial_ms = ms(*initial);
+                out.max_ms = ms(*max);
+                out.multiplier = *multiplier;
+            }
+        }
+        out
+    }
+}
+
+impl From<JGroup> for GroupConfig {
+    fn from(g: JGroup) -> Self {
+        let policy = if g.exponential {
+            RetryPolicy::Exponential {
+                initial: dur(g.initial_ms),
+                max: dur(g.max_ms),
+                multiplier: g.multiplier,
+            }
+        } else {
+            RetryPolicy::Customized(g.customized_ms.into_iter().map(dur).collect())
+        };
+        GroupConfig::new(g.name)
+            .fifo(g.fifo)
+            .max_delivery_attempts(g.max_attempts)
+            .retry_policy(policy)
+    }
+}
+
+/// Appends one framed record to `out`, encoding the entry in place.
+pub(crate) fn frame(entry: &Entry, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(&[0; HEADER]);
+    entry.encode_raw(out);
+    let len = u32::try_from(out.len() - start - HEADER).unwrap_or(u32::MAX);
+    let crc = crc32fast::hash(&out[start + HEADER..]);
+    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    out[start + 4..start + HEADER].copy_from_slice(&crc.to_le_bytes());
+}
+
+pub(super) fn read_record(bytes: &[u8]) -> Option<(Entry, usize)> {
+    let len = u32::from_le_bytes(bytes.get(0..4)?.try_into().ok()?) as usize;
+    let crc = u32::from_le_bytes(bytes.get(4..8)?.try_into().ok()?);
+    if len == 0 || len > MAX_RECORD {
+        return None;
+    }
+    let body = bytes.get(HEADER..HEADER + len)?;
+    if crc32fast::hash(body) != crc {
+        return None;
+    }
+    let entry = Entry::decode(body).ok()?;
+    Some((entry, HEADER + len))
+}
