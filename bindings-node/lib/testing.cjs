@@ -130,6 +130,12 @@ class MiniBroker {
     this.#native.failRpc(text(rpc, 'rpc'), text(code, 'code'), times);
   }
 
+  /** Makes the coming calls of `rpc` answer with `codes` (status names), one per call in order. */
+  pushRpcErrors(rpc, codes) {
+    if (!Array.isArray(codes)) throw new TypeError('codes must be an array of status code names');
+    this.#native.pushRpcErrors(text(rpc, 'rpc'), codes.map((c) => text(c, 'code')));
+  }
+
   clearFaults() {
     this.#native.clearFaults();
   }

@@ -2,6 +2,27 @@
 
 /// <reference types="node" />
 
+/** The broker's calls, as in the gRPC path; 'Telemetry.Settings' counts Settings sent on Telemetry streams. */
+export type RpcName =
+  | 'QueryRoute'
+  | 'Heartbeat'
+  | 'SendMessage'
+  | 'QueryAssignment'
+  | 'ReceiveMessage'
+  | 'AckMessage'
+  | 'ForwardMessageToDeadLetterQueue'
+  | 'PullMessage'
+  | 'UpdateOffset'
+  | 'GetOffset'
+  | 'QueryOffset'
+  | 'EndTransaction'
+  | 'Telemetry'
+  | 'NotifyClientTermination'
+  | 'ChangeInvisibleDuration'
+  | 'RecallMessage'
+  | 'SyncLiteSubscription'
+  | 'Telemetry.Settings';
+
 export type TopicType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'PRIORITY' | 'MIXED';
 
 export interface GroupSettings {
@@ -46,10 +67,12 @@ export declare class MiniBroker implements AsyncDisposable {
   createGroup(name: string, settings?: GroupSettings): void;
   messages(topic: string): StoredMessage[];
   deadLetters(group: string): StoredMessage[];
-  rpcCalls(rpc: string): number;
+  rpcCalls(rpc: RpcName): number;
   connectedClients(): number;
   /** e.g. failRpc('SendMessage', 'TOO_MANY_REQUESTS', 2). */
-  failRpc(rpc: string, code: string, times?: number): void;
+  failRpc(rpc: RpcName, code: string, times?: number): void;
+  /** Makes the coming calls of `rpc` answer with `codes` (status names such as 'TOO_MANY_REQUESTS'), one per call in order; an unknown RPC or code throws RMQ_INVALID_ARGUMENT. */
+  pushRpcErrors(rpc: RpcName, codes: string[]): void;
   clearFaults(): void;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;

@@ -5,7 +5,7 @@ use crate::runtime::promise;
 use napi::bindgen_prelude::*;
 use parking_lot::Mutex;
 use rmq_client as core;
-use rmq_mini_broker::proto::Code;
+use rmq_mini_broker::proto::{Code, Rpc};
 use rmq_mini_broker::{self as mb, GroupConfig, RetryPolicy, TopicConfig, TopicType};
 use std::sync::Arc;
 use std::time::Duration;
@@ -197,7 +197,8 @@ impl MiniBroker {
     #[napi]
     pub fn rpc_calls(&self, env: &Env, rpc: String) -> Result<f64> {
         // Counts stay far below 2^53.
-        self.with(env, |b| b.rpc_calls(&rpc) as f64)
+        let rpc = parse_rpc(env, &rpc)?;
+        self.with(env, |b| b.rpc_calls(rpc) as f64)
     }
 
     #[napi]
@@ -211,9 +212,19 @@ impl MiniBroker {
     /// the next `times` calls, or until `clearFaults`.
     #[napi]
     pub fn fail_rpc(&self, env: &Env, rpc: String, code: String, times: Option<u32>) -> Result<()> {
-        let code = Code::from_str_name(&code)
-            .ok_or_else(|| error::invalid(env, format!("unknown status code {code:?}")))?;
-        self.with(env, |b| b.fail_rpc(&rpc, code, times))
+        let (rpc, code) = (parse_rpc(env, &rpc)?, parse_code(env, &code)?);
+        self.with(env, |b| b.fail_rpc(rpc, code, times))
+    }
+
+    /// Makes the coming calls of `rpc` answer with `codes`, one per call in order.
+    #[napi]
+    pub fn push_rpc_errors(&self, env: &Env, rpc: String, codes: Vec<String>) -> Result<()> {
+        let rpc = parse_rpc(env, &rpc)?;
+        let codes = codes
+            .iter()
+            .map(|c| parse_code(env, c))
+            .collect::<Result<Vec<_>>>()?;
+        self.with(env, |b| b.push_rpc_errors(rpc, &codes))
     }
 
     #[napi]
@@ -242,4 +253,14 @@ impl MiniBroker {
     pub fn closed(&self) -> bool {
         self.inner.lock().is_none()
     }
+}
+
+fn parse_rpc(env: &Env, rpc: &str) -> Result<Rpc> {
+    rpc.parse()
+        .map_err(|e: mb::proto::UnknownRpc| error::invalid(env, e.to_string()))
+}
+
+fn parse_code(env: &Env, code: &str) -> Result<Code> {
+    Code::from_str_name(code)
+        .ok_or_else(|| error::invalid(env, format!("unknown status code {code:?}")))
 }

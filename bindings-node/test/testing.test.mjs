@@ -41,6 +41,22 @@ test('declared topics and groups, dead letters, faults', async (t) => {
   assert.throws(() => broker.messages(5), TypeError);
   assert.throws(() => broker.rpcCalls(null), TypeError);
   assert.throws(() => broker.failRpc('SendMessage', 42), TypeError);
+  assert.throws(() => broker.failRpc('SendMesage', 'TOO_MANY_REQUESTS'), (err) => err instanceof InvalidArgumentError && /SendMesage/.test(err.message));
+  assert.throws(() => broker.rpcCalls('sendmessage'), InvalidArgumentError);
+  assert.throws(() => broker.pushRpcErrors('SendMessage', 'TOO_MANY_REQUESTS'), TypeError);
+  assert.throws(() => broker.pushRpcErrors('SendMessage', ['NOT_A_CODE']), InvalidArgumentError);
+});
+
+test('pushed errors answer the coming calls in order', async (t) => {
+  const { broker } = ctx;
+  const producer = await new Producer({ endpoints: broker.endpoint, topics: ['t'], maxAttempts: 1 }).start();
+  t.after(() => producer.close());
+  const before = broker.rpcCalls('SendMessage');
+  broker.pushRpcErrors('SendMessage', ['TOO_MANY_REQUESTS', 'FORBIDDEN']);
+  await assert.rejects(producer.send({ topic: 't', body: '1' }), (err) => err.code === 'RMQ_TOO_MANY_REQUESTS');
+  await assert.rejects(producer.send({ topic: 't', body: '2' }), (err) => err.code === 'RMQ_FORBIDDEN');
+  await producer.send({ topic: 't', body: '3' });
+  assert.equal(broker.rpcCalls('SendMessage') - before, 3);
 });
 
 test('a virtual clock moves only with advance(); a closed broker refuses its verbs', async () => {

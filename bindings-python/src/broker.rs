@@ -6,7 +6,7 @@ use parking_lot::Mutex;
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
-use rmq_mini_broker::proto::Code;
+use rmq_mini_broker::proto::{Code, Rpc};
 use rmq_mini_broker::{self as mb, GroupConfig, RetryPolicy, TopicConfig, TopicType};
 use std::time::Duration;
 
@@ -151,6 +151,7 @@ impl MiniBroker {
     }
 
     fn rpc_calls(&self, rpc: &str) -> PyResult<u64> {
+        let rpc = parse_rpc(rpc)?;
         self.with(|b| b.rpc_calls(rpc))
     }
 
@@ -162,9 +163,18 @@ impl MiniBroker {
     /// `"TOO_MANY_REQUESTS"`) for the next `times` calls, or until `clear_faults`.
     #[pyo3(signature = (rpc, code, times=None))]
     fn fail_rpc(&self, rpc: &str, code: &str, times: Option<u32>) -> PyResult<()> {
-        let code = Code::from_str_name(code)
-            .ok_or_else(|| PyValueError::new_err(format!("unknown status code {code:?}")))?;
+        let (rpc, code) = (parse_rpc(rpc)?, parse_code(code)?);
         self.with(|b| b.fail_rpc(rpc, code, times))
+    }
+
+    /// Makes the coming calls of `rpc` answer with `codes`, one per call in order.
+    fn push_rpc_errors(&self, rpc: &str, codes: Vec<String>) -> PyResult<()> {
+        let rpc = parse_rpc(rpc)?;
+        let codes = codes
+            .iter()
+            .map(|c| parse_code(c))
+            .collect::<PyResult<Vec<_>>>()?;
+        self.with(|b| b.push_rpc_errors(rpc, &codes))
     }
 
     fn clear_faults(&self) -> PyResult<()> {
@@ -203,4 +213,14 @@ fn stored_list<'py>(
         list.append(entry)?;
     }
     Ok(list)
+}
+
+fn parse_rpc(rpc: &str) -> PyResult<Rpc> {
+    rpc.parse()
+        .map_err(|e: mb::proto::UnknownRpc| PyValueError::new_err(e.to_string()))
+}
+
+fn parse_code(code: &str) -> PyResult<Code> {
+    Code::from_str_name(code)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown status code {code:?}")))
 }

@@ -60,6 +60,12 @@ def test_bad_settings_are_refused():
     broker = MiniBroker()
     with pytest.raises(ValueError):
         broker.fail_rpc("SendMessage", "NOT_A_CODE")
+    with pytest.raises(ValueError, match="SendMesage"):
+        broker.fail_rpc("SendMesage", "TOO_MANY_REQUESTS")
+    with pytest.raises(ValueError):
+        broker.rpc_calls("sendmessage")
+    with pytest.raises(ValueError):
+        broker.push_rpc_errors("SendMessage", ["TOO_MANY_REQUESTS", "NOT_A_CODE"])
     with pytest.raises(ValueError):
         broker.advance(-1)
     broker.close()
@@ -112,3 +118,15 @@ def test_clients_leave_no_threads_or_descriptors_behind(rmq_broker, rmq_config):
         time.sleep(0.05)
     assert fds() <= before[0] + 3, (before, fds())
     assert os_threads() <= before[1], (before, os_threads())
+
+
+def test_pushed_errors_answer_the_coming_calls_in_order():
+    with MiniBroker(topics={"t": "NORMAL"}) as broker:
+        with rmq.Producer(broker.config(), topics=["t"], max_attempts=1) as producer:
+            broker.push_rpc_errors("SendMessage", ["TOO_MANY_REQUESTS", "FORBIDDEN"])
+            with pytest.raises(rmq.TooManyRequestsError):
+                producer.send(rmq.Message("t", b"1"))
+            with pytest.raises(rmq.ForbiddenError):
+                producer.send(rmq.Message("t", b"2"))
+            producer.send(rmq.Message("t", b"3"))
+            assert broker.rpc_calls("SendMessage") == 3

@@ -5,7 +5,7 @@ mod common;
 use common::eventually;
 
 use rmq_client::{ClientConfig, ErrorKind, Message, Producer};
-use rmq_mini_broker::{MiniBroker, TopicConfig, TopicType};
+use rmq_mini_broker::{MiniBroker, Rpc, TopicConfig, TopicType};
 use rmq_proto::Code;
 use std::time::{Duration, SystemTime};
 
@@ -129,15 +129,15 @@ async fn throttled_and_lost_sends_are_retried() {
     let broker = broker().await;
     let producer = producer(&broker, &["normal"]).await;
     let m = Message::builder("normal", "x").build().expect("m");
-    broker.fail_rpc("SendMessage", Code::TooManyRequests, Some(2));
+    broker.fail_rpc(Rpc::SendMessage, Code::TooManyRequests, Some(2));
     producer.send(&m).await.expect("third attempt succeeds");
     assert_eq!(broker.messages("normal").len(), 1);
 
-    broker.fail_rpc("SendMessage", Code::TooManyRequests, Some(3));
+    broker.fail_rpc(Rpc::SendMessage, Code::TooManyRequests, Some(3));
     let error = producer.send(&m).await.expect_err("three attempts used up");
     assert_eq!(error.kind(), ErrorKind::TooManyRequests);
 
-    broker.drop_responses("SendMessage", 1);
+    broker.drop_responses(Rpc::SendMessage, 1);
     producer
         .send(&m)
         .await
@@ -148,7 +148,7 @@ async fn throttled_and_lost_sends_are_retried() {
         "the lost attempt was stored too: at least once"
     );
 
-    broker.fail_rpc("SendMessage", Code::IllegalMessageTag, Some(1));
+    broker.fail_rpc(Rpc::SendMessage, Code::IllegalMessageTag, Some(1));
     let error = producer.send(&m).await.expect_err("not retried");
     assert_eq!(error.kind(), ErrorKind::BadRequest);
     assert_eq!(broker.messages("normal").len(), 3);
@@ -274,9 +274,9 @@ async fn refreshed_routes_bring_new_queues_into_use() {
     let m = Message::builder("growing", "x").build().expect("m");
     assert_eq!(producer.send(&m).await.expect("sent").queue_id, 0);
     broker.create_topic(TopicConfig::new("growing", TopicType::Normal).queues(4));
-    let queried = broker.rpc_calls("QueryRoute");
+    let queried = broker.rpc_calls(Rpc::QueryRoute);
     eventually("a refresh after the topic grew", || {
-        broker.rpc_calls("QueryRoute") >= queried + 2
+        broker.rpc_calls(Rpc::QueryRoute) >= queried + 2
     })
     .await;
     let mut queues = std::collections::HashSet::new();
@@ -407,7 +407,7 @@ async fn sends_beyond_the_in_flight_limit_wait_their_turn() {
         .await
         .expect("producer starts");
     // Slow answers keep the first two requests in flight while the others arrive.
-    broker.delay_rpc("SendMessage", Duration::from_millis(300));
+    broker.delay_rpc(Rpc::SendMessage, Duration::from_millis(300));
     let sends: Vec<_> = (0..6)
         .map(|i| {
             let producer = producer.clone();
@@ -418,17 +418,17 @@ async fn sends_beyond_the_in_flight_limit_wait_their_turn() {
         })
         .collect();
     eventually("two requests at the broker", || {
-        broker.rpc_calls("SendMessage") >= 2
+        broker.rpc_calls(Rpc::SendMessage) >= 2
     })
     .await;
     assert_eq!(
-        broker.rpc_calls("SendMessage"),
+        broker.rpc_calls(Rpc::SendMessage),
         2,
         "only two may be in flight"
     );
     for send in sends {
         send.await.expect("task").expect("sent");
     }
-    assert_eq!(broker.rpc_calls("SendMessage"), 6);
+    assert_eq!(broker.rpc_calls(Rpc::SendMessage), 6);
     assert_eq!(broker.messages("normal").len(), 6);
 }

@@ -7,7 +7,7 @@ use common::eventually;
 use rmq_client::{
     ClientConfig, ConsumeResult, FilterExpression, Message, MessageView, Producer, PushConsumer,
 };
-use rmq_mini_broker::{GroupConfig, MiniBroker, RetryPolicy, TopicConfig, TopicType};
+use rmq_mini_broker::{GroupConfig, MiniBroker, RetryPolicy, Rpc, TopicConfig, TopicType};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -98,7 +98,7 @@ async fn acks_of_messages_consumed_together_share_requests() {
         producer.send_batch(&batch).await.expect("send");
     }
     // Slow acks make the later ones queue up behind the first requests.
-    broker.delay_rpc("AckMessage", Duration::from_millis(30));
+    broker.delay_rpc(Rpc::AckMessage, Duration::from_millis(30));
     let seen: Seen = Arc::default();
     let consumer = PushConsumer::builder(config, "coalesced")
         .subscribe("t", FilterExpression::all())
@@ -112,7 +112,7 @@ async fn acks_of_messages_consumed_together_share_requests() {
             && (0..4).all(|q| broker.committed_offset("coalesced", "t", q).is_some())
     })
     .await;
-    let requests = broker.rpc_calls("AckMessage");
+    let requests = broker.rpc_calls(Rpc::AckMessage);
     assert!(
         requests < 100,
         "300 acks took {requests} AckMessage requests; they should share requests"

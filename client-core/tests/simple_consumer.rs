@@ -5,7 +5,7 @@ mod common;
 use common::eventually;
 
 use rmq_client::{ClientConfig, ErrorKind, FilterExpression, Message, Producer, SimpleConsumer};
-use rmq_mini_broker::{MiniBroker, TopicConfig, TopicType};
+use rmq_mini_broker::{MiniBroker, Rpc, TopicConfig, TopicType};
 use std::time::Duration;
 
 async fn setup() -> (MiniBroker, Producer, ClientConfig) {
@@ -208,18 +208,18 @@ async fn routes_are_refreshed_until_shutdown() {
             b.route_refresh_interval(Duration::from_millis(50))
         })
     };
-    let before = broker.rpc_calls("QueryRoute");
+    let before = broker.rpc_calls(Rpc::QueryRoute);
     let consumer = SimpleConsumer::builder(quick(&broker), "g")
         .subscribe("t", FilterExpression::all())
         .start()
         .await
         .expect("consumer");
     eventually("four refreshes", || {
-        broker.rpc_calls("QueryRoute") >= before + 5
+        broker.rpc_calls(Rpc::QueryRoute) >= before + 5
     })
     .await;
     consumer.shutdown().await;
-    let after_shutdown = broker.rpc_calls("QueryRoute");
+    let after_shutdown = broker.rpc_calls(Rpc::QueryRoute);
     // A witness with the same period on a broker of its own: once it has refreshed four
     // times, the stopped consumer would have too.
     let (other, _other_producer, _) = setup().await;
@@ -228,13 +228,13 @@ async fn routes_are_refreshed_until_shutdown() {
         .start()
         .await
         .expect("witness");
-    let started = other.rpc_calls("QueryRoute");
+    let started = other.rpc_calls(Rpc::QueryRoute);
     eventually("the witness's refreshes", || {
-        other.rpc_calls("QueryRoute") >= started + 4
+        other.rpc_calls(Rpc::QueryRoute) >= started + 4
     })
     .await;
     assert_eq!(
-        broker.rpc_calls("QueryRoute"),
+        broker.rpc_calls(Rpc::QueryRoute),
         after_shutdown,
         "no refresh after shutdown"
     );
@@ -269,7 +269,7 @@ async fn short_awaits_work_and_wait_the_servers_minimum() {
         "{:?}",
         started.elapsed()
     );
-    assert!(broker.rpc_calls("ReceiveMessage") >= 2);
+    assert!(broker.rpc_calls(Rpc::ReceiveMessage) >= 2);
     consumer.shutdown().await;
 }
 

@@ -8,8 +8,8 @@ use crate::metadata::{GroupConfig, Metadata, TopicConfig};
 use crate::server::Service;
 use crate::store::StoredMessage;
 use crate::store::journal::{self, DiskFaults, FlushMode, Journal, Op};
-use rmq_proto::Code;
 use rmq_proto::v2::messaging_service_server::MessagingServiceServer;
+use rmq_proto::{Code, Rpc};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -534,32 +534,34 @@ impl MiniBroker {
         self.core.sessions.connected()
     }
 
-    /// Makes `rpc` (e.g. `"SendMessage"`) answer with `code`, for the next `times` calls or
-    /// until cleared when `times` is `None`.
-    pub fn fail_rpc(&self, rpc: &str, code: Code, times: Option<u32>) {
-        self.core.faults.fail(
-            rpc,
-            code,
-            format!("{} injected by test", code.as_str_name()),
-            times,
-        );
+    /// Makes `rpc` answer with `code`, for the next `times` calls or until cleared when `times`
+    /// is `None`. Replaces what was set for `rpc` before.
+    pub fn fail_rpc(&self, rpc: Rpc, code: Code, times: Option<u32>) {
+        self.core.faults.fail(rpc, code, times);
     }
 
-    /// How many calls of `rpc` (e.g. `"AckMessage"`) the broker has received, for tests that
-    /// check how a client uses the protocol. `"Telemetry.Settings"` counts the Settings
-    /// received on Telemetry streams.
-    pub fn rpc_calls(&self, rpc: &str) -> u64 {
+    /// Makes the coming calls of `rpc` answer with `codes`, one per call in order, after any
+    /// codes queued before (librdkafka's `push_request_errors`); a standing `fail_rpc` applies
+    /// once they run out.
+    pub fn push_rpc_errors(&self, rpc: Rpc, codes: &[Code]) {
+        self.core.faults.push(rpc, codes);
+    }
+
+    /// How many calls of `rpc` the broker has received, for tests that check how a client uses
+    /// the protocol ([`Rpc::TelemetrySettings`] counts the Settings received on Telemetry
+    /// streams). Not reset by [`MiniBroker::clear_faults`].
+    pub fn rpc_calls(&self, rpc: Rpc) -> u64 {
         self.core.faults.calls(rpc)
     }
 
     /// Delays every call of `rpc`.
-    pub fn delay_rpc(&self, rpc: &str, latency: Duration) {
+    pub fn delay_rpc(&self, rpc: Rpc, latency: Duration) {
         self.core.faults.latency(rpc, latency);
     }
 
     /// Processes the next `count` calls of `rpc` but loses their responses (the caller sees
     /// gRPC `UNAVAILABLE`).
-    pub fn drop_responses(&self, rpc: &str, count: u32) {
+    pub fn drop_responses(&self, rpc: Rpc, count: u32) {
         self.core.faults.drop_responses(rpc, count);
     }
 

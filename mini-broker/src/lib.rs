@@ -42,6 +42,7 @@ mod validate;
 pub use broker::{MiniBroker, MiniBrokerBuilder, StartError};
 pub use metadata::{DEFAULT_QUEUES, GroupConfig, RetryPolicy, TopicConfig, TopicType};
 pub use rmq_proto as proto;
+pub use rmq_proto::Rpc;
 pub use store::StoredMessage;
 #[doc(hidden)]
 pub use store::journal::DiskFaults;

@@ -6,7 +6,7 @@ use crate::convert;
 use crate::filter::Filter;
 use crate::server::Service;
 use rmq_proto::v2::{self, *};
-use rmq_proto::{Code, limits};
+use rmq_proto::{Code, Rpc, limits};
 use std::time::Duration;
 use tonic::{Request, Response};
 
@@ -49,7 +49,7 @@ pub(crate) async fn pull(
     let (metadata, _, request) = request.into_parts();
     let store_host = service.core.store_host.lock().clone();
     let result = async {
-        service.admit_rpc("PullMessage", &metadata).await?;
+        service.admit_rpc(Rpc::PullMessage, &metadata).await?;
         let group = request.group.as_ref().map_or("", |g| g.name.as_str());
         service.checked_group(group)?;
         let (topic, queue) = queue_of(service, request.message_queue.as_ref())?;
@@ -133,7 +133,7 @@ pub(crate) async fn update_offset(
 ) -> GrpcResult<UpdateOffsetResponse> {
     let (metadata, _, request) = request.into_parts();
     let result = async {
-        service.admit_rpc("UpdateOffset", &metadata).await?;
+        service.admit_rpc(Rpc::UpdateOffset, &metadata).await?;
         let group = request.group.as_ref().map_or("", |g| g.name.as_str());
         service.checked_group(group)?;
         let (topic, queue) = queue_of(service, request.message_queue.as_ref())?;
@@ -178,7 +178,7 @@ pub(crate) async fn get_offset(
 ) -> GrpcResult<GetOffsetResponse> {
     let (metadata, _, request) = request.into_parts();
     let result = async {
-        service.admit_rpc("GetOffset", &metadata).await?;
+        service.admit_rpc(Rpc::GetOffset, &metadata).await?;
         let group = request.group.as_ref().map_or("", |g| g.name.as_str());
         service.checked_group(group)?;
         let (topic, queue) = queue_of(service, request.message_queue.as_ref())?;
@@ -211,7 +211,7 @@ pub(crate) async fn query_offset(
 ) -> GrpcResult<QueryOffsetResponse> {
     let (metadata, _, request) = request.into_parts();
     let result = async {
-        service.admit_rpc("QueryOffset", &metadata).await?;
+        service.admit_rpc(Rpc::QueryOffset, &metadata).await?;
         let (topic, queue) = queue_of(service, request.message_queue.as_ref())?;
         let policy = QueryOffsetPolicy::try_from(request.query_offset_policy)
             .map_err(|_| status(Code::BadRequest, "unknown query offset policy"))?;

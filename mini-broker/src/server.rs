@@ -13,7 +13,7 @@ use crate::store::journal::{self, Flushed, Op};
 use crate::validate::{self, Checked, Reject};
 use rmq_proto::v2::messaging_service_server::MessagingService;
 use rmq_proto::v2::{self, *};
-use rmq_proto::{Code, headers, limits};
+use rmq_proto::{Code, Rpc, headers, limits};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,7 +114,7 @@ fn namespace(resource: Option<&Resource>) -> String {
 
 impl Service {
     /// Header checks, authentication and injected faults shared by every unary RPC.
-    async fn admit(&self, rpc: &str, metadata: &MetadataMap) -> Result<String, v2::Status> {
+    async fn admit(&self, rpc: Rpc, metadata: &MetadataMap) -> Result<String, v2::Status> {
         if let Some(latency) = self.core.faults.admit(rpc) {
             tokio::time::sleep(latency).await;
         }
@@ -136,7 +136,7 @@ impl Service {
     }
 
     /// Turns a computed response into the reply, or loses it when a drop fault is armed.
-    fn reply<T>(&self, rpc: &str, body: T) -> GrpcResult<T> {
+    fn reply<T>(&self, rpc: Rpc, body: T) -> GrpcResult<T> {
         if self.core.faults.take_drop(rpc) {
             return Err(tonic::Status::unavailable(format!(
                 "{rpc} response dropped by fault injection"
@@ -517,7 +517,7 @@ impl Service {
 
     pub(crate) async fn admit_rpc(
         &self,
-        rpc: &str,
+        rpc: Rpc,
         metadata: &MetadataMap,
     ) -> Result<String, v2::Status> {
         self.admit(rpc, metadata).await
@@ -620,7 +620,7 @@ impl Service {
         metadata: &MetadataMap,
         request: &ReceiveMessageRequest,
     ) -> Result<(Vec<Delivery>, String, Flushed), v2::Status> {
-        let client = self.admit("ReceiveMessage", metadata).await?;
+        let client = self.admit(Rpc::ReceiveMessage, metadata).await?;
         let Some(session) = self.core.sessions.get(&client) else {
             return Err(status(
                 Code::InternalServerError,
@@ -712,7 +712,7 @@ impl MessagingService for Service {
         &self,
         request: Request<QueryRouteRequest>,
     ) -> GrpcResult<QueryRouteResponse> {
-        let rpc = "QueryRoute";
+        let rpc = Rpc::QueryRoute;
         let (metadata, _, request) = request.into_parts();
         if let Err(st) = self.admit(rpc, &metadata).await {
             return self.reply(
@@ -762,7 +762,7 @@ impl MessagingService for Service {
     }
 
     async fn heartbeat(&self, request: Request<HeartbeatRequest>) -> GrpcResult<HeartbeatResponse> {
-        let rpc = "Heartbeat";
+        let rpc = Rpc::Heartbeat;
         let (metadata, _, request) = request.into_parts();
         let client = match self.admit(rpc, &metadata).await {
             Ok(c) => c,
@@ -796,7 +796,7 @@ impl MessagingService for Service {
         &self,
         request: Request<SendMessageRequest>,
     ) -> GrpcResult<SendMessageResponse> {
-        let rpc = "SendMessage";
+        let rpc = Rpc::SendMessage;
         let remote = request.remote_addr();
         let (metadata, _, request) = request.into_parts();
         if let Err(st) = self.admit(rpc, &metadata).await {
@@ -829,7 +829,7 @@ impl MessagingService for Service {
         &self,
         request: Request<QueryAssignmentRequest>,
     ) -> GrpcResult<QueryAssignmentResponse> {
-        let rpc = "QueryAssignment";
+        let rpc = Rpc::QueryAssignment;
         let (metadata, _, request) = request.into_parts();
         if let Err(st) = self.admit(rpc, &metadata).await {
             return self.reply(
@@ -891,7 +891,7 @@ impl MessagingService for Service {
         &self,
         request: Request<ReceiveMessageRequest>,
     ) -> GrpcResult<Self::ReceiveMessageStream> {
-        let rpc = "ReceiveMessage";
+        let rpc = Rpc::ReceiveMessage;
         let (metadata, _, request) = request.into_parts();
         let store_host = self.core.store_host.lock().clone();
         let mut out = Vec::new();
@@ -938,7 +938,7 @@ impl MessagingService for Service {
         &self,
         request: Request<AckMessageRequest>,
     ) -> GrpcResult<AckMessageResponse> {
-        let rpc = "AckMessage";
+        let rpc = Rpc::AckMessage;
         let (metadata, _, request) = request.into_parts();
         let checked = match self.admit(rpc, &metadata).await {
             Ok(_) => self
@@ -1021,7 +1021,7 @@ impl MessagingService for Service {
         &self,
         request: Request<ForwardMessageToDeadLetterQueueRequest>,
     ) -> GrpcResult<ForwardMessageToDeadLetterQueueResponse> {
-        let rpc = "ForwardMessageToDeadLetterQueue";
+        let rpc = Rpc::ForwardMessageToDeadLetterQueue;
         let (metadata, _, request) = request.into_parts();
         let result = async {
             self.admit(rpc, &metadata).await?;
@@ -1089,7 +1089,7 @@ impl MessagingService for Service {
         &self,
         request: Request<EndTransactionRequest>,
     ) -> GrpcResult<EndTransactionResponse> {
-        let rpc = "EndTransaction";
+        let rpc = Rpc::EndTransaction;
         let (metadata, _, request) = request.into_parts();
         let result = async {
             self.admit(rpc, &metadata).await?;
@@ -1162,7 +1162,7 @@ impl MessagingService for Service {
                 let Some(Ok(command)) = command else { break };
                 let settings = match command.command {
                     Some(telemetry_command::Command::Settings(settings)) => {
-                        service.core.faults.count("Telemetry.Settings");
+                        service.core.faults.count(Rpc::TelemetrySettings);
                         settings
                     }
                     Some(telemetry_command::Command::VerifyMessageResult(result)) => {
@@ -1220,7 +1220,7 @@ impl MessagingService for Service {
         &self,
         request: Request<NotifyClientTerminationRequest>,
     ) -> GrpcResult<NotifyClientTerminationResponse> {
-        let rpc = "NotifyClientTermination";
+        let rpc = Rpc::NotifyClientTermination;
         let (metadata, _, request) = request.into_parts();
         let result = async {
             let client = self.admit(rpc, &metadata).await?;
@@ -1258,7 +1258,7 @@ impl MessagingService for Service {
         &self,
         request: Request<ChangeInvisibleDurationRequest>,
     ) -> GrpcResult<ChangeInvisibleDurationResponse> {
-        let rpc = "ChangeInvisibleDuration";
+        let rpc = Rpc::ChangeInvisibleDuration;
         let (metadata, _, request) = request.into_parts();
         let result = async {
             self.admit(rpc, &metadata).await?;
@@ -1310,7 +1310,7 @@ impl MessagingService for Service {
         &self,
         request: Request<RecallMessageRequest>,
     ) -> GrpcResult<RecallMessageResponse> {
-        let rpc = "RecallMessage";
+        let rpc = Rpc::RecallMessage;
         let (metadata, _, request) = request.into_parts();
         let result = async {
             self.admit(rpc, &metadata).await?;

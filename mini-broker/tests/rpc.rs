@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use rmq_mini_broker::{MiniBroker, TopicConfig, TopicType};
+use rmq_mini_broker::{MiniBroker, Rpc, TopicConfig, TopicType};
 use rmq_proto::v2::*;
 
 async fn broker() -> MiniBroker {
@@ -302,7 +302,7 @@ async fn authentication_rejects_unsigned_and_wrongly_signed_requests() {
 async fn fault_injection_fails_counts_down_and_drops_responses() {
     let broker = broker().await;
     let mut stub = stub_with(&broker, Some("c1".into())).await;
-    broker.fail_rpc("SendMessage", Code::TooManyRequests, Some(2));
+    broker.fail_rpc(Rpc::SendMessage, Code::TooManyRequests, Some(2));
     for _ in 0..2 {
         let sent = send(&mut stub, vec![message("normal", "x")]).await;
         assert_eq!(code(&sent.status), Code::TooManyRequests);
@@ -311,7 +311,7 @@ async fn fault_injection_fails_counts_down_and_drops_responses() {
         code(&send(&mut stub, vec![message("normal", "x")]).await.status),
         Code::Ok
     );
-    broker.drop_responses("SendMessage", 1);
+    broker.drop_responses(Rpc::SendMessage, 1);
     let lost = stub
         .send_message(SendMessageRequest {
             messages: vec![message("normal", "y")],
@@ -323,6 +323,26 @@ async fn fault_injection_fails_counts_down_and_drops_responses() {
         2,
         "the dropped send still took effect"
     );
+}
+
+#[tokio::test]
+async fn pushed_errors_answer_the_coming_calls_in_order_before_a_standing_fault() {
+    let broker = broker().await;
+    let mut stub = stub_with(&broker, Some("c1".into())).await;
+    broker.push_rpc_errors(Rpc::SendMessage, &[Code::TooManyRequests, Code::Forbidden]);
+    let mut next = async || code(&send(&mut stub, vec![message("normal", "x")]).await.status);
+    assert_eq!(next().await, Code::TooManyRequests);
+    assert_eq!(next().await, Code::Forbidden);
+    assert_eq!(next().await, Code::Ok);
+    broker.fail_rpc(Rpc::SendMessage, Code::InternalServerError, None);
+    broker.push_rpc_errors(Rpc::SendMessage, &[Code::BadRequest]);
+    assert_eq!(next().await, Code::BadRequest);
+    assert_eq!(next().await, Code::InternalServerError);
+    assert_eq!(next().await, Code::InternalServerError);
+    broker.clear_faults();
+    assert_eq!(next().await, Code::Ok);
+    assert_eq!(broker.rpc_calls(Rpc::SendMessage), 7);
+    assert_eq!(broker.messages("normal").len(), 2);
 }
 
 #[tokio::test]

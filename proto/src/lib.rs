@@ -11,6 +11,7 @@ pub mod headers;
 pub mod limits;
 pub mod names;
 pub mod properties;
+pub mod rpc;
 
 /// Generated message types and gRPC stubs of package `apache.rocketmq.v2`.
 ///
@@ -21,6 +22,7 @@ pub mod v2 {
     tonic::include_proto!("apache.rocketmq.v2");
 }
 
+pub use rpc::{Rpc, UnknownRpc};
 pub use v2::Code;
 
 /// The encoded `google.protobuf.FileDescriptorSet` of our `.proto` files (with the well-known

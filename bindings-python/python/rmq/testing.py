@@ -3,7 +3,7 @@ on a free port and speaks the same gRPC protocol as Apache RocketMQ's proxy, so 
 official clients can run against it. The ``rmq_broker`` pytest fixture gives one per test."""
 
 import os
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _args, _native
 from ._config import ClientConfig
@@ -154,6 +154,12 @@ class MiniBroker:
         """Makes ``rpc`` answer with status ``code`` (e.g. ``"TOO_MANY_REQUESTS"``) for the
         next ``times`` calls, or until ``clear_faults()``."""
         self._native.fail_rpc(rpc, code, times)
+
+    def push_rpc_errors(self, rpc: str, codes: Sequence[str]) -> None:
+        """Makes the coming calls of ``rpc`` answer with ``codes`` (status names such as
+        ``"TOO_MANY_REQUESTS"``), one per call in order. An unknown RPC or code raises
+        ``ValueError``."""
+        self._native.push_rpc_errors(rpc, list(codes))
 
     def clear_faults(self) -> None:
         self._native.clear_faults()
