@@ -13,6 +13,13 @@ use rmq_proto::v2::{
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{Notify, watch};
 
+/// A broker of a mini-cluster, as routes name it.
+#[derive(Clone, Debug)]
+pub(crate) struct Peer {
+    pub(crate) name: String,
+    pub(crate) addr: std::net::SocketAddr,
+}
+
 pub(crate) struct Core {
     /// The engine and, in durable mode, the journal every change is appended to under the
     /// same lock, so the journal order is the apply order.
@@ -30,6 +37,9 @@ pub(crate) struct Core {
     pub(crate) stopping: watch::Receiver<bool>,
     /// `host:port` the broker serves on; set once bound.
     pub(crate) store_host: Mutex<String>,
+    /// In a mini-cluster, every broker of it (this one included), in order; routes and
+    /// assignments list their queues. Empty for a lone broker.
+    pub(crate) peers: parking_lot::RwLock<Vec<Peer>>,
     next_stream: AtomicU64,
 }
 
@@ -53,6 +63,7 @@ impl Core {
             max_body_size,
             stopping,
             store_host: Mutex::new(String::new()),
+            peers: parking_lot::RwLock::new(Vec::new()),
             next_stream: AtomicU64::new(1),
         }
     }

@@ -19,6 +19,7 @@ struct Failing {
 struct Plan {
     fail: HashMap<Rpc, Failing>,
     latency: HashMap<Rpc, Duration>,
+    latency_all: Duration,
     drop: HashMap<Rpc, u32>,
 }
 
@@ -52,6 +53,10 @@ impl Faults {
         self.0.lock().latency.insert(rpc, latency);
     }
 
+    pub(crate) fn latency_all(&self, latency: Duration) {
+        self.0.lock().latency_all = latency;
+    }
+
     pub(crate) fn drop_responses(&self, rpc: Rpc, count: u32) {
         self.0.lock().drop.insert(rpc, count);
     }
@@ -71,7 +76,9 @@ impl Faults {
     /// Counts a call of `rpc` and returns the latency to add to it, if any.
     pub(crate) fn admit(&self, rpc: Rpc) -> Option<Duration> {
         self.count(rpc);
-        self.0.lock().latency.get(&rpc).copied()
+        let plan = self.0.lock();
+        let total = plan.latency_all + plan.latency.get(&rpc).copied().unwrap_or_default();
+        (!total.is_zero()).then_some(total)
     }
 
     /// Counts a call that has no admission step (e.g. a command on a Telemetry stream).

@@ -23,11 +23,13 @@
 mod auth;
 mod broker;
 mod clock;
+mod cluster;
 mod convert;
 mod core;
 mod engine;
 mod fault;
 mod filter;
+mod listener;
 mod metadata;
 mod pull;
 mod recall;
@@ -40,6 +42,7 @@ mod tls;
 mod validate;
 
 pub use broker::{MiniBroker, MiniBrokerBuilder, StartError};
+pub use cluster::MiniCluster;
 pub use metadata::{DEFAULT_QUEUES, GroupConfig, RetryPolicy, TopicConfig, TopicType};
 pub use rmq_proto as proto;
 pub use rmq_proto::Rpc;

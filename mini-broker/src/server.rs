@@ -190,12 +190,36 @@ impl Service {
         }
     }
 
-    fn broker(&self, requested: Option<&Endpoints>) -> Broker {
-        Broker {
-            name: self.core.with_engine(|e, _| e.config.broker_name.clone()),
-            id: 0,
-            endpoints: Some(self.endpoints(requested)),
+    /// The brokers a route or an assignment lists: this one, at the endpoints the client came
+    /// through; in a mini-cluster every broker at its own address, as Apache proxies in local
+    /// mode answer.
+    fn brokers(&self, requested: Option<&Endpoints>) -> Vec<Broker> {
+        let peers = self.core.peers.read();
+        if peers.is_empty() {
+            return vec![Broker {
+                name: self.core.with_engine(|e, _| e.config.broker_name.clone()),
+                id: 0,
+                endpoints: Some(self.endpoints(requested)),
+            }];
         }
+        peers
+            .iter()
+            .map(|peer| Broker {
+                name: peer.name.clone(),
+                id: 0,
+                endpoints: Some(Endpoints {
+                    scheme: if peer.addr.is_ipv4() {
+                        AddressScheme::IPv4 as i32
+                    } else {
+                        AddressScheme::IPv6 as i32
+                    },
+                    addresses: vec![Address {
+                        host: peer.addr.ip().to_string(),
+                        port: i32::from(peer.addr.port()),
+                    }],
+                }),
+            })
+            .collect()
     }
 
     fn build_message(
@@ -736,20 +760,24 @@ impl MessagingService for Service {
                 );
             }
         };
-        let broker = self.broker(request.endpoints.as_ref());
         let accepted: Vec<i32> = topic
             .topic_type
             .accepted()
             .into_iter()
             .map(|t| t as i32)
             .collect();
-        let message_queues = (0..topic.queues)
-            .map(|id| MessageQueue {
-                topic: request.topic.clone(),
-                id: i32::try_from(id).unwrap_or(i32::MAX),
-                permission: Permission::ReadWrite as i32,
-                broker: Some(broker.clone()),
-                accept_message_types: accepted.clone(),
+        let message_queues = self
+            .brokers(request.endpoints.as_ref())
+            .into_iter()
+            .flat_map(|broker| {
+                let (topic_name, accepted) = (&request.topic, &accepted);
+                (0..topic.queues).map(move |id| MessageQueue {
+                    topic: topic_name.clone(),
+                    id: i32::try_from(id).unwrap_or(i32::MAX),
+                    permission: Permission::ReadWrite as i32,
+                    broker: Some(broker.clone()),
+                    accept_message_types: accepted.clone(),
+                })
             })
             .collect();
         self.reply(
@@ -858,8 +886,7 @@ impl MessagingService for Service {
                 );
             }
         };
-        let broker = self.broker(request.endpoints.as_ref());
-        let queue = |id: i32| Assignment {
+        let queue = |broker: &Broker, id: i32| Assignment {
             message_queue: Some(MessageQueue {
                 topic: request.topic.clone(),
                 id,
@@ -868,13 +895,18 @@ impl MessagingService for Service {
                 accept_message_types: vec![],
             }),
         };
-        // Like Apache: a FIFO group gets every queue, others one "any queue" (-1) assignment.
+        // Like Apache: a FIFO group gets every queue, others one "any queue" (-1) assignment
+        // per broker.
+        let brokers = self.brokers(request.endpoints.as_ref());
         let assignments = if group.fifo {
-            (0..topic.queues)
-                .map(|id| queue(i32::try_from(id).unwrap_or(i32::MAX)))
+            brokers
+                .iter()
+                .flat_map(|b| {
+                    (0..topic.queues).map(|id| queue(b, i32::try_from(id).unwrap_or(i32::MAX)))
+                })
                 .collect()
         } else {
-            vec![queue(-1)]
+            brokers.iter().map(|b| queue(b, -1)).collect()
         };
         self.reply(
             rpc,

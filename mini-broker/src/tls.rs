@@ -8,8 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
@@ -150,49 +149,19 @@ impl AsyncWrite for MaybeTls {
     }
 }
 
-/// Accepts connections and hands them on, TLS ones after their handshake. A failed
-/// handshake or a silent peer only costs that connection.
-pub(crate) fn incoming(
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    mut stopping: tokio::sync::watch::Receiver<bool>,
-) -> mpsc::Receiver<io::Result<MaybeTls>> {
-    let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(async move {
-        loop {
-            let accepted = tokio::select! {
-                accepted = listener.accept() => accepted,
-                _ = stopping.wait_for(|s| *s) => return,
-            };
-            let stream = match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            if tx.is_closed() {
-                return;
+/// Completes a freshly accepted connection: a TLS handshake when the first byte is one,
+/// cleartext otherwise. `None` when the peer failed the handshake or went away.
+pub(crate) async fn sniff(stream: TcpStream, acceptor: &TlsAcceptor) -> Option<MaybeTls> {
+    let mut first = [0u8; 1];
+    match stream.peek(&mut first).await {
+        Ok(1) if first[0] == TLS_HANDSHAKE => match acceptor.accept(stream).await {
+            Ok(tls) => Some(MaybeTls::Tls(Box::new(tls))),
+            Err(e) => {
+                tracing::debug!(error = %e, "TLS handshake failed");
+                None
             }
-            let tx = tx.clone();
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let mut first = [0u8; 1];
-                let connection = match stream.peek(&mut first).await {
-                    Ok(1) if first[0] == TLS_HANDSHAKE => match acceptor.accept(stream).await {
-                        Ok(tls) => MaybeTls::Tls(Box::new(tls)),
-                        Err(e) => {
-                            tracing::debug!(error = %e, "TLS handshake failed");
-                            return;
-                        }
-                    },
-                    Ok(_) => MaybeTls::Plain(stream),
-                    Err(_) => return,
-                };
-                let _ = tx.send(Ok(connection)).await;
-            });
-        }
-    });
-    rx
+        },
+        Ok(_) => Some(MaybeTls::Plain(stream)),
+        Err(_) => None,
+    }
 }

@@ -264,12 +264,35 @@ impl ClientBase {
                 session.update(settings.clone());
             }
         }
-        if let Err(error) = self.open_sessions(&route.endpoints()).await {
-            // Uncached, so the next use tries the brokers' sessions again.
-            if new {
-                self.routes.forget(topic);
+        // A route is usable while one of its brokers answers: the others are isolated (tried
+        // last by producers) and their sessions opened again at the next route refresh or
+        // assignment scan, as a cluster with one broker down expects.
+        let endpoints = route.endpoints();
+        let mut unreachable = Vec::new();
+        let mut last_error = None;
+        for endpoint in &endpoints {
+            match self.open_sessions(std::slice::from_ref(endpoint)).await {
+                Ok(()) => {}
+                Err(error) if error.kind() == ErrorKind::Closed => return Err(error),
+                Err(error) => {
+                    unreachable.push(endpoint);
+                    last_error = Some(error);
+                }
             }
-            return Err(error);
+        }
+        if let Some(error) = last_error {
+            if unreachable.len() == endpoints.len() {
+                // Uncached, so the next use tries the brokers' sessions again.
+                if new {
+                    self.routes.forget(topic);
+                }
+                return Err(error);
+            }
+            for endpoint in unreachable {
+                if self.routes.isolate(endpoint) {
+                    tracing::warn!(%endpoint, %topic, %error, "a broker of the route is unreachable; isolated");
+                }
+            }
         }
         Ok(route)
     }

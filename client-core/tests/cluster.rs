@@ -1,0 +1,231 @@
+//! The clients against a mini-cluster of three brokers, one of which goes down and comes back.
+
+mod common;
+
+use common::eventually;
+
+use rmq_client::{
+    ClientConfig, ConsumeResult, FilterExpression, Message, MessageView, Producer, PushConsumer,
+};
+use rmq_mini_broker::{GroupConfig, MiniBroker, MiniCluster, RetryPolicy, TopicConfig, TopicType};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+async fn cluster() -> (MiniCluster, ClientConfig) {
+    let cluster = MiniCluster::start(
+        MiniBroker::builder()
+            .topic(TopicConfig::new("t", TopicType::Normal).queues(2))
+            .topic(TopicConfig::new("fifo", TopicType::Fifo).queues(2))
+            .group(
+                GroupConfig::new("ordered")
+                    .fifo(true)
+                    .retry_policy(RetryPolicy::Customized(vec![Duration::from_millis(100)])),
+            ),
+        3,
+    )
+    .await
+    .expect("cluster");
+    let config = config(cluster.endpoints());
+    (cluster, config)
+}
+
+/// Heartbeats every 200 ms, so a broker that comes back is back in use soon.
+fn config(endpoints: String) -> ClientConfig {
+    ClientConfig::builder()
+        .endpoints(endpoints)
+        .heartbeat_interval(Duration::from_millis(200))
+        .build()
+        .expect("config")
+}
+
+fn stored_ids(cluster: &MiniCluster, topic: &str, broker: Option<usize>) -> HashSet<String> {
+    let messages = match broker {
+        Some(i) => cluster.broker(i).messages(topic),
+        None => cluster.messages(topic),
+    };
+    messages.into_iter().map(|m| m.message_id).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_producer_keeps_sending_while_a_broker_is_down_and_loses_nothing() {
+    let (cluster, config) = cluster().await;
+    let producer = Producer::builder(config)
+        .topics(["t"])
+        .start()
+        .await
+        .expect("producer");
+    let mut acked = Vec::new();
+    let send = async |producer: &Producer, acked: &mut Vec<String>, body: String| {
+        let m = Message::builder("t", body).build().expect("m");
+        let receipt = producer.send(&m).await.expect("every send succeeds");
+        acked.push(receipt.message_id);
+    };
+    for i in 0..30 {
+        send(&producer, &mut acked, format!("before {i}")).await;
+    }
+    assert!(
+        (0..3).all(|b| !stored_ids(&cluster, "t", Some(b)).is_empty()),
+        "sends spread over the three brokers"
+    );
+    cluster.broker_down(1).await;
+    let on_down_before = stored_ids(&cluster, "t", Some(1)).len();
+    for i in 0..60 {
+        send(&producer, &mut acked, format!("while down {i}")).await;
+    }
+    assert_eq!(
+        stored_ids(&cluster, "t", Some(1)).len(),
+        on_down_before,
+        "nothing reached the down broker"
+    );
+    cluster.broker_up(1).await.expect("up");
+    let stored = stored_ids(&cluster, "t", None);
+    for id in &acked {
+        assert!(stored.contains(id), "acknowledged {id} is stored");
+    }
+    // Once back and answering heartbeats, the broker takes sends again.
+    let deadline = tokio::time::Instant::now() + common::PATIENCE;
+    let mut i = 0;
+    while stored_ids(&cluster, "t", Some(1)).len() == on_down_before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the broker that came back gets sends again"
+        );
+        send(&producer, &mut acked, format!("after {i}")).await;
+        i += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    producer.shutdown().await;
+    cluster.shutdown().await;
+}
+
+type Seen = Arc<Mutex<Vec<String>>>;
+
+fn recorder(seen: &Seen) -> impl Fn(&MessageView) -> ConsumeResult + use<> {
+    let seen = seen.clone();
+    move |view: &MessageView| {
+        seen.lock()
+            .expect("lock")
+            .push(String::from_utf8_lossy(&view.body).into_owned());
+        ConsumeResult::Success
+    }
+}
+
+fn seen_count(seen: &Seen, prefix: &str) -> usize {
+    seen.lock()
+        .expect("lock")
+        .iter()
+        .filter(|b| b.starts_with(prefix))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_consumer_drains_the_live_brokers_and_resumes_the_other_once_back() {
+    let (cluster, config) = cluster().await;
+    let producer = Producer::builder(config.clone())
+        .topics(["t"])
+        .start()
+        .await
+        .expect("producer");
+    for i in 0..60 {
+        let m = Message::builder("t", format!("m{i}")).build().expect("m");
+        producer.send(&m).await.expect("send");
+    }
+    producer.shutdown().await;
+    let stranded = cluster.broker(2).messages("t").len();
+    assert!(stranded > 0);
+    cluster.broker_down(2).await;
+    let seen: Seen = Arc::default();
+    // The access point is a live broker; the route still lists the down one.
+    let consumer = PushConsumer::builder(self::config(cluster.broker(0).endpoint()), "plain")
+        .subscribe("t", FilterExpression::all())
+        .listener(recorder(&seen))
+        .start()
+        .await
+        .expect("consumer");
+    eventually("the live brokers' messages", || {
+        seen_count(&seen, "m") >= 60 - stranded
+    })
+    .await;
+    assert_eq!(
+        seen_count(&seen, "m"),
+        60 - stranded,
+        "nothing from the down broker yet"
+    );
+    cluster.broker_up(2).await.expect("up");
+    eventually("the stranded messages after broker_up", || {
+        seen_count(&seen, "m") >= 60
+    })
+    .await;
+    consumer.shutdown().await;
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifo_groups_on_a_down_broker_wait_and_the_others_flow_in_order() {
+    let (cluster, config) = cluster().await;
+    let producer = Producer::builder(config.clone())
+        .topics(["fifo"])
+        .start()
+        .await
+        .expect("producer");
+    // Enough message groups that every broker holds some.
+    for i in 0..10 {
+        for group in 0..12 {
+            let m = Message::builder("fifo", format!("g{group}-{i}"))
+                .message_group(format!("g{group}"))
+                .build()
+                .expect("m");
+            producer.send(&m).await.expect("send");
+        }
+    }
+    producer.shutdown().await;
+    let on_down: HashSet<String> = cluster
+        .broker(0)
+        .messages("fifo")
+        .iter()
+        .filter_map(|m| m.message_group.clone())
+        .collect();
+    assert!(!on_down.is_empty() && on_down.len() < 12);
+    cluster.broker_down(0).await;
+    let seen: Seen = Arc::default();
+    let consumer = PushConsumer::builder(self::config(cluster.broker(1).endpoint()), "ordered")
+        .subscribe("fifo", FilterExpression::all())
+        .listener(recorder(&seen))
+        .start()
+        .await
+        .expect("consumer");
+    let live = (12 - on_down.len()) * 10;
+    eventually("the live brokers' groups", || {
+        seen_count(&seen, "g") >= live
+    })
+    .await;
+    let in_order = |seen: &Seen| {
+        let seen = seen.lock().expect("lock");
+        (0..12).all(|g| {
+            let got: Vec<&String> = seen
+                .iter()
+                .filter(|b| b.starts_with(&format!("g{g}-")))
+                .collect();
+            got.iter()
+                .enumerate()
+                .all(|(i, b)| **b == format!("g{g}-{i}"))
+        })
+    };
+    assert!(in_order(&seen));
+    assert!(
+        seen.lock()
+            .expect("lock")
+            .iter()
+            .all(|b| !on_down.contains(b.split('-').next().unwrap_or(""))),
+        "the down broker's groups wait"
+    );
+    cluster.broker_up(0).await.expect("up");
+    eventually("every group after broker_up", || {
+        seen_count(&seen, "g") >= 120
+    })
+    .await;
+    assert!(in_order(&seen), "order holds per group");
+    consumer.shutdown().await;
+    cluster.shutdown().await;
+}

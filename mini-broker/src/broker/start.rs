@@ -1,0 +1,154 @@
+//! Starting a broker: recovery, the gRPC service on the port, and the deadline scheduler.
+
+use super::{MiniBroker, MiniBrokerBuilder, StartError};
+use crate::auth::Credentials;
+use crate::clock::Clock;
+use crate::core::Core;
+use crate::engine::{Engine, EngineConfig};
+use crate::metadata::Metadata;
+use crate::server::Service;
+use crate::store::journal::{self, Journal, Op};
+use rmq_proto::v2::messaging_service_server::MessagingServiceServer;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_stream::wrappers::ReceiverStream;
+
+impl MiniBrokerBuilder {
+    /// Binds the port and starts serving on the current tokio runtime. Returns once the
+    /// broker accepts connections.
+    pub async fn start(self) -> Result<MiniBroker, StartError> {
+        let listener = TcpListener::bind(&self.listen)
+            .await
+            .map_err(|e| StartError::new(format!("cannot listen on {}: {e}", self.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartError::new(format!("cannot read the bound address: {e}")))?;
+        let identity = match &self.tls_files {
+            Some((cert, key)) => crate::tls::TlsIdentity::from_files(cert, key),
+            None => crate::tls::TlsIdentity::self_signed(),
+        }
+        .map_err(StartError::new)?;
+        let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let mut engine = Engine::new(
+            EngineConfig {
+                broker_name: self.broker_name.clone(),
+                transaction_check_delay: millis(self.transaction_check_delay),
+                transaction_check_interval: millis(self.transaction_check_interval),
+                transaction_check_max: self.transaction_check_max,
+            },
+            Metadata {
+                auto_create: self.auto_create,
+                auto_create_groups: self.auto_create_groups,
+                ..Metadata::default()
+            },
+        );
+        let mut journal = None;
+        if let Some(dir) = &self.data_dir {
+            let (entries, report, end) = journal::recover(dir)
+                .map_err(|e| StartError::new(format!("cannot recover {}: {e}", dir.display())))?;
+            if report.truncated_bytes > 0 {
+                tracing::warn!(
+                    bytes = report.truncated_bytes,
+                    "cut a torn or corrupt journal tail"
+                );
+            }
+            for entry in entries {
+                engine.replay(entry);
+            }
+            tracing::info!(entries = report.entries, dir = %dir.display(), "recovered journal");
+            journal = Some(
+                Journal::open(dir, end, self.flush, self.segment_size, self.disk_faults)
+                    .map_err(|e| StartError::new(format!("cannot open the journal: {e}")))?,
+            );
+        }
+        let declarations: Vec<Op> = self
+            .topics
+            .iter()
+            .map(|t| Op::DeclareTopic(t.into()))
+            .chain(self.groups.iter().map(|g| Op::DeclareGroup(g.into())))
+            .collect();
+        for topic in self.topics {
+            engine.declare_topic(topic);
+        }
+        for group in self.groups {
+            engine.declare_group(group);
+        }
+        let clock = if self.virtual_clock {
+            Clock::virtual_from_now()
+        } else {
+            Clock::Real
+        };
+        let credentials = (!self.credentials.is_empty()).then_some(Credentials(self.credentials));
+        let (stop, stopped) = watch::channel(false);
+        let core = Arc::new(Core::new(
+            engine,
+            journal,
+            clock,
+            credentials,
+            self.max_body_size,
+            stopped.clone(),
+        ));
+        // Declarations are journaled so a later start without them still knows the topics.
+        let (_, flushed) = core
+            .mutate(|_, _, journaling| ((), if journaling { declarations } else { Vec::new() }));
+        core.durable(flushed).await.map_err(|st| {
+            StartError::new(format!(
+                "cannot journal the declared topics and groups: {}",
+                st.message
+            ))
+        })?;
+        *core.store_host.lock() = addr.to_string();
+
+        let service = MessagingServiceServer::new(Service { core: core.clone() })
+            .max_decoding_message_size(rmq_proto::limits::MAX_INBOUND_MESSAGE)
+            .max_encoding_message_size(usize::MAX);
+        let mut until_stop = stopped.clone();
+        let (gate, connections) =
+            crate::listener::serve(listener, identity.acceptor.clone(), stopped.clone())
+                .map_err(|e| StartError::new(format!("cannot serve on {addr}: {e}")))?;
+        let server = tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming_shutdown(ReceiverStream::new(connections), async move {
+                    let _ = until_stop.wait_for(|s| *s).await;
+                }),
+        );
+        let scheduler = tokio::spawn(schedule(core.clone(), stopped));
+        Ok(MiniBroker {
+            certificate_pem: identity.certificate_pem,
+            core,
+            addr,
+            gate,
+            stop,
+            server: Some(server),
+            scheduler: Some(scheduler),
+        })
+    }
+}
+
+const RENEW_SCAN: Duration = Duration::from_secs(1);
+
+/// Fires deadlines on the wall clock. Under a virtual clock it only wakes when told, since
+/// `advance` fires deadlines itself.
+async fn schedule(core: Arc<Core>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        core.renew_leases();
+        let next = core.tick();
+        // Renewals are looked for every second, like the proxy's 5 s scan but finer.
+        let sleep = match next {
+            Some(at) if !core.clock.is_virtual() => {
+                let wait = u64::try_from(at - core.now()).unwrap_or(0);
+                Duration::from_millis(wait).min(RENEW_SCAN)
+            }
+            _ if !core.clock.is_virtual() => RENEW_SCAN,
+            _ => Duration::from_secs(3600),
+        };
+        tokio::select! {
+            () = tokio::time::sleep(sleep) => {}
+            () = core.scheduler.notified() => {}
+            _ = stopped.wait_for(|s| *s) => return,
+        }
+    }
+}
