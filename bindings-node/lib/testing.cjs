@@ -47,6 +47,39 @@ function groupSpec(name, settings) {
   return { name, fifo, maxAttempts, retryDelays: retryDelays?.map((d) => ms(d, 'each retry delay')) };
 }
 
+/** The settings of one broker (also each broker of a cluster), checked. */
+function brokerSpec(options, what) {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${what} takes an options object`);
+  const { topics, groups, dataDir, virtualClock = false, strict = false,
+    transactionCheckDelay = 1000, transactionCheckInterval = 1000, credentials } = options;
+  const flatTopics = entries(topics, 'topics').flatMap(([name, kind]) => [name, topicType(name, kind)]);
+  const flatCredentials = entries(credentials, 'credentials').flatMap(([ak, sk]) => {
+    if (typeof ak !== 'string' || typeof sk !== 'string') throw new TypeError('credentials must map string access keys to string secret keys');
+    return [ak, sk];
+  });
+  if (dataDir !== undefined && typeof dataDir !== 'string') throw new TypeError('dataDir must be a string');
+  return {
+    topics: flatTopics,
+    groups: entries(groups, 'groups').map(([name, settings]) => groupSpec(name, settings)),
+    dataDir,
+    virtualClock: Boolean(virtualClock),
+    strict: Boolean(strict),
+    transactionCheckDelay: ms(transactionCheckDelay, 'transactionCheckDelay'),
+    transactionCheckInterval: ms(transactionCheckInterval, 'transactionCheckInterval'),
+    credentials: flatCredentials,
+  };
+}
+
+function index(value, what = 'broker') {
+  if (!Number.isInteger(value)) throw new TypeError(`${what} must be a broker index (0, 1, ...), not ${typeName(value)}`);
+  if (value < 0) throw new RangeError(`${what} must be a broker index (0, 1, ...), got ${value}`);
+  return value;
+}
+
+function optionalIndex(value) {
+  return value === undefined ? undefined : index(value);
+}
+
 class MiniBroker {
   #native;
 
@@ -58,25 +91,7 @@ class MiniBroker {
    *   `strict`, `credentials` (access key to secret key).
    */
   static async start(options = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError('MiniBroker.start takes an options object');
-    const { topics, groups, dataDir, virtualClock = false, strict = false,
-      transactionCheckDelay = 1000, transactionCheckInterval = 1000, credentials } = options;
-    const flatTopics = entries(topics, 'topics').flatMap(([name, kind]) => [name, topicType(name, kind)]);
-    const flatCredentials = entries(credentials, 'credentials').flatMap(([ak, sk]) => {
-      if (typeof ak !== 'string' || typeof sk !== 'string') throw new TypeError('credentials must map string access keys to string secret keys');
-      return [ak, sk];
-    });
-    if (dataDir !== undefined && typeof dataDir !== 'string') throw new TypeError('dataDir must be a string');
-    const started = await native.startBroker({
-      topics: flatTopics,
-      groups: entries(groups, 'groups').map(([name, settings]) => groupSpec(name, settings)),
-      dataDir,
-      virtualClock: Boolean(virtualClock),
-      strict: Boolean(strict),
-      transactionCheckDelay: ms(transactionCheckDelay, 'transactionCheckDelay'),
-      transactionCheckInterval: ms(transactionCheckInterval, 'transactionCheckInterval'),
-      credentials: flatCredentials,
-    });
+    const started = await native.startBroker(brokerSpec(options, 'MiniBroker.start'));
     const broker = new MiniBroker();
     broker.#native = started;
     return broker;
@@ -155,6 +170,102 @@ class MiniBroker {
 }
 
 /**
+ * Several brokers in this process that answer as one cluster: a route asked of any of them lists
+ * the queues of all, each under its broker's name ('broker-0', ...) and address, as Apache
+ * proxies in local mode do. For tests of what a real cluster does to clients: a broker down, a
+ * slow one. Brokers are numbered from 0 in the order of `endpoints`.
+ */
+class MiniCluster {
+  #native;
+
+  /** @param options `brokers` (default 3) and every option of MiniBroker.start, applied to each broker. */
+  static async start(options = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('MiniCluster.start takes an options object');
+    const { brokers = 3, ...rest } = options;
+    if (!Number.isInteger(brokers)) throw new TypeError(`brokers must be an integer, not ${typeName(brokers)}`);
+    if (brokers < 1 || brokers > 64) throw new RangeError(`brokers must be from 1 to 64, got ${brokers}`);
+    const started = await native.startCluster(brokers, brokerSpec(rest, 'MiniCluster.start'));
+    const cluster = new MiniCluster();
+    cluster.#native = started;
+    return cluster;
+  }
+
+  /** Every broker's 'host:port' joined with ';', for a client's `endpoints`. */
+  get endpoints() {
+    return this.#native.endpoints.join(';');
+  }
+
+  /** Broker `i`'s own 'host:port'. */
+  endpoint(i) {
+    const all = this.#native.endpoints;
+    if (index(i) >= all.length) throw new RangeError(`broker ${i} is out of range: the cluster has ${all.length} brokers`);
+    return all[i];
+  }
+
+  get closed() {
+    return this.#native.closed;
+  }
+
+  /** Takes broker `i` off the network with its state kept: its port refuses connections and its open connections are cut. Routes still list it. */
+  brokerDown(i) {
+    return this.#native.brokerDown(index(i));
+  }
+
+  /** Brings broker `i` back on its port. */
+  brokerUp(i) {
+    return this.#native.brokerUp(index(i));
+  }
+
+  /** Adds `ms` to every call broker `i` serves; 0 removes it. */
+  setLatency(i, latency) {
+    this.#native.setLatency(index(i), ms(latency, 'latency'));
+  }
+
+  /** `{ messageId, body }` of the messages stored in `topic`, on broker `broker` or on all (broker after broker). */
+  messages(topic, broker) {
+    return this.#native.messages(text(topic, 'topic'), optionalIndex(broker));
+  }
+
+  /** Calls of `rpc` received by broker `broker`, or by all together. */
+  rpcCalls(rpc, broker) {
+    return this.#native.rpcCalls(text(rpc, 'rpc'), optionalIndex(broker));
+  }
+
+  /** As MiniBroker.failRpc, on broker `broker` or on each. */
+  failRpc(rpc, code, times, broker) {
+    if (times !== undefined && (!Number.isInteger(times) || times < 0)) throw new RangeError('times must be a non-negative integer');
+    this.#native.failRpc(text(rpc, 'rpc'), text(code, 'code'), times, optionalIndex(broker));
+  }
+
+  /** Removes every injected fault and latency. */
+  clearFaults() {
+    this.#native.clearFaults();
+  }
+
+  createTopic(name, kind = 'NORMAL') {
+    this.#native.createTopic(text(name, 'name'), topicType(name, kind));
+  }
+
+  createGroup(name, settings) {
+    this.#native.createGroup(groupSpec(name, settings));
+  }
+
+  /** Moves every broker's virtual clock (needs virtualClock). */
+  advance(by) {
+    if (!this.#native.advance(ms(by, 'advance'))) throw invalid('advance() needs MiniCluster.start({ virtualClock: true })', 'advance');
+  }
+
+  /** Stops every broker. Idempotent. */
+  close() {
+    return this.#native.close();
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.close();
+  }
+}
+
+/**
  * For node:test: a fresh broker per test file (`each: true`: per test), started in
  * before()/beforeEach() and closed in after()/afterEach(). Read it as `ctx.broker`.
  */
@@ -171,4 +282,4 @@ function useMiniBroker(options = {}, { each = false } = {}) {
   return ctx;
 }
 
-module.exports = { MiniBroker, useMiniBroker };
+module.exports = { MiniBroker, MiniCluster, useMiniBroker };

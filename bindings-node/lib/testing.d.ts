@@ -78,5 +78,38 @@ export declare class MiniBroker implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+export interface MiniClusterOptions extends MiniBrokerOptions {
+  /** How many brokers (default 3, at most 64). */
+  brokers?: number;
+}
+
+/**
+ * Several brokers answering as one cluster: every route lists every broker's queues under its
+ * name ('broker-0', ...) and address. Brokers are numbered from 0 in `endpoints` order.
+ */
+export declare class MiniCluster {
+  static start(options?: MiniClusterOptions): Promise<MiniCluster>;
+  private constructor();
+  /** Every broker's 'host:port' joined with ';'. */
+  readonly endpoints: string;
+  readonly closed: boolean;
+  /** Broker `i`'s own 'host:port'. */
+  endpoint(i: number): string;
+  /** Port refused, open connections cut, state kept; routes still list the broker. */
+  brokerDown(i: number): Promise<void>;
+  brokerUp(i: number): Promise<void>;
+  /** Milliseconds added to every call broker `i` serves; 0 removes it. */
+  setLatency(i: number, ms: number): void;
+  messages(topic: string, broker?: number): StoredMessage[];
+  rpcCalls(rpc: RpcName, broker?: number): number;
+  failRpc(rpc: RpcName, code: string, times?: number, broker?: number): void;
+  clearFaults(): void;
+  createTopic(name: string, kind?: TopicType): void;
+  createGroup(name: string, settings?: GroupSettings): void;
+  advance(ms: number): void;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
 /** node:test wiring: a broker started in before() (beforeEach() with each) and closed after. */
 export declare function useMiniBroker(options?: MiniBrokerOptions, wiring?: { each?: boolean }): { broker: MiniBroker };

@@ -1,5 +1,5 @@
 // ESM entry of rmq/testing.
 import testing from './testing.cjs';
 
-export const { MiniBroker, useMiniBroker } = testing;
+export const { MiniBroker, MiniCluster, useMiniBroker } = testing;
 export default testing;

@@ -43,18 +43,18 @@ pub struct BrokerSpec {
     pub credentials: Vec<String>,
 }
 
-type Invalid = String;
+pub(crate) type Invalid = String;
 
-fn ms(value: f64, what: &str) -> std::result::Result<Duration, Invalid> {
+pub(crate) fn ms(value: f64, what: &str) -> std::result::Result<Duration, Invalid> {
     core::options::duration_from_millis(what, value).map_err(|e| e.message().to_owned())
 }
 
-fn topic(name: String, kind: &str) -> std::result::Result<TopicConfig, Invalid> {
+pub(crate) fn topic(name: String, kind: &str) -> std::result::Result<TopicConfig, Invalid> {
     let kind: TopicType = kind.parse()?;
     Ok(TopicConfig::new(name, kind))
 }
 
-fn group(spec: GroupSpec) -> std::result::Result<GroupConfig, Invalid> {
+pub(crate) fn group(spec: GroupSpec) -> std::result::Result<GroupConfig, Invalid> {
     let mut group = GroupConfig::new(spec.name).fifo(spec.fifo);
     if let Some(attempts) = spec.max_attempts {
         if attempts < 1 {
@@ -72,7 +72,7 @@ fn group(spec: GroupSpec) -> std::result::Result<GroupConfig, Invalid> {
     Ok(group)
 }
 
-fn builder(spec: BrokerSpec) -> std::result::Result<mb::MiniBrokerBuilder, Invalid> {
+pub(crate) fn builder(spec: BrokerSpec) -> std::result::Result<mb::MiniBrokerBuilder, Invalid> {
     let mut builder = mb::MiniBroker::builder()
         .virtual_clock(spec.virtual_clock)
         .strict(spec.strict)
@@ -142,7 +142,7 @@ impl MiniBroker {
     }
 }
 
-fn stored(list: Vec<mb::StoredMessage>) -> Vec<StoredMessage> {
+pub(crate) fn stored(list: Vec<mb::StoredMessage>) -> Vec<StoredMessage> {
     list.into_iter()
         .map(|m| StoredMessage {
             message_id: m.message_id,
@@ -255,12 +255,12 @@ impl MiniBroker {
     }
 }
 
-fn parse_rpc(env: &Env, rpc: &str) -> Result<Rpc> {
+pub(crate) fn parse_rpc(env: &Env, rpc: &str) -> Result<Rpc> {
     rpc.parse()
         .map_err(|e: mb::proto::UnknownRpc| error::invalid(env, e.to_string()))
 }
 
-fn parse_code(env: &Env, code: &str) -> Result<Code> {
+pub(crate) fn parse_code(env: &Env, code: &str) -> Result<Code> {
     Code::from_str_name(code)
         .ok_or_else(|| error::invalid(env, format!("unknown status code {code:?}")))
 }

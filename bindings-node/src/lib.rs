@@ -11,6 +11,7 @@ extern crate napi_derive;
 mod broker;
 mod callbacks;
 mod cancel;
+mod cluster;
 mod config;
 mod error;
 mod filter;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 /// A group declaration from Python: name, FIFO, max delivery attempts (0: default), retry
 /// delays in seconds (empty: the Apache default policy).
-type GroupSpec = (String, bool, i32, Vec<f64>);
+pub(crate) type GroupSpec = (String, bool, i32, Vec<f64>);
 
 /// A running in-process broker.
 #[pyclass(module = "rmq._native", frozen)]
@@ -23,12 +23,12 @@ pub struct MiniBroker {
     owner: Owner,
 }
 
-fn topic(name: String, kind: &str) -> PyResult<TopicConfig> {
+pub(crate) fn topic(name: String, kind: &str) -> PyResult<TopicConfig> {
     let kind: TopicType = kind.parse().map_err(PyValueError::new_err)?;
     Ok(TopicConfig::new(name, kind))
 }
 
-fn group((name, fifo, attempts, delays): GroupSpec) -> PyResult<GroupConfig> {
+pub(crate) fn group((name, fifo, attempts, delays): GroupSpec) -> PyResult<GroupConfig> {
     let mut group = GroupConfig::new(name).fifo(fifo);
     if attempts < 0 {
         return Err(PyValueError::new_err("max_attempts must be at least 1"));
@@ -44,6 +44,47 @@ fn group((name, fifo, attempts, delays): GroupSpec) -> PyResult<GroupConfig> {
         group = group.retry_policy(RetryPolicy::Customized(delays));
     }
     Ok(group)
+}
+
+/// The broker settings Python passes, checked by `rmq.testing`.
+pub(crate) struct BrokerSpec {
+    pub(crate) topics: Vec<(String, String)>,
+    pub(crate) groups: Vec<GroupSpec>,
+    pub(crate) data_dir: Option<std::path::PathBuf>,
+    pub(crate) virtual_clock: bool,
+    pub(crate) strict: bool,
+    pub(crate) transaction_check_delay: f64,
+    pub(crate) transaction_check_interval: f64,
+    pub(crate) credentials: Vec<(String, String)>,
+}
+
+/// One builder for a broker and for each broker of a cluster.
+pub(crate) fn builder(spec: BrokerSpec) -> PyResult<mb::MiniBrokerBuilder> {
+    let mut builder = mb::MiniBroker::builder()
+        .virtual_clock(spec.virtual_clock)
+        .strict(spec.strict)
+        .auto_create_groups(true)
+        .transaction_check_delay(seconds(
+            spec.transaction_check_delay,
+            "transaction_check_delay",
+        )?)
+        .transaction_check_interval(seconds(
+            spec.transaction_check_interval,
+            "transaction_check_interval",
+        )?);
+    for (name, kind) in spec.topics {
+        builder = builder.topic(topic(name, &kind)?);
+    }
+    for group_spec in spec.groups {
+        builder = builder.group(group(group_spec)?);
+    }
+    if let Some(dir) = spec.data_dir {
+        builder = builder.data_dir(dir);
+    }
+    for (ak, sk) in spec.credentials {
+        builder = builder.credentials(ak, sk);
+    }
+    Ok(builder)
 }
 
 impl MiniBroker {
@@ -72,27 +113,16 @@ impl MiniBroker {
         transaction_check_interval: f64,
         credentials: Vec<(String, String)>,
     ) -> PyResult<MiniBroker> {
-        let mut builder = mb::MiniBroker::builder()
-            .virtual_clock(virtual_clock)
-            .strict(strict)
-            .auto_create_groups(true)
-            .transaction_check_delay(seconds(transaction_check_delay, "transaction_check_delay")?)
-            .transaction_check_interval(seconds(
-                transaction_check_interval,
-                "transaction_check_interval",
-            )?);
-        for (name, kind) in topics {
-            builder = builder.topic(topic(name, &kind)?);
-        }
-        for spec in groups {
-            builder = builder.group(group(spec)?);
-        }
-        if let Some(dir) = data_dir {
-            builder = builder.data_dir(dir);
-        }
-        for (ak, sk) in credentials {
-            builder = builder.credentials(ak, sk);
-        }
+        let builder = builder(BrokerSpec {
+            topics,
+            groups,
+            data_dir,
+            virtual_clock,
+            strict,
+            transaction_check_delay,
+            transaction_check_interval,
+            credentials,
+        })?;
         let broker = block_on(py, builder.start())?
             .map_err(|e| PyOSError::new_err(format!("the mini-broker did not start: {e}")))?;
         Ok(MiniBroker {
@@ -197,7 +227,7 @@ impl MiniBroker {
     }
 }
 
-fn stored_list<'py>(
+pub(crate) fn stored_list<'py>(
     py: Python<'py>,
     stored: Vec<mb::StoredMessage>,
 ) -> PyResult<Bound<'py, PyList>> {
@@ -215,12 +245,12 @@ fn stored_list<'py>(
     Ok(list)
 }
 
-fn parse_rpc(rpc: &str) -> PyResult<Rpc> {
+pub(crate) fn parse_rpc(rpc: &str) -> PyResult<Rpc> {
     rpc.parse()
         .map_err(|e: mb::proto::UnknownRpc| PyValueError::new_err(e.to_string()))
 }
 
-fn parse_code(code: &str) -> PyResult<Code> {
+pub(crate) fn parse_code(code: &str) -> PyResult<Code> {
     Code::from_str_name(code)
         .ok_or_else(|| PyValueError::new_err(format!("unknown status code {code:?}")))
 }

@@ -5,6 +5,7 @@
 mod bridge;
 mod broker;
 mod callbacks;
+mod cluster;
 mod config;
 mod convert;
 mod error;
@@ -38,6 +39,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<simple_consumer::SimpleConsumer>()?;
     m.add_class::<push_consumer::PushConsumer>()?;
     m.add_class::<broker::MiniBroker>()?;
+    m.add_class::<cluster::MiniCluster>()?;
     m.add_class::<bridge::Completions>()?;
     m.add_function(wrap_pyfunction!(logging::refresh_log_level, m)?)?;
     m.add_function(wrap_pyfunction!(current_thread_name, m)?)?;

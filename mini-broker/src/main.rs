@@ -3,7 +3,7 @@
 //! stderr. SIGINT or SIGTERM finish in-flight requests and exit 0.
 
 use clap::Parser;
-use rmq_mini_broker::{FlushMode, GroupConfig, MiniBroker, TopicConfig, TopicType};
+use rmq_mini_broker::{FlushMode, GroupConfig, MiniBroker, MiniCluster, TopicConfig, TopicType};
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,7 +24,8 @@ struct Args {
     /// share one fsync) or async (fsync every 100 ms). [default: sync]
     #[arg(long, value_name = "sync|async")]
     flush: Option<FlushMode>,
-    /// TOML file with the same settings (listen, data_dir, flush, strict, auto_create_groups,
+    /// TOML file with the same settings (listen, brokers, data_dir, flush, strict,
+    /// auto_create_groups,
     /// topics, groups,
     /// auth, tls_cert, tls_key, transaction_check_interval, log). Command-line flags add to
     /// it and win over it.
@@ -58,6 +59,11 @@ struct Args {
     /// Time before the first, and between later, orphaned-transaction checks (e.g. 500ms, 2s).
     #[arg(long, value_name = "DUR")]
     transaction_check_interval: Option<String>,
+    /// Start a mini-cluster of N brokers (named broker-0…), each on its own port (free ports
+    /// with port 0, else PORT, PORT+1, …), all listed in every route; with --data-dir each
+    /// keeps its journal in DIR/broker-<i>. The ready line lists the endpoints joined by `;`.
+    #[arg(long, value_name = "N")]
+    brokers: Option<usize>,
     /// Log level for stderr: error, warn, info, debug or trace.
     #[arg(long, value_name = "LEVEL")]
     log: Option<String>,
@@ -68,6 +74,7 @@ struct Args {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<String>,
+    brokers: Option<usize>,
     data_dir: Option<PathBuf>,
     flush: Option<String>,
     #[serde(default)]
@@ -162,7 +169,10 @@ fn parse_group(spec: &str) -> Result<GroupConfig, String> {
     Ok(group)
 }
 
-fn build(args: Args) -> Result<(rmq_mini_broker::MiniBrokerBuilder, String), String> {
+/// What `main` starts: the builder, the number of brokers, the log filter.
+type Plan = (rmq_mini_broker::MiniBrokerBuilder, usize, String);
+
+fn build(args: Args) -> Result<Plan, String> {
     let file: FileConfig = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -247,11 +257,15 @@ fn build(args: Args) -> Result<(rmq_mini_broker::MiniBrokerBuilder, String), Str
             .transaction_check_interval(interval);
     }
     let log = args.log.or(file.log).unwrap_or_else(|| "info".into());
-    Ok((builder, log))
+    let brokers = args.brokers.or(file.brokers).unwrap_or(1);
+    if brokers == 0 {
+        return Err("--brokers must be at least 1".into());
+    }
+    Ok((builder, brokers, log))
 }
 
 fn main() -> ExitCode {
-    let (builder, log) = match build(Args::parse()) {
+    let (builder, brokers, log) = match build(Args::parse()) {
         Ok(b) => b,
         Err(message) => {
             eprintln!("rmq-mini-broker: {message}");
@@ -280,7 +294,14 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let broker = match builder.start().await {
+        let started = if brokers == 1 {
+            builder.start().await.map(Running::One)
+        } else {
+            MiniCluster::start(builder, brokers)
+                .await
+                .map(Running::Cluster)
+        };
+        let broker = match started {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("rmq-mini-broker: {e}");
@@ -341,6 +362,28 @@ impl Signals {
         #[cfg(not(unix))]
         {
             let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// One broker or a mini-cluster, as `--brokers` asked.
+enum Running {
+    One(MiniBroker),
+    Cluster(MiniCluster),
+}
+
+impl Running {
+    fn endpoint(&self) -> String {
+        match self {
+            Running::One(b) => b.endpoint(),
+            Running::Cluster(c) => c.endpoints(),
+        }
+    }
+
+    async fn shutdown(self) {
+        match self {
+            Running::One(b) => b.shutdown().await,
+            Running::Cluster(c) => c.shutdown().await,
         }
     }
 }

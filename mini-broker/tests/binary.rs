@@ -138,3 +138,34 @@ fn a_config_file_declares_topics_and_groups() {
     assert_eq!(out.status.code(), Some(2), "unknown keys are refused");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn brokers_n_starts_a_cluster_and_lists_every_endpoint() {
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--brokers", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("line");
+    let endpoints: Vec<&str> = line
+        .trim()
+        .strip_prefix("rmq-mini-broker listening on ")
+        .expect("ready line")
+        .split(';')
+        .collect();
+    assert_eq!(endpoints.len(), 3, "{line}");
+    for endpoint in &endpoints {
+        std::net::TcpStream::connect(endpoint).expect("each broker accepts connections");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let refused = Command::new(BIN)
+        .args(["--brokers", "0"])
+        .output()
+        .expect("run");
+    assert_eq!(refused.status.code(), Some(2));
+}

@@ -4,7 +4,20 @@ import {
   Producer, SimpleConsumer, PushConsumer, FilterExpression, ConsumeResult, TransactionResolution,
   RmqError, NotFoundError, AbortError, setLogger, type MessageView, type SendReceipt,
 } from 'rmq';
-import { MiniBroker, useMiniBroker } from 'rmq/testing';
+import { MiniBroker, MiniCluster, useMiniBroker } from 'rmq/testing';
+
+export async function clusterUsage(): Promise<void> {
+  const cluster = await MiniCluster.start({ brokers: 2, topics: { t: 'NORMAL' } });
+  const endpoints: string = cluster.endpoints;
+  await cluster.brokerDown(1);
+  await cluster.brokerUp(1);
+  cluster.setLatency(0, 50);
+  const calls: number = cluster.rpcCalls('SendMessage', 0);
+  // @ts-expect-error RPC names are checked
+  cluster.rpcCalls('SendMesage');
+  void endpoints; void calls;
+  await cluster.close();
+}
 
 export async function usage(): Promise<void> {
   const broker = await MiniBroker.start({ topics: { orders: 'NORMAL' }, groups: { billing: { fifo: false } }, virtualClock: true });

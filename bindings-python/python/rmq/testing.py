@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from . import _args, _native
 from ._config import ClientConfig
 
-__all__ = ["MiniBroker"]
+__all__ = ["MiniBroker", "MiniCluster"]
 
 _TOPIC_TYPES = ("NORMAL", "FIFO", "DELAY", "TRANSACTION", "PRIORITY", "MIXED")
 _GROUP_KEYS = {"fifo", "max_attempts", "retry_delays"}
@@ -180,3 +180,115 @@ class MiniBroker:
 
     def __repr__(self) -> str:
         return f"MiniBroker(endpoint={self.endpoint!r}{', closed' if self.closed else ''})"
+
+
+def _index(value: Any, name: str = "broker") -> int:
+    value = _args.count(value, name)
+    if value < 0:
+        raise ValueError(f"{name} must be a broker index (0, 1, ...), got {value}")
+    return value
+
+
+class MiniCluster:
+    """Several mini-brokers in this process that answer as one cluster: a route asked of any
+    of them lists the queues of all, each under its broker's name (``broker-0``, ...) and
+    address, as Apache proxies in local mode do. For tests of what a real cluster does to
+    clients: one broker down, one slow.
+
+    Args:
+        brokers: how many (default 3).
+        Other arguments as ``MiniBroker``'s, applied to every broker (with ``data_dir``,
+        broker ``i`` keeps its journal in ``data_dir/broker-i``).
+    """
+
+    def __init__(self, brokers: int = 3, *, topics: Optional[Mapping[str, str]] = None,
+                 groups: Optional[Mapping[str, Optional[Mapping[str, Any]]]] = None,
+                 data_dir: Union[str, "os.PathLike[str]", None] = None,
+                 virtual_clock: bool = False, transaction_check_delay: float = 1.0,
+                 transaction_check_interval: float = 1.0, strict: bool = False,
+                 credentials: Optional[Mapping[str, str]] = None) -> None:
+        if groups is not None and not isinstance(groups, Mapping):
+            raise TypeError("groups must be a dict of name to settings")
+        group_specs = [_group(name, spec) for name, spec in (groups or {}).items()]
+        creds = list((credentials or {}).items())
+        for ak, sk in creds:
+            if not isinstance(ak, str) or not isinstance(sk, str):
+                raise TypeError("credentials must map str access keys to str secret keys")
+        self._native = _native.MiniCluster.start(
+            _count(brokers, "brokers"), _topics(topics), group_specs,
+            None if data_dir is None else os.fspath(data_dir), bool(virtual_clock),
+            bool(strict), _seconds(transaction_check_delay, "transaction_check_delay"),
+            _seconds(transaction_check_interval, "transaction_check_interval"), creds)
+
+    @property
+    def endpoints(self) -> str:
+        """Every broker's ``host:port`` joined with ``;``, for ``ClientConfig``."""
+        return ";".join(self._native.endpoints)
+
+    def endpoint(self, broker: int) -> str:
+        """Broker ``broker``'s own ``host:port``."""
+        return self._native.endpoints[_index(broker)]
+
+    def config(self, **kwargs: Any) -> ClientConfig:
+        """A ``ClientConfig`` listing every broker (keyword arguments as ``ClientConfig``'s)."""
+        return ClientConfig(self.endpoints, **kwargs)
+
+    def broker_down(self, broker: int) -> None:
+        """Takes a broker off the network with its state kept: its port refuses connections
+        and its open connections (streams, long polls) are cut. Routes still list it."""
+        self._native.broker_down(_index(broker))
+
+    def broker_up(self, broker: int) -> None:
+        """Brings a broker back on its port."""
+        self._native.broker_up(_index(broker))
+
+    def set_latency(self, broker: int, seconds: float) -> None:
+        """Adds ``seconds`` to every call the broker serves; 0 removes it."""
+        self._native.set_latency(_index(broker), _seconds(seconds, "latency", allow_zero=True))
+
+    def messages(self, topic: str, broker: Optional[int] = None) -> List[Tuple[str, bytes]]:
+        """``(message_id, body)`` of the messages stored in ``topic``, on one broker or on
+        all (broker after broker)."""
+        return self._native.messages(topic, None if broker is None else _index(broker))
+
+    def rpc_calls(self, rpc: str, broker: Optional[int] = None) -> int:
+        """Calls of ``rpc`` received by one broker, or by all together."""
+        return self._native.rpc_calls(rpc, None if broker is None else _index(broker))
+
+    def fail_rpc(self, rpc: str, code: str, times: Optional[int] = None,
+                 broker: Optional[int] = None) -> None:
+        """As ``MiniBroker.fail_rpc``, on one broker or on each."""
+        self._native.fail_rpc(rpc, code, times, None if broker is None else _index(broker))
+
+    def clear_faults(self) -> None:
+        """Removes every injected fault and latency."""
+        self._native.clear_faults()
+
+    def create_topic(self, name: str, kind: str = "NORMAL") -> None:
+        ((name, kind),) = _topics({name: kind})
+        self._native.create_topic(name, kind)
+
+    def create_group(self, name: str, **settings: Any) -> None:
+        self._native.create_group(_group(name, settings))
+
+    def advance(self, seconds: float) -> None:
+        """Moves every broker's virtual clock. Needs ``virtual_clock=True``."""
+        if not self._native.advance(_seconds(seconds, "seconds", allow_zero=True)):
+            raise RuntimeError("advance() needs MiniCluster(virtual_clock=True)")
+
+    def close(self) -> None:
+        """Stops every broker. Idempotent."""
+        self._native.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._native.closed
+
+    def __enter__(self) -> "MiniCluster":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"MiniCluster(endpoints={self.endpoints!r}{', closed' if self.closed else ''})"

@@ -1,0 +1,61 @@
+"""rmq.testing.MiniCluster: one route over several brokers, one of them going down."""
+
+import threading
+
+import pytest
+
+import rmq
+from rmq.testing import MiniCluster
+
+
+def test_a_producer_and_a_push_consumer_ride_out_a_broker_down():
+    with MiniCluster(3, topics={"t": "NORMAL"}) as cluster:
+        assert len(cluster.endpoints.split(";")) == 3
+        config = cluster.config()
+        with rmq.Producer(config, topics=["t"]) as producer:
+            acked = [producer.send(rmq.Message("t", f"a{i}".encode())).message_id
+                     for i in range(30)]
+            assert all(cluster.messages("t", broker=b) for b in range(3))
+            cluster.broker_down(1)
+            on_down = len(cluster.messages("t", broker=1))
+            acked += [producer.send(rmq.Message("t", f"b{i}".encode())).message_id
+                      for i in range(30)]
+            assert len(cluster.messages("t", broker=1)) == on_down
+            stored = {mid for mid, _ in cluster.messages("t")}
+            assert set(acked) <= stored
+
+        # The consumer comes in through a live broker; the down one's messages wait.
+        seen = []
+        done = threading.Event()
+
+        def listener(view):
+            seen.append(view.body)
+            if len(seen) == 60:
+                done.set()
+            return rmq.ConsumeResult.SUCCESS
+
+        live = rmq.ClientConfig(cluster.endpoint(0))
+        with rmq.PushConsumer(live, "g", {"t": "*"}, listener):
+            cluster.broker_up(1)
+            assert done.wait(30), f"got {len(seen)} of 60"
+        assert cluster.rpc_calls("SendMessage") >= 60
+        assert cluster.rpc_calls("SendMessage", broker=0) >= 1
+
+
+def test_bad_indexes_and_names_are_refused():
+    with MiniCluster(2) as cluster:
+        with pytest.raises(IndexError):
+            cluster.broker_down(2)
+        with pytest.raises(ValueError):
+            cluster.broker_down(-1)
+        with pytest.raises(TypeError):
+            cluster.set_latency("0", 0.1)
+        with pytest.raises(ValueError):
+            cluster.fail_rpc("SendMesage", "TOO_MANY_REQUESTS")
+        cluster.set_latency(0, 0.05)
+        cluster.clear_faults()
+    with pytest.raises(ValueError):
+        MiniCluster(0)
+    assert cluster.closed
+    with pytest.raises(rmq.ClosedError):
+        cluster.messages("t")
