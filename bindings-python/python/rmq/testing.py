@@ -71,6 +71,25 @@ def _group(name: str, spec: Optional[Mapping[str, Any]]) -> Tuple[str, bool, int
     return (name, fifo, attempts, delays)
 
 
+def _broker_args(topics: Optional[Mapping[str, str]],
+                 groups: Optional[Mapping[str, Optional[Mapping[str, Any]]]],
+                 data_dir: Union[str, "os.PathLike[str]", None], virtual_clock: bool,
+                 strict: bool, transaction_check_delay: float, transaction_check_interval: float,
+                 credentials: Optional[Mapping[str, str]]) -> Tuple[Any, ...]:
+    """One broker's settings, checked, in the order the native start functions take them."""
+    if groups is not None and not isinstance(groups, Mapping):
+        raise TypeError("groups must be a dict of name to settings")
+    group_specs = [_group(name, spec) for name, spec in (groups or {}).items()]
+    creds = list((credentials or {}).items())
+    for ak, sk in creds:
+        if not isinstance(ak, str) or not isinstance(sk, str):
+            raise TypeError("credentials must map str access keys to str secret keys")
+    return (_topics(topics), group_specs, None if data_dir is None else os.fspath(data_dir),
+            bool(virtual_clock), bool(strict),
+            _seconds(transaction_check_delay, "transaction_check_delay"),
+            _seconds(transaction_check_interval, "transaction_check_interval"), creds)
+
+
 class MiniBroker:
     """rmq's mini-broker, in this process, on ``127.0.0.1`` and a free port.
 
@@ -96,18 +115,9 @@ class MiniBroker:
                  virtual_clock: bool = False, transaction_check_delay: float = 1.0,
                  transaction_check_interval: float = 1.0, strict: bool = False,
                  credentials: Optional[Mapping[str, str]] = None) -> None:
-        if groups is not None and not isinstance(groups, Mapping):
-            raise TypeError("groups must be a dict of name to settings")
-        group_specs = [_group(name, spec) for name, spec in (groups or {}).items()]
-        creds = list((credentials or {}).items())
-        for ak, sk in creds:
-            if not isinstance(ak, str) or not isinstance(sk, str):
-                raise TypeError("credentials must map str access keys to str secret keys")
-        self._native = _native.MiniBroker.start(
-            _topics(topics), group_specs, None if data_dir is None else os.fspath(data_dir),
-            bool(virtual_clock), bool(strict),
-            _seconds(transaction_check_delay, "transaction_check_delay"),
-            _seconds(transaction_check_interval, "transaction_check_interval"), creds)
+        self._native = _native.MiniBroker.start(*_broker_args(
+            topics, groups, data_dir, virtual_clock, strict, transaction_check_delay,
+            transaction_check_interval, credentials))
 
     @property
     def endpoint(self) -> str:
@@ -207,18 +217,9 @@ class MiniCluster:
                  virtual_clock: bool = False, transaction_check_delay: float = 1.0,
                  transaction_check_interval: float = 1.0, strict: bool = False,
                  credentials: Optional[Mapping[str, str]] = None) -> None:
-        if groups is not None and not isinstance(groups, Mapping):
-            raise TypeError("groups must be a dict of name to settings")
-        group_specs = [_group(name, spec) for name, spec in (groups or {}).items()]
-        creds = list((credentials or {}).items())
-        for ak, sk in creds:
-            if not isinstance(ak, str) or not isinstance(sk, str):
-                raise TypeError("credentials must map str access keys to str secret keys")
-        self._native = _native.MiniCluster.start(
-            _count(brokers, "brokers"), _topics(topics), group_specs,
-            None if data_dir is None else os.fspath(data_dir), bool(virtual_clock),
-            bool(strict), _seconds(transaction_check_delay, "transaction_check_delay"),
-            _seconds(transaction_check_interval, "transaction_check_interval"), creds)
+        self._native = _native.MiniCluster.start(_count(brokers, "brokers"), *_broker_args(
+            topics, groups, data_dir, virtual_clock, strict, transaction_check_delay,
+            transaction_check_interval, credentials))
 
     @property
     def endpoints(self) -> str:
