@@ -6,7 +6,7 @@ use crate::clock::Clock;
 use crate::core::Core;
 use crate::engine::{Engine, EngineConfig};
 use crate::metadata::Metadata;
-use crate::server::Service;
+use crate::service::Service;
 use crate::store::journal::{self, Journal, Op};
 use rmq_proto::v2::messaging_service_server::MessagingServiceServer;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 
 use crate::convert;
 use crate::filter::Filter;
-use crate::server::Service;
+use crate::service::Service;
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc, limits};
 use std::time::Duration;
@@ -45,7 +45,7 @@ fn queue_of(
 pub(crate) async fn pull(
     service: &Service,
     request: Request<PullMessageRequest>,
-) -> GrpcResult<crate::server::BoxStream<PullMessageResponse>> {
+) -> GrpcResult<crate::service::BoxStream<PullMessageResponse>> {
     let (metadata, _, request) = request.into_parts();
     let store_host = service.core.store_host.lock().clone();
     let result = async {

@@ -1,0 +1,205 @@
+//! What a consumer does with a received message: AckMessage, ChangeInvisibleDuration and
+//! ForwardMessageToDeadLetterQueue.
+
+use super::*;
+use crate::convert;
+use crate::receipt::ReceiptHandle;
+use crate::store::journal::{self, Flushed, Op};
+use rmq_proto::v2::{self, *};
+use rmq_proto::{Code, Rpc, limits};
+use tonic::Request;
+
+/// The journal entry of a receipt-handle operation, when one is to be recorded.
+pub(crate) fn journal_handle(
+    record: bool,
+    wrap: fn(journal::HandleOp) -> Op,
+    group: &str,
+    topic: &str,
+    handle: &str,
+    invisible: i64,
+) -> Vec<Op> {
+    if !record {
+        return Vec::new();
+    }
+    vec![wrap(journal::HandleOp {
+        group: group.to_owned(),
+        topic: topic.to_owned(),
+        handle: handle.to_owned(),
+        invisible,
+    })]
+}
+
+impl Service {
+    pub(crate) async fn serve_ack_message(
+        &self,
+        request: Request<AckMessageRequest>,
+    ) -> GrpcResult<AckMessageResponse> {
+        let rpc = Rpc::AckMessage;
+        let (metadata, _, request) = request.into_parts();
+        let checked = match self.admit(rpc, &metadata).await {
+            Ok(_) => self
+                .topic(resource_name(request.topic.as_ref()))
+                .and_then(|_| self.group(resource_name(request.group.as_ref())))
+                .map_err(v2::Status::from),
+            Err(st) => Err(st),
+        };
+        if let Err(st) = checked {
+            return self.reply(
+                rpc,
+                AckMessageResponse {
+                    status: Some(st),
+                    entries: vec![],
+                },
+            );
+        }
+        let topic = resource_name(request.topic.as_ref());
+        let group = resource_name(request.group.as_ref());
+        let mut last_flushed = Flushed::default();
+        let mut entries: Vec<AckMessageResultEntry> = request
+            .entries
+            .iter()
+            .map(|entry| {
+                let result = match ReceiptHandle::decode(&entry.receipt_handle) {
+                    None => status(Code::InternalServerError, "receipt handle is malformed"),
+                    Some(handle) => {
+                        let (result, flushed) = self.core.mutate(|e, now, journaling| {
+                            let result = e.ack(group, topic, &handle, now);
+                            let ops = journal_handle(
+                                journaling && result.is_ok(),
+                                Op::Ack,
+                                group,
+                                topic,
+                                &entry.receipt_handle,
+                                0,
+                            );
+                            (result, ops)
+                        });
+                        last_flushed = std::mem::take(&mut last_flushed).then(flushed);
+                        match result {
+                            Ok(()) => ok(),
+                            Err(e) => e.into(),
+                        }
+                    }
+                };
+                AckMessageResultEntry {
+                    message_id: entry.message_id.clone(),
+                    receipt_handle: entry.receipt_handle.clone(),
+                    status: Some(result),
+                }
+            })
+            .collect();
+        if let Err(st) = self.core.durable(last_flushed).await {
+            // The journal stops for good on a failure, so no acknowledgement in this request
+            // is on disk.
+            for entry in &mut entries {
+                if entry
+                    .status
+                    .as_ref()
+                    .is_some_and(|s| s.code == Code::Ok as i32)
+                {
+                    entry.status = Some(st.clone());
+                }
+            }
+        }
+        self.core.notify_visible();
+        let statuses: Vec<&v2::Status> = entries.iter().filter_map(|e| e.status.as_ref()).collect();
+        let top = combined(&statuses);
+        self.reply(
+            rpc,
+            AckMessageResponse {
+                status: Some(top),
+                entries,
+            },
+        )
+    }
+
+    pub(crate) async fn serve_change_invisible_duration(
+        &self,
+        request: Request<ChangeInvisibleDurationRequest>,
+    ) -> GrpcResult<ChangeInvisibleDurationResponse> {
+        let rpc = Rpc::ChangeInvisibleDuration;
+        let (metadata, _, request) = request.into_parts();
+        let result = async {
+            self.admit(rpc, &metadata).await?;
+            let topic = resource_name(request.topic.as_ref());
+            let group = resource_name(request.group.as_ref());
+            self.topic(topic)?;
+            self.group(group)?;
+            let d = request.invisible_duration.unwrap_or_default();
+            let ms = convert::millis(d.seconds, d.nanos).unwrap_or(-1);
+            let max = i64::try_from(limits::MAX_INVISIBLE.as_millis()).unwrap_or(0);
+            if !(0..=max).contains(&ms) {
+                return Err(status(
+                    Code::IllegalInvisibleTime,
+                    format!("invisible duration {ms} ms is outside [0, {max}] ms"),
+                ));
+            }
+            let handle = ReceiptHandle::decode(&request.receipt_handle)
+                .ok_or_else(|| status(Code::InternalServerError, "receipt handle is malformed"))?;
+            let (result, flushed) = self.core.mutate(|e, now, journaling| {
+                let result = e.change_invisible(group, topic, &handle, ms, now);
+                let ops = journal_handle(
+                    journaling && result.is_ok(),
+                    Op::ChangeInvisible,
+                    group,
+                    topic,
+                    &request.receipt_handle,
+                    ms,
+                );
+                (result, ops)
+            });
+            self.core.durable(flushed).await?;
+            result.map_err(v2::Status::from)
+        }
+        .await;
+        let response = match result {
+            Ok(handle) => ChangeInvisibleDurationResponse {
+                status: Some(ok()),
+                receipt_handle: handle.encode(),
+            },
+            Err(st) => ChangeInvisibleDurationResponse {
+                status: Some(st),
+                receipt_handle: String::new(),
+            },
+        };
+        self.reply(rpc, response)
+    }
+
+    pub(crate) async fn serve_forward_message_to_dead_letter_queue(
+        &self,
+        request: Request<ForwardMessageToDeadLetterQueueRequest>,
+    ) -> GrpcResult<ForwardMessageToDeadLetterQueueResponse> {
+        let rpc = Rpc::ForwardMessageToDeadLetterQueue;
+        let (metadata, _, request) = request.into_parts();
+        let result = async {
+            self.admit(rpc, &metadata).await?;
+            let topic = resource_name(request.topic.as_ref());
+            let group = resource_name(request.group.as_ref());
+            self.topic(topic)?;
+            self.group(group)?;
+            let handle = ReceiptHandle::decode(&request.receipt_handle)
+                .ok_or_else(|| status(Code::InvalidReceiptHandle, "receipt handle is malformed"))?;
+            let (result, flushed) = self.core.mutate(|e, now, journaling| {
+                let result = e.forward_to_dlq(group, topic, &handle, now);
+                let ops = journal_handle(
+                    journaling && result.is_ok(),
+                    Op::ForwardToDlq,
+                    group,
+                    topic,
+                    &request.receipt_handle,
+                    0,
+                );
+                (result, ops)
+            });
+            self.core.durable(flushed).await?;
+            result.map_err(v2::Status::from)
+        }
+        .await;
+        self.core.notify_visible();
+        let st = result.map_or_else(|st| st, |()| ok());
+        self.reply(
+            rpc,
+            ForwardMessageToDeadLetterQueueResponse { status: Some(st) },
+        )
+    }
+}

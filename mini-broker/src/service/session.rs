@@ -1,0 +1,283 @@
+//! Client sessions: Heartbeat, the Telemetry stream (Settings merged per role, orphaned
+//! transaction checks and verify commands sent down) and NotifyClientTermination.
+
+use super::*;
+use crate::convert;
+use crate::filter::Filter;
+use crate::metadata::RetryPolicy;
+use crate::store::journal::{self, Op};
+use crate::validate::{self, Reject};
+use rmq_proto::v2::{self, *};
+use rmq_proto::{Code, Rpc, limits};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::metadata::MetadataMap;
+use tonic::{Request, Response, Streaming};
+
+impl Service {
+    pub(crate) fn consumer_settings(&self, settings: &Settings) -> Result<Settings, Reject> {
+        let Some(settings::PubSub::Subscription(sub)) = &settings.pub_sub else {
+            return Err(Reject::new(Code::BadRequest, "no subscription"));
+        };
+        let group = self.group(resource_name(sub.group.as_ref()))?;
+        for entry in &sub.subscriptions {
+            validate::topic(resource_name(entry.topic.as_ref()))?;
+            Filter::compile(entry.expression.as_ref())?;
+        }
+        let strategy = match &group.retry_policy {
+            RetryPolicy::Customized(delays) => {
+                retry_policy::Strategy::CustomizedBackoff(CustomizedBackoff {
+                    next: delays
+                        .iter()
+                        .map(|d| convert::duration(i64::try_from(d.as_millis()).unwrap_or(0)))
+                        .collect(),
+                })
+            }
+            RetryPolicy::Exponential {
+                initial,
+                max,
+                multiplier,
+            } => retry_policy::Strategy::ExponentialBackoff(ExponentialBackoff {
+                initial: Some(convert::duration(
+                    i64::try_from(initial.as_millis()).unwrap_or(0),
+                )),
+                max: Some(convert::duration(
+                    i64::try_from(max.as_millis()).unwrap_or(0),
+                )),
+                multiplier: *multiplier,
+            }),
+        };
+        let mut merged = settings.clone();
+        merged.backoff_policy = Some(v2::RetryPolicy {
+            max_attempts: group.max_delivery_attempts,
+            strategy: Some(strategy),
+        });
+        let mut sub = sub.clone();
+        sub.fifo = Some(group.fifo);
+        sub.receive_batch_size = Some(limits::MAX_RECEIVE_BATCH);
+        sub.long_polling_timeout = Some(convert::duration(
+            i64::try_from(limits::MAX_LONG_POLLING.as_millis()).unwrap_or(20_000),
+        ));
+        merged.pub_sub = Some(settings::PubSub::Subscription(sub));
+        merged.metric = Some(Metric {
+            on: false,
+            endpoints: None,
+        });
+        Ok(merged)
+    }
+
+    pub(crate) fn producer_settings(&self, settings: &Settings) -> Result<Settings, Reject> {
+        let Some(settings::PubSub::Publishing(publishing)) = &settings.pub_sub else {
+            return Err(Reject::new(Code::BadRequest, "no publishing"));
+        };
+        for topic in &publishing.topics {
+            self.topic(&topic.name)?;
+        }
+        let mut merged = settings.clone();
+        merged.backoff_policy = Some(v2::RetryPolicy {
+            max_attempts: limits::DEFAULT_PRODUCER_MAX_ATTEMPTS,
+            strategy: Some(retry_policy::Strategy::ExponentialBackoff(
+                ExponentialBackoff {
+                    initial: Some(convert::duration(10)),
+                    max: Some(convert::duration(1000)),
+                    multiplier: 2.0,
+                },
+            )),
+        });
+        let mut publishing = publishing.clone();
+        publishing.max_body_size = i32::try_from(self.core.max_body_size).unwrap_or(i32::MAX);
+        publishing.validate_message_type = true;
+        merged.pub_sub = Some(settings::PubSub::Publishing(publishing));
+        merged.metric = Some(Metric {
+            on: false,
+            endpoints: None,
+        });
+        Ok(merged)
+    }
+
+    pub(crate) async fn admit_rpc(
+        &self,
+        rpc: Rpc,
+        metadata: &MetadataMap,
+    ) -> Result<String, v2::Status> {
+        self.admit(rpc, metadata).await
+    }
+
+    pub(crate) fn checked_topic(
+        &self,
+        name: &str,
+    ) -> Result<crate::metadata::TopicConfig, v2::Status> {
+        self.topic(name).map_err(v2::Status::from)
+    }
+
+    pub(crate) fn checked_group(
+        &self,
+        name: &str,
+    ) -> Result<crate::metadata::GroupConfig, v2::Status> {
+        self.group(name).map_err(v2::Status::from)
+    }
+
+    pub(crate) async fn wait_for<T>(
+        &self,
+        wait: Duration,
+        attempt: impl FnMut() -> Option<T>,
+    ) -> Option<T> {
+        self.long_poll(wait, attempt).await
+    }
+
+    pub(crate) async fn serve_heartbeat(
+        &self,
+        request: Request<HeartbeatRequest>,
+    ) -> GrpcResult<HeartbeatResponse> {
+        let rpc = Rpc::Heartbeat;
+        let (metadata, _, request) = request.into_parts();
+        let client = match self.admit(rpc, &metadata).await {
+            Ok(c) => c,
+            Err(st) => return self.reply(rpc, HeartbeatResponse { status: Some(st) }),
+        };
+        if !self.core.sessions.touch(&client) {
+            return self.reply(
+                rpc,
+                HeartbeatResponse {
+                    status: Some(status(
+                        Code::UnrecognizedClientType,
+                        "no Settings registered for this client over Telemetry",
+                    )),
+                },
+            );
+        }
+        if let Some(group) = &request.group
+            && let Err(e) = self.group(&group.name)
+        {
+            return self.reply(
+                rpc,
+                HeartbeatResponse {
+                    status: Some(e.into()),
+                },
+            );
+        }
+        self.reply(rpc, HeartbeatResponse { status: Some(ok()) })
+    }
+
+    pub(crate) async fn serve_telemetry(
+        &self,
+        request: Request<Streaming<TelemetryCommand>>,
+    ) -> GrpcResult<BoxStream<TelemetryCommand>> {
+        let (metadata, _, mut inbound) = request.into_parts();
+        if let Some(credentials) = &self.core.credentials
+            && let Err(reason) = credentials.verify(&metadata)
+        {
+            return Err(tonic::Status::unauthenticated(reason));
+        }
+        let Some(client) = client_id(&metadata) else {
+            return Err(tonic::Status::invalid_argument(
+                "x-mq-client-id header is required",
+            ));
+        };
+        let (tx, rx) = mpsc::channel(64);
+        let stream_id = self.core.stream_id();
+        let service = self.clone();
+        let mut stopping = self.core.stopping.clone();
+        tokio::spawn(async move {
+            loop {
+                let command = tokio::select! {
+                    command = inbound.next() => command,
+                    _ = stopping.wait_for(|s| *s) => None,
+                };
+                let Some(Ok(command)) = command else { break };
+                let settings = match command.command {
+                    Some(telemetry_command::Command::Settings(settings)) => {
+                        service.core.faults.count(Rpc::TelemetrySettings);
+                        settings
+                    }
+                    Some(telemetry_command::Command::VerifyMessageResult(result)) => {
+                        let status = command.status.unwrap_or_default();
+                        service.core.sessions.verified(&result.nonce, status);
+                        continue;
+                    }
+                    // Stack traces answer an admin request we never send.
+                    _ => continue,
+                };
+                let merged = match &settings.pub_sub {
+                    Some(settings::PubSub::Publishing(_)) => service.producer_settings(&settings),
+                    Some(settings::PubSub::Subscription(_)) => service.consumer_settings(&settings),
+                    None => {
+                        let _ = tx
+                            .send(Err(tonic::Status::invalid_argument(
+                                "there is no publishing or subscription data in settings",
+                            )))
+                            .await;
+                        break;
+                    }
+                };
+                match merged {
+                    Ok(merged) => {
+                        service
+                            .core
+                            .sessions
+                            .register(&client, &settings, stream_id, tx.clone());
+                        let reply = TelemetryCommand {
+                            status: Some(ok()),
+                            command: Some(telemetry_command::Command::Settings(merged)),
+                        };
+                        if tx.send(Ok(reply)).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(reject) => {
+                        let code = reject.code as i32;
+                        let error = if (40000..50000).contains(&code) {
+                            tonic::Status::invalid_argument(reject.message)
+                        } else {
+                            tonic::Status::internal(reject.message)
+                        };
+                        let _ = tx.send(Err(error)).await;
+                        break;
+                    }
+                }
+            }
+            service.core.sessions.detach(&client, stream_id);
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    pub(crate) async fn serve_notify_client_termination(
+        &self,
+        request: Request<NotifyClientTerminationRequest>,
+    ) -> GrpcResult<NotifyClientTerminationResponse> {
+        let rpc = Rpc::NotifyClientTermination;
+        let (metadata, _, request) = request.into_parts();
+        let result = async {
+            let client = self.admit(rpc, &metadata).await?;
+            if let Some(group) = &request.group {
+                self.group(&group.name)?;
+            }
+            if !self.core.sessions.remove(&client) {
+                return Err(status(
+                    Code::UnrecognizedClientType,
+                    "no Settings registered for this client",
+                ));
+            }
+            // Like the proxy, a leaving consumer's auto-renewed messages come back in a second.
+            let (_, flushed) = self.core.mutate(|e, now, journaling| {
+                let released = e.release_owner(&client, now);
+                let ops = if journaling && released {
+                    vec![Op::Release(journal::Release {
+                        client: client.clone(),
+                    })]
+                } else {
+                    Vec::new()
+                };
+                ((), ops)
+            });
+            self.core.durable(flushed).await?;
+            self.core.notify_visible();
+            Ok(())
+        }
+        .await;
+        let st = result.map_or_else(|st| st, |()| ok());
+        self.reply(rpc, NotifyClientTerminationResponse { status: Some(st) })
+    }
+}
