@@ -1,0 +1,56 @@
+//! Inspection for tests and tools.
+
+use super::*;
+use crate::store::StoredMessage;
+use std::sync::Arc;
+
+impl Engine {
+    pub(crate) fn messages(&self, topic: &str) -> Vec<Arc<StoredMessage>> {
+        self.topics
+            .get(topic)
+            .map(|log| log.queues.iter().flatten().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn in_flight(&self, group: &str, topic: &str) -> Vec<(Arc<StoredMessage>, i32)> {
+        let (Some(state), Some(log)) = (
+            self.consumers.get(&(group.to_owned(), topic.to_owned())),
+            self.topics.get(topic),
+        ) else {
+            return Vec::new();
+        };
+        state
+            .queues
+            .iter()
+            .enumerate()
+            .flat_map(|(queue, cursor)| {
+                cursor.leases.iter().filter_map(move |(offset, lease)| {
+                    (!cursor.ready.contains(offset))
+                        .then(|| log.get(queue, *offset).map(|m| (m.clone(), lease.attempt)))
+                        .flatten()
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) fn pending_timers(&self) -> usize {
+        self.timers.len()
+    }
+
+    pub(crate) fn half_messages(&self) -> Vec<HalfMessage> {
+        self.halves.values().cloned().collect()
+    }
+
+    pub(crate) fn queue_end(&self, topic: &str, queue: usize) -> Option<i64> {
+        let log = self.topics.get(topic)?;
+        (queue < log.queues.len()).then(|| log.end(queue))
+    }
+
+    pub(crate) fn committed(&self, group: &str, topic: &str, queue: usize) -> Option<i64> {
+        self.consumers
+            .get(&(group.to_owned(), topic.to_owned()))?
+            .queues
+            .get(queue)
+            .map(|c| c.committed)
+    }
+}

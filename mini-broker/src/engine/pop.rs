@@ -1,0 +1,462 @@
+//! Pop consumption: leases with invisible time, renewal, ack, invisible-time changes and
+//! dead-lettering.
+
+use super::fifo::pop_fifo;
+use super::*;
+use crate::clock::Millis;
+use crate::metadata::{TopicConfig, TopicType};
+use crate::receipt::ReceiptHandle;
+use crate::store::TopicLog;
+use crate::validate::{Checked, Reject};
+use rmq_proto::Code;
+use rmq_proto::names::DLQ_TOPIC_PREFIX;
+
+impl Engine {
+    pub(super) fn group_topic(&mut self, group: &str, topic: &str) -> &mut GroupTopic {
+        let queues = self.topics.get(topic).map_or(0, |t| t.queues.len());
+        let state = self
+            .consumers
+            .entry((group.to_owned(), topic.to_owned()))
+            .or_default();
+        while state.queues.len() < queues {
+            state.queues.push(Cursor::default());
+        }
+        state
+    }
+
+    /// Pops up to `max` visible messages. Never blocks; the caller long-polls. Returns the
+    /// deliveries and whether any state changed (an unchanged pop need not be journaled).
+    pub(crate) fn pop(&mut self, req: &PopRequest<'_>, now: Millis) -> (Vec<Delivery>, bool) {
+        if req.fifo
+            && let Some(repeat) = self.repeat_attempt(req, now)
+        {
+            return (repeat, false);
+        }
+        let broker = self.config.broker_name.clone();
+        let Some(log) = self.topics.get(req.topic) else {
+            return (Vec::new(), false);
+        };
+        let mut changed = false;
+        let queue_count = log.queues.len();
+        let mut picked: Vec<(usize, i64, i32)> = Vec::new();
+        {
+            let queues = self.topics.get(req.topic).map_or(0, |t| t.queues.len());
+            let state = self
+                .consumers
+                .entry((req.group.to_owned(), req.topic.to_owned()))
+                .or_default();
+            while state.queues.len() < queues {
+                state.queues.push(Cursor::default());
+            }
+            let log = &self.topics[req.topic];
+            let start = state.rotation.wrapping_add(1);
+            for step in 0..queue_count {
+                if picked.len() >= req.max {
+                    break;
+                }
+                let queue = (start + step) % queue_count;
+                let cursor = &mut state.queues[queue];
+                if req.fifo {
+                    pop_fifo(cursor, log, queue, req, now, &mut picked, &mut changed);
+                } else {
+                    pop_concurrent(cursor, log, queue, req, &mut picked, &mut changed);
+                }
+            }
+            changed |= !picked.is_empty();
+            // The rotation only moves when the pop is journaled, so replay sees the same order.
+            if changed {
+                state.rotation = start;
+            }
+        }
+        let mut deliveries = Vec::with_capacity(picked.len());
+        for (queue, offset, attempt) in picked {
+            let id = self.fresh_id();
+            let lease = Lease {
+                id,
+                pop_time: now,
+                invisible: req.invisible,
+                attempt,
+                fifo: req.fifo,
+                owner: req.owner.map(str::to_owned),
+                leased_at: now,
+                renewals: 0,
+            };
+            let deadline = lease.deadline();
+            let state = self.group_topic(req.group, req.topic);
+            state.queues[queue].leases.insert(offset, lease);
+            self.due.insert((
+                deadline,
+                Due::Lease {
+                    group: req.group.to_owned(),
+                    topic: req.topic.to_owned(),
+                    queue,
+                    offset,
+                    lease: id,
+                },
+            ));
+            let Some(message) = self.topics[req.topic].get(queue, offset).cloned() else {
+                continue;
+            };
+            deliveries.push(Delivery {
+                handle: ReceiptHandle {
+                    pop_time: now,
+                    invisible: req.invisible,
+                    fifo: req.fifo,
+                    broker: broker.clone(),
+                    queue_id: message.queue_id,
+                    offset,
+                    lease: id,
+                },
+                message,
+                attempt,
+                invisible: req.invisible,
+            });
+        }
+        if req.fifo && changed {
+            let handed: Vec<(usize, i64)> = deliveries
+                .iter()
+                .map(|d| {
+                    (
+                        usize::try_from(d.message.queue_id).unwrap_or(0),
+                        d.handle.offset,
+                    )
+                })
+                .collect();
+            self.group_topic(req.group, req.topic).last_attempt =
+                req.attempt_id.map(|id| (id.to_owned(), handed));
+        }
+        (deliveries, changed)
+    }
+
+    /// A FIFO receive retried with the same attempt id: the messages it was handed, still in
+    /// flight, come back with their current handles and unchanged attempts.
+    pub(super) fn repeat_attempt(
+        &mut self,
+        req: &PopRequest<'_>,
+        now: Millis,
+    ) -> Option<Vec<Delivery>> {
+        let attempt_id = req.attempt_id?;
+        let broker = self.config.broker_name.clone();
+        let state = self
+            .consumers
+            .get(&(req.group.to_owned(), req.topic.to_owned()))?;
+        let (last, handed) = state.last_attempt.as_ref()?;
+        if last != attempt_id {
+            return None;
+        }
+        let log = self.topics.get(req.topic)?;
+        let again: Vec<Delivery> = handed
+            .iter()
+            .filter_map(|(queue, offset)| {
+                let lease = state.queues.get(*queue)?.leases.get(offset)?;
+                if lease.deadline() <= now {
+                    return None;
+                }
+                let message = log.get(*queue, *offset)?.clone();
+                Some(Delivery {
+                    handle: ReceiptHandle {
+                        pop_time: lease.pop_time,
+                        invisible: lease.invisible,
+                        fifo: true,
+                        broker: broker.clone(),
+                        queue_id: message.queue_id,
+                        offset: *offset,
+                        lease: lease.id,
+                    },
+                    message,
+                    attempt: lease.attempt,
+                    invisible: lease.invisible,
+                })
+            })
+            .collect();
+        (!again.is_empty()).then_some(again)
+    }
+
+    /// Auto-renewed leases whose invisible time ends within [`RENEW_AHEAD`] and that may
+    /// still be renewed.
+    pub(crate) fn renewable(&self, now: Millis) -> Vec<RenewKey> {
+        let mut due = Vec::new();
+        for ((group, topic), state) in &self.consumers {
+            for (queue, cursor) in state.queues.iter().enumerate() {
+                for (offset, lease) in &cursor.leases {
+                    let Some(owner) = &lease.owner else { continue };
+                    if lease.deadline() > now
+                        && lease.deadline() - now <= RENEW_AHEAD
+                        && now - lease.leased_at < MAX_RENEW
+                    {
+                        due.push(RenewKey {
+                            group: group.clone(),
+                            topic: topic.clone(),
+                            queue,
+                            offset: *offset,
+                            lease: lease.id,
+                            owner: owner.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        due.sort_by_key(|k| (k.lease, k.offset));
+        due
+    }
+
+    /// Extends an auto-renewed lease. The lease (and so the client's handle) stays the same.
+    pub(crate) fn renew(&mut self, key: &RenewKey, now: Millis) -> bool {
+        let Some(cursor) = self
+            .consumers
+            .get_mut(&(key.group.clone(), key.topic.clone()))
+            .and_then(|s| s.queues.get_mut(key.queue))
+        else {
+            return false;
+        };
+        let Some(lease) = cursor.leases.get_mut(&key.offset) else {
+            return false;
+        };
+        if lease.id != key.lease || lease.owner.is_none() || lease.deadline() <= now {
+            return false;
+        }
+        let step = RENEW_STEPS[(lease.renewals as usize).min(RENEW_STEPS.len() - 1)];
+        lease.pop_time = now;
+        lease.invisible = step;
+        lease.renewals += 1;
+        self.due.insert((
+            now + step,
+            Due::Lease {
+                group: key.group.clone(),
+                topic: key.topic.clone(),
+                queue: key.queue,
+                offset: key.offset,
+                lease: key.lease,
+            },
+        ));
+        true
+    }
+
+    /// A consumer left: its auto-renewed messages become visible again in a second.
+    pub(crate) fn release_owner(&mut self, client: &str, now: Millis) -> bool {
+        let mut released = Vec::new();
+        for ((group, topic), state) in &mut self.consumers {
+            for (queue, cursor) in state.queues.iter_mut().enumerate() {
+                for (offset, lease) in &mut cursor.leases {
+                    if lease.owner.as_deref() == Some(client) && lease.deadline() > now {
+                        lease.owner = None;
+                        lease.pop_time = now;
+                        lease.invisible = RELEASE_INVISIBLE;
+                        released.push(Due::Lease {
+                            group: group.clone(),
+                            topic: topic.clone(),
+                            queue,
+                            offset: *offset,
+                            lease: lease.id,
+                        });
+                    }
+                }
+            }
+        }
+        let any = !released.is_empty();
+        for due in released {
+            self.due.insert((now + RELEASE_INVISIBLE, due));
+        }
+        any
+    }
+
+    /// Finds the lease a handle names, with Apache's checks: expired first, then unknown.
+    pub(super) fn leased(
+        &mut self,
+        group: &str,
+        topic: &str,
+        handle: &ReceiptHandle,
+        now: Millis,
+        check_expiry: bool,
+    ) -> Checked<Option<(usize, i64)>> {
+        // The proxy swaps in the renewed handle of an auto-renewed message, so the client's
+        // original handle stays good while the lease lives.
+        let renewed = self
+            .consumers
+            .get(&(group.to_owned(), topic.to_owned()))
+            .and_then(|s| s.queues.get(usize::try_from(handle.queue_id).ok()?))
+            .and_then(|c| c.leases.get(&handle.offset))
+            .is_some_and(|l| l.id == handle.lease && l.owner.is_some() && l.deadline() > now);
+        if check_expiry && handle.expired(now) && !renewed {
+            return Err(Reject::new(
+                Code::InvalidReceiptHandle,
+                "receipt handle is expired",
+            ));
+        }
+        if handle.broker != self.config.broker_name {
+            return Err(Reject::new(
+                Code::InvalidReceiptHandle,
+                format!("receipt handle names unknown broker {}", handle.broker),
+            ));
+        }
+        let queue = usize::try_from(handle.queue_id).map_err(|_| {
+            Reject::new(
+                Code::InvalidReceiptHandle,
+                "receipt handle has a bad queue id",
+            )
+        })?;
+        let state = self.group_topic(group, topic);
+        let Some(cursor) = state.queues.get(queue) else {
+            return Err(Reject::new(
+                Code::InvalidReceiptHandle,
+                "receipt handle names an unknown queue",
+            ));
+        };
+        match cursor.leases.get(&handle.offset) {
+            Some(lease) if lease.id == handle.lease => Ok(Some((queue, handle.offset))),
+            Some(_) => Err(Reject::new(
+                Code::InvalidReceiptHandle,
+                "receipt handle was replaced by a newer one",
+            )),
+            // Already acked or dead-lettered: acking again is harmless, as on Apache.
+            None if cursor.is_acked(handle.offset) => Ok(None),
+            None => Err(Reject::new(
+                Code::InvalidReceiptHandle,
+                "receipt handle does not match a delivered message",
+            )),
+        }
+    }
+
+    pub(crate) fn ack(
+        &mut self,
+        group: &str,
+        topic: &str,
+        handle: &ReceiptHandle,
+        now: Millis,
+    ) -> Checked {
+        if let Some((queue, offset)) = self.leased(group, topic, handle, now, true)? {
+            self.group_topic(group, topic).queues[queue].ack(offset);
+        }
+        Ok(())
+    }
+
+    /// Gives a leased message a new invisible time and returns the replacement handle.
+    pub(crate) fn change_invisible(
+        &mut self,
+        group: &str,
+        topic: &str,
+        handle: &ReceiptHandle,
+        invisible: Millis,
+        now: Millis,
+    ) -> Checked<ReceiptHandle> {
+        let Some((queue, offset)) = self.leased(group, topic, handle, now, true)? else {
+            return Err(Reject::new(
+                Code::InvalidReceiptHandle,
+                "message was already acknowledged",
+            ));
+        };
+        let id = self.fresh_id();
+        let state = self.group_topic(group, topic);
+        let cursor = &mut state.queues[queue];
+        let Some(lease) = cursor.leases.get_mut(&offset) else {
+            return Err(Reject::new(Code::InvalidReceiptHandle, "lease vanished"));
+        };
+        lease.id = id;
+        lease.pop_time = now;
+        lease.invisible = invisible;
+        lease.owner = None;
+        let fifo = lease.fifo;
+        self.due.insert((
+            now + invisible,
+            Due::Lease {
+                group: group.to_owned(),
+                topic: topic.to_owned(),
+                queue,
+                offset,
+                lease: id,
+            },
+        ));
+        Ok(ReceiptHandle {
+            pop_time: now,
+            invisible,
+            fifo,
+            broker: handle.broker.clone(),
+            queue_id: handle.queue_id,
+            offset,
+            lease: id,
+        })
+    }
+
+    /// Moves a leased message to the group's dead-letter topic.
+    pub(crate) fn forward_to_dlq(
+        &mut self,
+        group: &str,
+        topic: &str,
+        handle: &ReceiptHandle,
+        now: Millis,
+    ) -> Checked {
+        if let Some((queue, offset)) = self.leased(group, topic, handle, now, false)? {
+            self.dead_letter(group, topic, queue, offset, now);
+        }
+        Ok(())
+    }
+
+    pub(super) fn dead_letter(
+        &mut self,
+        group: &str,
+        topic: &str,
+        queue: usize,
+        offset: i64,
+        now: Millis,
+    ) {
+        let Some(original) = self
+            .topics
+            .get(topic)
+            .and_then(|log| log.get(queue, offset))
+            .cloned()
+        else {
+            return;
+        };
+        self.group_topic(group, topic).queues[queue].ack(offset);
+        let dlq = format!("{DLQ_TOPIC_PREFIX}{group}");
+        if self.topic(&dlq).is_err() {
+            self.declare_topic(TopicConfig::new(dlq.clone(), TopicType::Normal).queues(1));
+        }
+        let mut copy = (*original).clone();
+        copy.dead_letter = Some((original.topic.clone(), original.message_id.clone()));
+        copy.topic = dlq;
+        copy.store_timestamp = now;
+        copy.delivery_timestamp = None;
+        self.append(copy, 0);
+    }
+}
+
+/// Concurrent consumption: redeliveries first, then fresh messages from the frontier.
+pub(super) fn pop_concurrent(
+    cursor: &mut Cursor,
+    log: &TopicLog,
+    queue: usize,
+    req: &PopRequest<'_>,
+    picked: &mut Vec<(usize, i64, i32)>,
+    changed: &mut bool,
+) {
+    while picked.len() < req.max {
+        let Some(offset) = cursor.ready.pop_first() else {
+            break;
+        };
+        let attempt = cursor.leases.get(&offset).map_or(0, |l| l.attempt);
+        match log.get(queue, offset) {
+            Some(message) if req.filter.matches(message) => {
+                picked.push((queue, offset, attempt + 1));
+            }
+            _ => cursor.ack(offset),
+        }
+        *changed = true;
+    }
+    let end = log.end(queue);
+    cursor.next = cursor.next.max(cursor.committed);
+    while picked.len() < req.max && cursor.next < end {
+        let offset = cursor.next;
+        cursor.next += 1;
+        *changed = true;
+        if cursor.is_acked(offset) || cursor.leases.contains_key(&offset) {
+            continue;
+        }
+        match log.get(queue, offset) {
+            Some(message) if req.filter.matches(message) => picked.push((queue, offset, 1)),
+            // A message the subscription does not want is consumed for this group, as the
+            // Apache proxy acks tag mismatches.
+            _ => cursor.ack(offset),
+        }
+    }
+}
