@@ -118,7 +118,7 @@ pub(crate) fn serve(
                             std::future::pending::<()>().await;
                         }
                     });
-                    let _ = tx.send(Ok(Connection { io, cut })).await;
+                    let _ = tx.send(Ok(Connection { io, cut: Some(cut) })).await;
                 }
             });
         }
@@ -136,18 +136,25 @@ async fn accept(listener: Option<&TcpListener>) -> io::Result<tokio::net::TcpStr
 /// An accepted connection that fails every read and write once the port has gone down.
 pub(crate) struct Connection {
     io: MaybeTls,
-    cut: Pin<Box<dyn Future<Output = ()> + Send>>,
+    /// Completes when the port goes down; `None` once it has (a finished future must not be
+    /// polled again).
+    cut: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl Connection {
     fn check(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
-        match self.cut.as_mut().poll(cx) {
-            Poll::Ready(()) => Err(io::Error::new(
+        let down = match self.cut.as_mut() {
+            Some(cut) => cut.as_mut().poll(cx).is_ready(),
+            None => true,
+        };
+        if down {
+            self.cut = None;
+            return Err(io::Error::new(
                 io::ErrorKind::ConnectionReset,
                 "the broker went down",
-            )),
-            Poll::Pending => Ok(()),
+            ));
         }
+        Ok(())
     }
 }
 
