@@ -82,6 +82,11 @@ impl Core {
         self.mutate(|engine, now, _| (f(engine, now), Vec::new())).0
     }
 
+    /// Reads the engine without changing it: no deadline fires, nothing is journaled.
+    pub(crate) fn inspect<R>(&self, f: impl FnOnce(&Engine) -> R) -> R {
+        f(&self.engine.lock().0)
+    }
+
     /// Runs a state change. `f` gets the engine, the time, and whether a journal is kept; it
     /// returns its result and, when journaling, the operations to append. Returns the result
     /// and what to await (with [`Core::durable`]) before acknowledging the change.

@@ -82,7 +82,7 @@ impl MiniBroker {
     /// once due, half messages once committed).
     pub fn messages(&self, topic: &str) -> Vec<StoredMessage> {
         self.core
-            .with_engine(|e, _| e.messages(topic))
+            .inspect(|e| e.messages(topic))
             .into_iter()
             .map(|m| (*m).clone())
             .collect()
@@ -107,7 +107,7 @@ impl MiniBroker {
         use std::io::{Error, ErrorKind};
         let stored = self
             .core
-            .with_engine(|e, _| e.messages(topic))
+            .inspect(|e| e.messages(topic))
             .into_iter()
             .find(|m| m.message_id == message_id)
             .ok_or_else(|| {
@@ -170,7 +170,7 @@ impl MiniBroker {
     /// invisible), with their delivery attempt.
     pub fn in_flight(&self, group: &str, topic: &str) -> Vec<(StoredMessage, i32)> {
         self.core
-            .with_engine(|e, _| e.in_flight(group, topic))
+            .inspect(|e| e.in_flight(group, topic))
             .into_iter()
             .map(|(m, attempt)| ((*m).clone(), attempt))
             .collect()
@@ -183,13 +183,13 @@ impl MiniBroker {
 
     /// Scheduled messages not yet due.
     pub fn pending_timers(&self) -> usize {
-        self.core.with_engine(|e, _| e.pending_timers())
+        self.core.inspect(|e| e.pending_timers())
     }
 
     /// Half (prepared) transactional messages awaiting a decision.
     pub fn half_messages(&self) -> Vec<StoredMessage> {
         self.core
-            .with_engine(|e, _| e.half_messages())
+            .inspect(|e| e.half_messages())
             .into_iter()
             .map(|h| h.message)
             .collect()
@@ -198,8 +198,7 @@ impl MiniBroker {
     /// The first offset of `topic`'s queue that `group` has not acked (everything below it
     /// is consumed), or `None` if the group never consumed that queue.
     pub fn committed_offset(&self, group: &str, topic: &str, queue: usize) -> Option<i64> {
-        self.core
-            .with_engine(|e, _| e.committed(group, topic, queue))
+        self.core.inspect(|e| e.committed(group, topic, queue))
     }
 
     /// Clients with an open Telemetry stream.

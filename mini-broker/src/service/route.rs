@@ -61,7 +61,7 @@ impl Service {
         let peers = self.core.peers.read();
         if peers.is_empty() {
             return vec![Broker {
-                name: self.core.with_engine(|e, _| e.config.broker_name.clone()),
+                name: self.core.inspect(|e| e.config.broker_name.clone()),
                 id: 0,
                 endpoints: Some(self.endpoints(requested)),
             }];

@@ -303,7 +303,7 @@ impl Service {
             }
             let recall = crate::recall::decode(&request.recall_handle)
                 .ok_or_else(|| status(Code::InternalServerError, "recall handle is invalid"))?;
-            let broker = self.core.with_engine(|e, _| e.config.broker_name.clone());
+            let broker = self.core.inspect(|e| e.config.broker_name.clone());
             if recall.topic != name || recall.broker != broker {
                 return Err(status(
                     Code::InternalServerError,
