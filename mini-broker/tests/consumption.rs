@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use rmq_mini_broker::{GroupConfig, MiniBroker, TopicConfig, TopicType};
+use rmq_mini_broker::{GroupConfig, MiniBroker, Rpc, TopicConfig, TopicType};
 use rmq_proto::v2::*;
 use std::time::{Duration, Instant};
 
@@ -55,7 +55,10 @@ async fn long_poll_answers_as_soon_as_a_message_arrives() {
     let poll = tokio::spawn(async move {
         receive_with(&mut c.stub, "g", "lp", 1, 30, None, Duration::from_secs(10)).await
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    until("the long poll reaches the broker", || {
+        broker.rpc_calls(Rpc::ReceiveMessage) >= 1
+    })
+    .await;
     send(&mut p.stub, vec![message("lp", "late")]).await;
     let got = poll.await.expect("join");
     assert_eq!(got.messages.len(), 1);
@@ -573,7 +576,10 @@ async fn shutdown_ends_open_streams_and_long_polls_promptly() {
         let got = receive_with(&mut c.stub, "g", "t", 1, 30, None, Duration::from_secs(20)).await;
         (got, c)
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    until("the long poll reaches the broker", || {
+        broker.rpc_calls(Rpc::ReceiveMessage) >= 1
+    })
+    .await;
     let started = Instant::now();
     tokio::time::timeout(Duration::from_secs(5), broker.shutdown())
         .await

@@ -316,3 +316,16 @@ pub async fn ack_handle(
     .expect("rpc")
     .into_inner()
 }
+
+/// Waits until `done` holds (checked every 2 ms), failing the test after 10 s: for waiting on a
+/// broker's counters instead of sleeping.
+pub async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
