@@ -102,6 +102,20 @@ fn help_documents_every_option() {
     }
 }
 
+/// Spawns the broker and reads its ready line.
+fn started(command: &mut Command) -> (std::process::Child, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("line");
+    (child, line)
+}
+
 #[test]
 fn a_config_file_declares_topics_and_groups() {
     let dir = std::env::temp_dir().join(format!("rmq-config-{}", std::process::id()));
@@ -112,17 +126,7 @@ fn a_config_file_declares_topics_and_groups() {
         "listen = \"127.0.0.1:0\"\nstrict = true\n[[topics]]\nname = \"orders\"\ntype = \"FIFO\"\nqueues = 2\n[[groups]]\nname = \"g\"\nfifo = true\n",
     )
     .expect("write");
-    let mut child = Command::new(BIN)
-        .arg("--config")
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("line");
+    let (mut child, line) = started(Command::new(BIN).arg("--config").arg(&path));
     assert!(
         line.starts_with("rmq-mini-broker listening on 127.0.0.1:"),
         "{line}"
@@ -141,16 +145,8 @@ fn a_config_file_declares_topics_and_groups() {
 
 #[test]
 fn brokers_n_starts_a_cluster_and_lists_every_endpoint() {
-    let mut child = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0", "--brokers", "3"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("line");
+    let (mut child, line) =
+        started(Command::new(BIN).args(["--listen", "127.0.0.1:0", "--brokers", "3"]));
     let endpoints: Vec<&str> = line
         .trim()
         .strip_prefix("rmq-mini-broker listening on ")
