@@ -178,3 +178,35 @@ pub(super) fn read_record(bytes: &[u8]) -> Option<(Entry, usize)> {
     let entry = Entry::decode(body).ok()?;
     Some((entry, HEADER + len))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The on-disk bytes of one record, written out by hand from the field numbers: a schema
+    /// change that renumbers a field breaks every existing journal, and this test.
+    #[test]
+    fn field_numbers_are_the_on_disk_format() {
+        let entry = Entry {
+            now: 5,
+            op: Some(Op::Place(Place {
+                message: Some(Box::new(JMessage {
+                    topic: "t".into(),
+                    message_id: "id".into(),
+                    body: bytes::Bytes::from_static(b"b"),
+                    ..Default::default()
+                })),
+                queue: 1,
+                half: false,
+            })),
+        };
+        let message = [0x0a, 0x01, b't', 0x12, 0x02, b'i', b'd', 0x3a, 0x01, b'b'];
+        let mut place = vec![0x0a, 0x0a];
+        place.extend_from_slice(&message);
+        place.extend_from_slice(&[0x10, 0x01]);
+        let mut want = vec![0x08, 0x05, 0x12, 0x0e];
+        want.extend_from_slice(&place);
+        assert_eq!(entry.encode_to_vec(), want);
+        assert_eq!(Entry::decode(want.as_slice()).ok(), Some(entry));
+    }
+}
