@@ -1,7 +1,7 @@
 //! Raw-stub helpers: the tests talk to the broker through generated gRPC code only.
 #![allow(dead_code)]
 
-use rmq_mini_broker::MiniBroker;
+use rmq_mini_broker::{GroupConfig, MiniBroker, TopicConfig, TopicType};
 use rmq_proto::v2::messaging_service_client::MessagingServiceClient;
 use rmq_proto::v2::*;
 use std::path::PathBuf;
@@ -328,4 +328,27 @@ pub async fn until(what: &str, mut done: impl FnMut() -> bool) {
         );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
+}
+
+/// A virtual-clock broker with the topics and groups the consumption tests use.
+pub async fn virtual_broker() -> MiniBroker {
+    MiniBroker::builder()
+        .virtual_clock(true)
+        .topic(TopicConfig::new("t", TopicType::Normal).queues(2))
+        .topic(TopicConfig::new("fifo", TopicType::Fifo).queues(1))
+        .topic(TopicConfig::new("delay", TopicType::Delay))
+        .topic(TopicConfig::new("tx", TopicType::Transaction))
+        .group(GroupConfig::new("fg").fifo(true))
+        .group(GroupConfig::new("short").max_delivery_attempts(2))
+        .start()
+        .await
+        .expect("start")
+}
+
+/// A FIFO message of `group`.
+pub fn fifo_message(group: &str, body: &str) -> Message {
+    with_sys(message("fifo", body), |s| {
+        s.message_group = Some(group.into());
+        s.message_type = MessageType::Fifo as i32;
+    })
 }
