@@ -2,7 +2,7 @@
 
 use crate::auth::Credentials;
 use crate::clock::{Clock, Millis};
-use crate::engine::{Action, Engine};
+use crate::engine::{Action, Command, Engine};
 use crate::fault::Faults;
 use crate::session::Sessions;
 use crate::store::journal::{Entry, Flushed, Journal, Op, Tick};
@@ -10,7 +10,7 @@ use parking_lot::Mutex;
 use rmq_proto::v2::{
     RecoverOrphanedTransactionCommand, Status, TelemetryCommand, telemetry_command,
 };
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use tokio::sync::{Notify, watch};
 
 /// A broker of a mini-cluster, as routes name it.
@@ -41,6 +41,40 @@ pub(crate) struct Core {
     /// assignments list their queues. Empty for a lone broker.
     pub(crate) peers: parking_lot::RwLock<Vec<Peer>>,
     next_stream: AtomicU64,
+    /// Round-robin position of sends without a message group.
+    send_turn: AtomicUsize,
+}
+
+/// The engine under its lock at one instant, applying commands and journaling their records.
+struct Instant<'a> {
+    engine: &'a mut Engine,
+    journal: Option<&'a mut Journal>,
+    now: Millis,
+    /// What the records appended so far need before they may be acknowledged.
+    flushed: Flushed,
+}
+
+impl Instant<'_> {
+    fn apply<C: Command>(&mut self, command: C) -> C::Output {
+        let keep = self.journal.is_some();
+        let (output, record) = command.apply(self.engine, self.now, keep);
+        if let Some(op) = record {
+            self.journal(op, true);
+        }
+        output
+    }
+
+    fn journal(&mut self, op: Op, wait: bool) {
+        if let Some(journal) = self.journal.as_deref_mut() {
+            let entry = Entry {
+                now: self.now,
+                op: Some(op),
+            };
+            // The writer completes in order, so waiting on the last entry covers the others.
+            let appended = journal.append(entry, wait);
+            self.flushed = std::mem::take(&mut self.flushed).then(appended);
+        }
+    }
 }
 
 impl Core {
@@ -65,6 +99,7 @@ impl Core {
             store_host: Mutex::new(String::new()),
             peers: parking_lot::RwLock::new(Vec::new()),
             next_stream: AtomicU64::new(1),
+            send_turn: AtomicUsize::new(0),
         }
     }
 
@@ -76,51 +111,56 @@ impl Core {
         self.next_stream.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Runs `f` on the engine after firing due deadlines, then publishes what changed. `f`
-    /// must not change state other than through [`Core::mutate`]'s journaled operations.
-    pub(crate) fn with_engine<R>(&self, f: impl FnOnce(&mut Engine, Millis) -> R) -> R {
-        self.mutate(|engine, now, _| (f(engine, now), Vec::new())).0
-    }
-
     /// Reads the engine without changing it: no deadline fires, nothing is journaled.
     pub(crate) fn inspect<R>(&self, f: impl FnOnce(&Engine) -> R) -> R {
         f(&self.engine.lock().0)
     }
 
-    /// Runs a state change. `f` gets the engine, the time, and whether a journal is kept; it
-    /// returns its result and, when journaling, the operations to append. Returns the result
-    /// and what to await (with [`Core::durable`]) before acknowledging the change.
-    pub(crate) fn mutate<R>(
-        &self,
-        f: impl FnOnce(&mut Engine, Millis, bool) -> (R, Vec<Op>),
-    ) -> (R, Flushed) {
+    /// Picks the queue of a message sent to a topic of `queues` queues.
+    pub(crate) fn choose_queue(&self, queues: u32, message_group: Option<&str>) -> usize {
+        let turn = self.send_turn.fetch_add(1, Ordering::Relaxed);
+        crate::engine::choose_queue(queues, message_group, turn)
+    }
+
+    /// Applies one command (see `engine/command.rs`) and journals it if it changed state.
+    /// Returns its output and what to await (with [`Core::durable`]) before acknowledging it.
+    pub(crate) fn execute<C: Command>(&self, command: C) -> (C::Output, Flushed) {
+        self.run(|at| at.apply(command))
+    }
+
+    /// Applies several commands under one lock, in order, like [`Core::execute`].
+    pub(crate) fn execute_all<C: Command>(&self, commands: Vec<C>) -> (Vec<C::Output>, Flushed) {
+        self.run(|at| commands.into_iter().map(|c| at.apply(c)).collect())
+    }
+
+    /// Fires due deadlines, journaling the tick (scheduler and virtual-clock entry point);
+    /// returns the next deadline.
+    pub(crate) fn tick(&self) -> Option<Millis> {
+        self.run(|at| at.engine.next_due()).0
+    }
+
+    /// Moves the engine to the current time (a journaled tick when deadlines fire), runs
+    /// `f` at that instant, then publishes what changed.
+    fn run<R>(&self, f: impl FnOnce(&mut Instant<'_>) -> R) -> (R, Flushed) {
         let now = self.now();
-        let mut flushed = Flushed::default();
-        let (result, visible, actions, rescheduled) = {
+        let (result, flushed, visible, actions, rescheduled) = {
             let mut guard = self.engine.lock();
             let (engine, journal) = &mut *guard;
             let before = engine.next_due();
-            let (visible, actions, fired) = engine.tick_all(now);
-            if fired && let Some(journal) = journal.as_mut() {
-                flushed = journal.append(
-                    Entry {
-                        now,
-                        op: Some(Op::Tick(Tick {})),
-                    },
-                    false,
-                );
+            let (visible, actions, fired) = engine.tick(now);
+            let mut at = Instant {
+                engine,
+                journal: journal.as_mut(),
+                now,
+                flushed: Flushed::default(),
+            };
+            if fired {
+                at.journal(Op::Tick(Tick {}), false);
             }
-            let (result, ops) = f(engine, now, journal.is_some());
-            if let Some(journal) = journal.as_mut() {
-                let last = ops.len();
-                for (i, op) in ops.into_iter().enumerate() {
-                    // The writer completes in order, so waiting on the last entry covers all.
-                    let entry = Entry { now, op: Some(op) };
-                    flushed = flushed.then(journal.append(entry, i + 1 == last));
-                }
-            }
-            let after = engine.next_due();
-            (result, visible, actions, after.is_some() && after != before)
+            let result = f(&mut at);
+            let after = at.engine.next_due();
+            let rescheduled = after.is_some() && after != before;
+            (result, at.flushed, visible, actions, rescheduled)
         };
         self.publish(visible, actions, rescheduled);
         (result, flushed)
@@ -152,34 +192,14 @@ impl Core {
         drop(journal);
     }
 
-    /// Fires due deadlines (scheduler and virtual-clock entry point).
-    pub(crate) fn tick(&self) -> Option<Millis> {
-        self.with_engine(|engine, _| engine.next_due())
-    }
-
     /// Renews the auto-renewed leases that end soon and whose consumer is alive, as the
     /// Apache proxy does for push consumers.
     pub(crate) fn renew_leases(&self) {
-        let due = self.with_engine(|engine, now| engine.renewable(now));
-        for key in due {
-            if !self.sessions.alive(&key.owner) {
-                continue;
+        let due = self.inspect(|engine| engine.renewable(self.now()));
+        for (renew, owner) in due {
+            if self.sessions.alive(&owner) {
+                self.execute(renew);
             }
-            self.mutate(|engine, now, journaling| {
-                let renewed = engine.renew(&key, now);
-                let ops = if journaling && renewed {
-                    vec![Op::Renew(crate::store::journal::Renew {
-                        group: key.group.clone(),
-                        topic: key.topic.clone(),
-                        queue: u32::try_from(key.queue).unwrap_or(0),
-                        offset: key.offset,
-                        lease: key.lease,
-                    })]
-                } else {
-                    Vec::new()
-                };
-                ((), ops)
-            });
         }
     }
 

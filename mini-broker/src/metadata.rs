@@ -175,37 +175,25 @@ pub(crate) struct Metadata {
 }
 
 impl Metadata {
-    pub(crate) fn topic(&mut self, name: &str) -> Option<&TopicConfig> {
-        if !self.topics.contains_key(name) {
-            if !self.auto_create && !name.starts_with(rmq_proto::names::DLQ_TOPIC_PREFIX) {
-                return None;
-            }
-            let topic_type = TopicType::Mixed;
-            let queues = if name.starts_with(rmq_proto::names::DLQ_TOPIC_PREFIX) {
-                1
-            } else {
-                DEFAULT_QUEUES
-            };
-            self.topics.insert(
-                name.to_owned(),
-                TopicConfig {
-                    name: name.to_owned(),
-                    topic_type,
-                    queues,
-                },
-            );
+    /// The configuration a topic missing from the metadata gets on first use, when topics are
+    /// auto-created (dead-letter topics always are).
+    pub(crate) fn auto_topic(&self, name: &str) -> Option<TopicConfig> {
+        let dead_letter = name.starts_with(rmq_proto::names::DLQ_TOPIC_PREFIX);
+        if !self.auto_create && !dead_letter {
+            return None;
         }
-        self.topics.get(name)
+        let queues = if dead_letter { 1 } else { DEFAULT_QUEUES };
+        Some(TopicConfig {
+            name: name.to_owned(),
+            topic_type: TopicType::Mixed,
+            queues,
+        })
     }
 
-    pub(crate) fn group(&mut self, name: &str) -> Option<&GroupConfig> {
-        if !self.groups.contains_key(name) {
-            if !self.auto_create_groups {
-                return None;
-            }
-            self.groups
-                .insert(name.to_owned(), GroupConfig::new(name.to_owned()));
-        }
-        self.groups.get(name)
+    /// The configuration a group missing from the metadata gets on first use (Apache's
+    /// `autoCreateSubscriptionGroup`).
+    pub(crate) fn auto_group(&self, name: &str) -> Option<GroupConfig> {
+        self.auto_create_groups
+            .then(|| GroupConfig::new(name.to_owned()))
     }
 }

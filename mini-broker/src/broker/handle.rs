@@ -5,7 +5,7 @@ use super::MiniBrokerBuilder;
 use crate::core::Core;
 use crate::metadata::{GroupConfig, TopicConfig};
 use crate::store::StoredMessage;
-use crate::store::journal::Op;
+use crate::store::journal::{JGroup, JTopic};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,28 +54,12 @@ impl MiniBroker {
 
     /// Declares (or redeclares) a topic.
     pub fn create_topic(&self, topic: TopicConfig) {
-        self.core.mutate(|engine, _, journaling| {
-            let ops = if journaling {
-                vec![Op::DeclareTopic((&topic).into())]
-            } else {
-                Vec::new()
-            };
-            engine.declare_topic(topic);
-            ((), ops)
-        });
+        self.core.execute(JTopic::from(&topic));
     }
 
     /// Declares (or redeclares) a consumer group.
     pub fn create_group(&self, group: GroupConfig) {
-        self.core.mutate(|engine, _, journaling| {
-            let ops = if journaling {
-                vec![Op::DeclareGroup((&group).into())]
-            } else {
-                Vec::new()
-            };
-            engine.declare_group(group);
-            ((), ops)
-        });
+        self.core.execute(JGroup::from(&group));
     }
 
     /// Every message stored in a topic's queues, queue by queue (scheduled messages appear

@@ -7,7 +7,7 @@ use crate::core::Core;
 use crate::engine::{Engine, EngineConfig};
 use crate::metadata::Metadata;
 use crate::service::Service;
-use crate::store::journal::{self, Journal, Op};
+use crate::store::journal::{self, JGroup, JTopic, Journal, Op};
 use rmq_proto::v2::messaging_service_server::MessagingServiceServer;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,15 +66,9 @@ impl MiniBrokerBuilder {
         let declarations: Vec<Op> = self
             .topics
             .iter()
-            .map(|t| Op::DeclareTopic(t.into()))
-            .chain(self.groups.iter().map(|g| Op::DeclareGroup(g.into())))
+            .map(|t| JTopic::from(t).into())
+            .chain(self.groups.iter().map(|g| JGroup::from(g).into()))
             .collect();
-        for topic in self.topics {
-            engine.declare_topic(topic);
-        }
-        for group in self.groups {
-            engine.declare_group(group);
-        }
         let clock = if self.virtual_clock {
             Clock::virtual_from_now()
         } else {
@@ -90,9 +84,9 @@ impl MiniBrokerBuilder {
             self.max_body_size,
             stopped.clone(),
         ));
-        // Declarations are journaled so a later start without them still knows the topics.
-        let (_, flushed) = core
-            .mutate(|_, _, journaling| ((), if journaling { declarations } else { Vec::new() }));
+        // Declarations are journaled (when new) so a later start without them still knows
+        // the topics.
+        let (_, flushed) = core.execute_all(declarations);
         core.durable(flushed).await.map_err(|st| {
             StartError::new(format!(
                 "cannot journal the declared topics and groups: {}",

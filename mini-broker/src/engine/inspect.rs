@@ -13,10 +13,8 @@ impl Engine {
     }
 
     pub(crate) fn in_flight(&self, group: &str, topic: &str) -> Vec<(Arc<StoredMessage>, i32)> {
-        let (Some(state), Some(log)) = (
-            self.consumers.get(&(group.to_owned(), topic.to_owned())),
-            self.topics.get(topic),
-        ) else {
+        let (Some(state), Some(log)) = (self.consumers.get(group, topic), self.topics.get(topic))
+        else {
             return Vec::new();
         };
         state
@@ -48,9 +46,34 @@ impl Engine {
 
     pub(crate) fn committed(&self, group: &str, topic: &str, queue: usize) -> Option<i64> {
         self.consumers
-            .get(&(group.to_owned(), topic.to_owned()))?
+            .get(group, topic)?
             .queues
             .get(queue)
             .map(|c| c.committed)
+    }
+}
+
+#[cfg(test)]
+impl Engine {
+    /// Every piece of state, in a stable order: two engines with equal fingerprints behave
+    /// the same from here on.
+    pub(crate) fn fingerprint(&self) -> String {
+        fn sorted<T: std::fmt::Debug>(items: impl Iterator<Item = T>) -> Vec<String> {
+            let mut out: Vec<String> = items.map(|i| format!("{i:?}")).collect();
+            out.sort();
+            out
+        }
+        format!(
+            "topics {:?}\nconsumers {:?}\ntimers {:?}\nhalves {:?}\ndue {:?}\nnext {}\nmeta {:?} {:?}",
+            sorted(self.topics.iter()),
+            // A subscription nothing happened to yet is the one `entry` would create.
+            sorted(self.consumers.iter().filter(|s| !s.is_pristine())),
+            self.timers,
+            sorted(self.halves.iter()),
+            self.due,
+            self.next_id,
+            sorted(self.meta.topics.iter()),
+            sorted(self.meta.groups.iter()),
+        )
     }
 }

@@ -2,17 +2,25 @@
 //! invisible time), FIFO ordering, timers, half transactions, and the deadlines that drive
 //! redelivery, dead-lettering, scheduled delivery and transaction checks.
 //!
-//! Every method takes `now` from the caller's clock and nothing here sleeps or spawns, so the
-//! same code runs under the wall clock and under a virtual clock.
+//! State changes only through the commands of `command.rs` (each one a journal record) and
+//! through `tick`; every method takes `now` from the caller's clock and nothing here sleeps or
+//! spawns, so the same code runs live, on replay, and under a virtual clock.
 
+mod command;
 mod fifo;
 mod inspect;
 mod place;
 mod pop;
 mod pull;
-mod replay;
+mod subscription;
+#[cfg(test)]
+mod tests;
 mod timer;
 mod transaction;
+
+pub(crate) use command::{Command, decision};
+pub(crate) use place::choose_queue;
+use subscription::{GroupTopic, LeaseKey, Subscriptions};
 
 use crate::clock::Millis;
 use crate::filter::Filter;
@@ -60,17 +68,6 @@ const MAX_RENEW: Millis = 3 * 3_600_000;
 /// Invisible time left to the leases of a consumer that terminates, as on Apache.
 const RELEASE_INVISIBLE: Millis = 1_000;
 
-/// A lease the broker should renew soon.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct RenewKey {
-    pub(crate) group: String,
-    pub(crate) topic: String,
-    pub(crate) queue: usize,
-    pub(crate) offset: i64,
-    pub(crate) lease: u64,
-    pub(crate) owner: String,
-}
-
 impl Lease {
     fn deadline(&self) -> Millis {
         self.pop_time.saturating_add(self.invisible)
@@ -104,17 +101,15 @@ impl Cursor {
         }
     }
 
+    /// No acks above the committed offset and nothing waiting for redelivery.
+    #[cfg(test)]
+    fn is_idle(&self) -> bool {
+        self.acked.is_empty() && self.ready.is_empty()
+    }
+
     fn is_acked(&self, offset: i64) -> bool {
         offset < self.committed || self.acked.contains(&offset)
     }
-}
-
-#[derive(Debug, Default)]
-struct GroupTopic {
-    queues: Vec<Cursor>,
-    rotation: usize,
-    /// The last FIFO receive's attempt id and what it handed out.
-    last_attempt: Option<(String, Vec<(usize, i64)>)>,
 }
 
 /// A scheduled message waiting for its delivery time.
@@ -135,13 +130,7 @@ pub(crate) struct HalfMessage {
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Due {
-    Lease {
-        group: String,
-        topic: String,
-        queue: usize,
-        offset: i64,
-        lease: u64,
-    },
+    Lease(LeaseKey),
     Timer(u64),
     TransactionCheck {
         transaction_id: String,
@@ -161,7 +150,7 @@ pub(crate) enum Action {
 }
 
 /// What a send did with one message.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Placed {
     pub(crate) offset: i64,
     pub(crate) recall_handle: String,
@@ -195,18 +184,11 @@ pub(crate) struct Engine {
     pub(crate) config: EngineConfig,
     pub(crate) meta: Metadata,
     topics: HashMap<String, TopicLog>,
-    consumers: HashMap<(String, String), GroupTopic>,
+    consumers: Subscriptions,
     timers: BTreeMap<u64, PendingTimer>,
     halves: HashMap<String, HalfMessage>,
     due: BTreeSet<(Millis, Due)>,
-    /// Offsets committed by pull consumers, per (group, topic, queue).
-    pull_offsets: HashMap<(String, String, usize), i64>,
     next_id: u64,
-    send_rotation: usize,
-}
-
-fn not_found_topic(topic: &str) -> Reject {
-    Reject::new(Code::TopicNotFound, format!("topic {topic} does not exist"))
 }
 
 impl Engine {
@@ -215,13 +197,11 @@ impl Engine {
             config,
             meta,
             topics: HashMap::new(),
-            consumers: HashMap::new(),
+            consumers: Subscriptions::default(),
             timers: BTreeMap::new(),
             halves: HashMap::new(),
             due: BTreeSet::new(),
-            pull_offsets: HashMap::new(),
             next_id: 1,
-            send_rotation: 0,
         }
     }
 
@@ -230,45 +210,7 @@ impl Engine {
         self.next_id
     }
 
-    /// Looks up (or auto-creates) a topic; also says whether it was created just now.
-    pub(crate) fn ensure_topic(&mut self, name: &str) -> (Checked<TopicConfig>, bool) {
-        let known = self.meta.topics.contains_key(name);
-        let found = self.topic(name);
-        let created = !known && found.is_ok();
-        (found, created)
-    }
-
-    /// Looks up (or auto-creates) a consumer group; also says whether it was created just now.
-    pub(crate) fn ensure_group(&mut self, name: &str) -> (Checked<GroupConfig>, bool) {
-        let known = self.meta.groups.contains_key(name);
-        let found = self.group(name);
-        let created = !known && found.is_ok();
-        (found, created)
-    }
-
-    /// Looks up (or auto-creates) a topic.
-    pub(crate) fn topic(&mut self, name: &str) -> Checked<TopicConfig> {
-        let config = self
-            .meta
-            .topic(name)
-            .cloned()
-            .ok_or_else(|| not_found_topic(name))?;
-        self.topics
-            .entry(name.to_owned())
-            .or_insert_with(|| TopicLog::new(config.queues));
-        Ok(config)
-    }
-
-    /// Looks up (or auto-creates) a consumer group.
-    pub(crate) fn group(&mut self, name: &str) -> Checked<GroupConfig> {
-        self.meta.group(name).cloned().ok_or_else(|| {
-            Reject::new(
-                Code::ConsumerGroupNotFound,
-                format!("consumer group {name} does not exist"),
-            )
-        })
-    }
-
+    /// Declares (or redeclares) a topic; its queues never shrink.
     pub(crate) fn declare_topic(&mut self, config: TopicConfig) {
         let queues = config.queues.max(1);
         let log = self

@@ -5,28 +5,25 @@ use crate::clock::Millis;
 use crate::store::{StoredMessage, TopicLog};
 use std::sync::Arc;
 
-impl Engine {
-    /// Picks a queue: by message group hash for ordered messages, else round robin.
-    pub(crate) fn choose_queue(&mut self, queues: u32, message_group: Option<&str>) -> usize {
-        let queues = queues.max(1) as usize;
-        match message_group {
-            Some(group) => {
-                // FNV-1a: stable across runs and platforms, so a group always lands on the
-                // same queue of a topic.
-                let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-                for byte in group.as_bytes() {
-                    hash ^= u64::from(*byte);
-                    hash = hash.wrapping_mul(0x0100_0000_01b3);
-                }
-                (hash % queues as u64) as usize
+/// Picks a queue: by message group hash for ordered messages, else the `turn`-th in rotation.
+pub(crate) fn choose_queue(queues: u32, message_group: Option<&str>, turn: usize) -> usize {
+    let queues = queues.max(1) as usize;
+    match message_group {
+        Some(group) => {
+            // FNV-1a: stable across runs and platforms, so a group always lands on the same
+            // queue of a topic.
+            let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+            for byte in group.as_bytes() {
+                hash ^= u64::from(*byte);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
             }
-            None => {
-                self.send_rotation = self.send_rotation.wrapping_add(1);
-                self.send_rotation % queues
-            }
+            (hash % queues as u64) as usize
         }
+        None => turn % queues,
     }
+}
 
+impl Engine {
     /// Stores a validated message: appended now, held until its delivery time, or kept as a
     /// half transaction message.
     pub(crate) fn place(

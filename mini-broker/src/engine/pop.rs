@@ -4,24 +4,18 @@
 use super::fifo::pop_fifo;
 use super::*;
 use crate::clock::Millis;
-use crate::metadata::{TopicConfig, TopicType};
 use crate::receipt::ReceiptHandle;
 use crate::store::TopicLog;
+use crate::store::journal::Renew;
 use crate::validate::{Checked, Reject};
 use rmq_proto::Code;
 use rmq_proto::names::DLQ_TOPIC_PREFIX;
 
 impl Engine {
+    /// A subscription's progress, with a cursor for every queue of the topic.
     pub(super) fn group_topic(&mut self, group: &str, topic: &str) -> &mut GroupTopic {
         let queues = self.topics.get(topic).map_or(0, |t| t.queues.len());
-        let state = self
-            .consumers
-            .entry((group.to_owned(), topic.to_owned()))
-            .or_default();
-        while state.queues.len() < queues {
-            state.queues.push(Cursor::default());
-        }
-        state
+        self.consumers.entry(group, topic, queues)
     }
 
     /// Pops up to `max` visible messages. Never blocks; the caller long-polls. Returns the
@@ -40,14 +34,7 @@ impl Engine {
         let queue_count = log.queues.len();
         let mut picked: Vec<(usize, i64, i32)> = Vec::new();
         {
-            let queues = self.topics.get(req.topic).map_or(0, |t| t.queues.len());
-            let state = self
-                .consumers
-                .entry((req.group.to_owned(), req.topic.to_owned()))
-                .or_default();
-            while state.queues.len() < queues {
-                state.queues.push(Cursor::default());
-            }
+            let state = self.consumers.entry(req.group, req.topic, queue_count);
             let log = &self.topics[req.topic];
             let start = state.rotation.wrapping_add(1);
             for step in 0..queue_count {
@@ -84,16 +71,8 @@ impl Engine {
             let deadline = lease.deadline();
             let state = self.group_topic(req.group, req.topic);
             state.queues[queue].leases.insert(offset, lease);
-            self.due.insert((
-                deadline,
-                Due::Lease {
-                    group: req.group.to_owned(),
-                    topic: req.topic.to_owned(),
-                    queue,
-                    offset,
-                    lease: id,
-                },
-            ));
+            let key = state.lease_key(queue, offset, id);
+            self.due.insert((deadline, Due::Lease(key)));
             let Some(message) = self.topics[req.topic].get(queue, offset).cloned() else {
                 continue;
             };
@@ -137,9 +116,7 @@ impl Engine {
     ) -> Option<Vec<Delivery>> {
         let attempt_id = req.attempt_id?;
         let broker = self.config.broker_name.clone();
-        let state = self
-            .consumers
-            .get(&(req.group.to_owned(), req.topic.to_owned()))?;
+        let state = self.consumers.get(req.group, req.topic)?;
         let (last, handed) = state.last_attempt.as_ref()?;
         if last != attempt_id {
             return None;
@@ -173,10 +150,10 @@ impl Engine {
     }
 
     /// Auto-renewed leases whose invisible time ends within [`RENEW_AHEAD`] and that may
-    /// still be renewed.
-    pub(crate) fn renewable(&self, now: Millis) -> Vec<RenewKey> {
+    /// still be renewed: the renewal to apply, and the client it is for.
+    pub(crate) fn renewable(&self, now: Millis) -> Vec<(Renew, String)> {
         let mut due = Vec::new();
-        for ((group, topic), state) in &self.consumers {
+        for state in self.consumers.iter() {
             for (queue, cursor) in state.queues.iter().enumerate() {
                 for (offset, lease) in &cursor.leases {
                     let Some(owner) = &lease.owner else { continue };
@@ -184,32 +161,34 @@ impl Engine {
                         && lease.deadline() - now <= RENEW_AHEAD
                         && now - lease.leased_at < MAX_RENEW
                     {
-                        due.push(RenewKey {
-                            group: group.clone(),
-                            topic: topic.clone(),
-                            queue,
+                        let renew = Renew {
+                            group: state.key.group.to_string(),
+                            topic: state.key.topic.to_string(),
+                            queue: u32::try_from(queue).unwrap_or(u32::MAX),
                             offset: *offset,
                             lease: lease.id,
-                            owner: owner.clone(),
-                        });
+                        };
+                        due.push((renew, owner.clone()));
                     }
                 }
             }
         }
-        due.sort_by_key(|k| (k.lease, k.offset));
+        due.sort_by_key(|(k, _)| (k.lease, k.offset));
         due
     }
 
     /// Extends an auto-renewed lease. The lease (and so the client's handle) stays the same.
-    pub(crate) fn renew(&mut self, key: &RenewKey, now: Millis) -> bool {
-        let Some(cursor) = self
-            .consumers
-            .get_mut(&(key.group.clone(), key.topic.clone()))
-            .and_then(|s| s.queues.get_mut(key.queue))
-        else {
+    pub(crate) fn renew(&mut self, key: &Renew, now: Millis) -> bool {
+        let queue = usize::try_from(key.queue).unwrap_or(usize::MAX);
+        let Some(state) = self.consumers.get_mut(&key.group, &key.topic) else {
             return false;
         };
-        let Some(lease) = cursor.leases.get_mut(&key.offset) else {
+        let due = state.lease_key(queue, key.offset, key.lease);
+        let Some(lease) = state
+            .queues
+            .get_mut(queue)
+            .and_then(|c| c.leases.get_mut(&key.offset))
+        else {
             return false;
         };
         if lease.id != key.lease || lease.owner.is_none() || lease.deadline() <= now {
@@ -219,36 +198,26 @@ impl Engine {
         lease.pop_time = now;
         lease.invisible = step;
         lease.renewals += 1;
-        self.due.insert((
-            now + step,
-            Due::Lease {
-                group: key.group.clone(),
-                topic: key.topic.clone(),
-                queue: key.queue,
-                offset: key.offset,
-                lease: key.lease,
-            },
-        ));
+        self.due.insert((now + step, Due::Lease(due)));
         true
     }
 
     /// A consumer left: its auto-renewed messages become visible again in a second.
     pub(crate) fn release_owner(&mut self, client: &str, now: Millis) -> bool {
         let mut released = Vec::new();
-        for ((group, topic), state) in &mut self.consumers {
+        for state in self.consumers.iter_mut() {
             for (queue, cursor) in state.queues.iter_mut().enumerate() {
                 for (offset, lease) in &mut cursor.leases {
                     if lease.owner.as_deref() == Some(client) && lease.deadline() > now {
                         lease.owner = None;
                         lease.pop_time = now;
                         lease.invisible = RELEASE_INVISIBLE;
-                        released.push(Due::Lease {
-                            group: group.clone(),
-                            topic: topic.clone(),
+                        released.push(Due::Lease(LeaseKey {
+                            subscription: state.key.clone(),
                             queue,
                             offset: *offset,
                             lease: lease.id,
-                        });
+                        }));
                     }
                 }
             }
@@ -273,7 +242,7 @@ impl Engine {
         // original handle stays good while the lease lives.
         let renewed = self
             .consumers
-            .get(&(group.to_owned(), topic.to_owned()))
+            .get(group, topic)
             .and_then(|s| s.queues.get(usize::try_from(handle.queue_id).ok()?))
             .and_then(|c| c.leases.get(&handle.offset))
             .is_some_and(|l| l.id == handle.lease && l.owner.is_some() && l.deadline() > now);
@@ -317,17 +286,19 @@ impl Engine {
         }
     }
 
+    /// Acks a leased message; says whether it was still leased (acking twice is harmless).
     pub(crate) fn ack(
         &mut self,
         group: &str,
         topic: &str,
         handle: &ReceiptHandle,
         now: Millis,
-    ) -> Checked {
-        if let Some((queue, offset)) = self.leased(group, topic, handle, now, true)? {
-            self.group_topic(group, topic).queues[queue].ack(offset);
-        }
-        Ok(())
+    ) -> Checked<bool> {
+        let Some((queue, offset)) = self.leased(group, topic, handle, now, true)? else {
+            return Ok(false);
+        };
+        self.group_topic(group, topic).queues[queue].ack(offset);
+        Ok(true)
     }
 
     /// Gives a leased message a new invisible time and returns the replacement handle.
@@ -356,16 +327,8 @@ impl Engine {
         lease.invisible = invisible;
         lease.owner = None;
         let fifo = lease.fifo;
-        self.due.insert((
-            now + invisible,
-            Due::Lease {
-                group: group.to_owned(),
-                topic: topic.to_owned(),
-                queue,
-                offset,
-                lease: id,
-            },
-        ));
+        let key = state.lease_key(queue, offset, id);
+        self.due.insert((now + invisible, Due::Lease(key)));
         Ok(ReceiptHandle {
             pop_time: now,
             invisible,
@@ -377,18 +340,20 @@ impl Engine {
         })
     }
 
-    /// Moves a leased message to the group's dead-letter topic.
+    /// Moves a leased message to the group's dead-letter topic; says whether it was still
+    /// leased.
     pub(crate) fn forward_to_dlq(
         &mut self,
         group: &str,
         topic: &str,
         handle: &ReceiptHandle,
         now: Millis,
-    ) -> Checked {
-        if let Some((queue, offset)) = self.leased(group, topic, handle, now, false)? {
-            self.dead_letter(group, topic, queue, offset, now);
-        }
-        Ok(())
+    ) -> Checked<bool> {
+        let Some((queue, offset)) = self.leased(group, topic, handle, now, false)? else {
+            return Ok(false);
+        };
+        self.dead_letter(group, topic, queue, offset, now);
+        Ok(true)
     }
 
     pub(super) fn dead_letter(
@@ -409,8 +374,10 @@ impl Engine {
         };
         self.group_topic(group, topic).queues[queue].ack(offset);
         let dlq = format!("{DLQ_TOPIC_PREFIX}{group}");
-        if self.topic(&dlq).is_err() {
-            self.declare_topic(TopicConfig::new(dlq.clone(), TopicType::Normal).queues(1));
+        if !self.meta.topics.contains_key(&dlq)
+            && let Some(config) = self.meta.auto_topic(&dlq)
+        {
+            self.declare_topic(config);
         }
         let mut copy = (*original).clone();
         copy.dead_letter = Some((original.topic.clone(), original.message_id.clone()));

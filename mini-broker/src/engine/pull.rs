@@ -40,14 +40,26 @@ impl Engine {
         Ok((found, next))
     }
 
-    pub(crate) fn set_pull_offset(&mut self, group: &str, topic: &str, queue: usize, offset: i64) {
-        self.pull_offsets
-            .insert((group.to_owned(), topic.to_owned(), queue), offset);
+    /// Commits a pull consumer's offset; says whether it moved.
+    pub(crate) fn set_pull_offset(
+        &mut self,
+        group: &str,
+        topic: &str,
+        queue: usize,
+        offset: i64,
+    ) -> bool {
+        self.consumers
+            .entry(group, topic, 0)
+            .pull_offsets
+            .insert(queue, offset)
+            != Some(offset)
     }
 
     pub(crate) fn pull_offset(&self, group: &str, topic: &str, queue: usize) -> Option<i64> {
-        self.pull_offsets
-            .get(&(group.to_owned(), topic.to_owned(), queue))
+        self.consumers
+            .get(group, topic)?
+            .pull_offsets
+            .get(&queue)
             .copied()
     }
 

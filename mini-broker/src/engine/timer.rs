@@ -19,15 +19,10 @@ impl Engine {
         self.due.first().map(|(at, _)| *at)
     }
 
-    /// Fires every deadline at or before `now`. Returns whether anything became visible to
-    /// consumers, and the actions to run outside the lock.
-    pub(crate) fn tick(&mut self, now: Millis) -> (bool, Vec<Action>) {
-        let (visible, actions, _) = self.tick_all(now);
-        (visible, actions)
-    }
-
-    /// Like [`Engine::tick`], also saying whether any deadline fired (state changed).
-    pub(crate) fn tick_all(&mut self, now: Millis) -> (bool, Vec<Action>, bool) {
+    /// Fires every deadline at or before `now`: the only way time moves the engine. Returns
+    /// whether anything became visible to consumers, the actions to run outside the lock, and
+    /// whether any deadline fired (state changed, so the tick is journaled).
+    pub(crate) fn tick(&mut self, now: Millis) -> (bool, Vec<Action>, bool) {
         let mut visible = false;
         let mut fired = false;
         let mut actions = Vec::new();
@@ -40,13 +35,7 @@ impl Engine {
             };
             fired = true;
             match due {
-                Due::Lease {
-                    group,
-                    topic,
-                    queue,
-                    offset,
-                    lease,
-                } => visible |= self.expire_lease(&group, &topic, queue, offset, lease, now),
+                Due::Lease(key) => visible |= self.expire_lease(&key, now),
                 Due::Timer(id) => {
                     if let Some(timer) = self.timers.remove(&id) {
                         self.append(timer.message, timer.queue_id);
@@ -66,15 +55,9 @@ impl Engine {
         (visible, actions, fired)
     }
 
-    pub(super) fn expire_lease(
-        &mut self,
-        group: &str,
-        topic: &str,
-        queue: usize,
-        offset: i64,
-        lease: u64,
-        now: Millis,
-    ) -> bool {
+    pub(super) fn expire_lease(&mut self, key: &LeaseKey, now: Millis) -> bool {
+        let (group, topic) = (&*key.subscription.group, &*key.subscription.topic);
+        let (queue, offset) = (key.queue, key.offset);
         let max_attempts = self
             .meta
             .groups
@@ -82,10 +65,7 @@ impl Engine {
             .map_or(rmq_proto::limits::DEFAULT_MAX_DELIVERY_ATTEMPTS, |g| {
                 g.max_delivery_attempts
             });
-        let Some(state) = self
-            .consumers
-            .get_mut(&(group.to_owned(), topic.to_owned()))
-        else {
+        let Some(state) = self.consumers.get_mut(group, topic) else {
             return false;
         };
         let Some(cursor) = state.queues.get_mut(queue) else {
@@ -94,7 +74,9 @@ impl Engine {
         // Renewals keep the lease id, so an earlier deadline of the same lease may still be
         // queued: only the current deadline counts.
         let attempt = match cursor.leases.get(&offset) {
-            Some(current) if current.id == lease && current.deadline() <= now => current.attempt,
+            Some(current) if current.id == key.lease && current.deadline() <= now => {
+                current.attempt
+            }
             _ => return false,
         };
         if attempt >= max_attempts {

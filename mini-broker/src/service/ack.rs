@@ -4,30 +4,10 @@
 use super::*;
 use crate::convert;
 use crate::receipt::ReceiptHandle;
-use crate::store::journal::{self, Flushed, Op};
+use crate::store::journal::{self, Flushed};
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc, limits};
 use tonic::Request;
-
-/// The journal entry of a receipt-handle operation, when one is to be recorded.
-pub(crate) fn journal_handle(
-    record: bool,
-    wrap: fn(journal::HandleOp) -> Op,
-    group: &str,
-    topic: &str,
-    handle: &str,
-    invisible: i64,
-) -> Vec<Op> {
-    if !record {
-        return Vec::new();
-    }
-    vec![wrap(journal::HandleOp {
-        group: group.to_owned(),
-        topic: topic.to_owned(),
-        handle: handle.to_owned(),
-        invisible,
-    })]
-}
 
 impl Service {
     pub(crate) async fn serve_ack_message(
@@ -61,18 +41,11 @@ impl Service {
             .map(|entry| {
                 let result = match ReceiptHandle::decode(&entry.receipt_handle) {
                     None => status(Code::InternalServerError, "receipt handle is malformed"),
-                    Some(handle) => {
-                        let (result, flushed) = self.core.mutate(|e, now, journaling| {
-                            let result = e.ack(group, topic, &handle, now);
-                            let ops = journal_handle(
-                                journaling && result.is_ok(),
-                                Op::Ack,
-                                group,
-                                topic,
-                                &entry.receipt_handle,
-                                0,
-                            );
-                            (result, ops)
+                    Some(_) => {
+                        let (result, flushed) = self.core.execute(journal::Ack {
+                            group: group.to_owned(),
+                            topic: topic.to_owned(),
+                            handle: entry.receipt_handle.clone(),
                         });
                         last_flushed = std::mem::take(&mut last_flushed).then(flushed);
                         match result {
@@ -134,19 +107,17 @@ impl Service {
                     format!("invisible duration {ms} ms is outside [0, {max}] ms"),
                 ));
             }
-            let handle = ReceiptHandle::decode(&request.receipt_handle)
-                .ok_or_else(|| status(Code::InternalServerError, "receipt handle is malformed"))?;
-            let (result, flushed) = self.core.mutate(|e, now, journaling| {
-                let result = e.change_invisible(group, topic, &handle, ms, now);
-                let ops = journal_handle(
-                    journaling && result.is_ok(),
-                    Op::ChangeInvisible,
-                    group,
-                    topic,
-                    &request.receipt_handle,
-                    ms,
-                );
-                (result, ops)
+            if ReceiptHandle::decode(&request.receipt_handle).is_none() {
+                return Err(status(
+                    Code::InternalServerError,
+                    "receipt handle is malformed",
+                ));
+            }
+            let (result, flushed) = self.core.execute(journal::ChangeInvisible {
+                group: group.to_owned(),
+                topic: topic.to_owned(),
+                handle: request.receipt_handle.clone(),
+                invisible: ms,
             });
             self.core.durable(flushed).await?;
             result.map_err(v2::Status::from)
@@ -177,19 +148,10 @@ impl Service {
             let group = resource_name(request.group.as_ref());
             self.topic(topic)?;
             self.group(group)?;
-            let handle = ReceiptHandle::decode(&request.receipt_handle)
-                .ok_or_else(|| status(Code::InvalidReceiptHandle, "receipt handle is malformed"))?;
-            let (result, flushed) = self.core.mutate(|e, now, journaling| {
-                let result = e.forward_to_dlq(group, topic, &handle, now);
-                let ops = journal_handle(
-                    journaling && result.is_ok(),
-                    Op::ForwardToDlq,
-                    group,
-                    topic,
-                    &request.receipt_handle,
-                    0,
-                );
-                (result, ops)
+            let (result, flushed) = self.core.execute(journal::ForwardToDlq {
+                group: group.to_owned(),
+                topic: topic.to_owned(),
+                handle: request.receipt_handle.clone(),
             });
             self.core.durable(flushed).await?;
             result.map_err(v2::Status::from)

@@ -65,7 +65,7 @@ pub(crate) async fn pull(
             .min(limits::MAX_LONG_POLLING);
         let core = service.core.clone();
         let offset = request.offset;
-        let read = || core.with_engine(|e, _| e.read(&topic, queue, offset, max, &filter));
+        let read = || core.inspect(|e| e.read(&topic, queue, offset, max, &filter));
         match read() {
             Err(corrected) => Ok((
                 status(
@@ -139,7 +139,7 @@ pub(crate) async fn update_offset(
         let (topic, queue) = queue_of(service, request.message_queue.as_ref())?;
         let end = service
             .core
-            .with_engine(|e, _| e.queue_end(&topic, queue))
+            .inspect(|e| e.queue_end(&topic, queue))
             .unwrap_or(0);
         if !(0..=end).contains(&request.offset) {
             return Err(status(
@@ -147,21 +147,11 @@ pub(crate) async fn update_offset(
                 format!("offset {} is outside [0, {end}]", request.offset),
             ));
         }
-        let ((), flushed) = service.core.mutate(|e, _, journaling| {
-            e.set_pull_offset(group, &topic, queue, request.offset);
-            let ops = if journaling {
-                vec![crate::store::journal::Op::PullOffset(
-                    crate::store::journal::PullOffset {
-                        group: group.to_owned(),
-                        topic: topic.clone(),
-                        queue: u32::try_from(queue).unwrap_or(0),
-                        offset: request.offset,
-                    },
-                )]
-            } else {
-                Vec::new()
-            };
-            ((), ops)
+        let ((), flushed) = service.core.execute(crate::store::journal::PullOffset {
+            group: group.to_owned(),
+            topic: topic.clone(),
+            queue: u32::try_from(queue).unwrap_or(0),
+            offset: request.offset,
         });
         service.core.durable(flushed).await?;
         Ok(())
@@ -184,7 +174,7 @@ pub(crate) async fn get_offset(
         let (topic, queue) = queue_of(service, request.message_queue.as_ref())?;
         service
             .core
-            .with_engine(|e, _| e.pull_offset(group, &topic, queue))
+            .inspect(|e| e.pull_offset(group, &topic, queue))
             .ok_or_else(|| {
                 status(
                     Code::OffsetNotFound,
@@ -217,16 +207,14 @@ pub(crate) async fn query_offset(
             .map_err(|_| status(Code::BadRequest, "unknown query offset policy"))?;
         let offset = match policy {
             QueryOffsetPolicy::Beginning => Some(0),
-            QueryOffsetPolicy::End => service.core.with_engine(|e, _| e.queue_end(&topic, queue)),
+            QueryOffsetPolicy::End => service.core.inspect(|e| e.queue_end(&topic, queue)),
             QueryOffsetPolicy::Timestamp => {
                 let ts = request
                     .timestamp
                     .ok_or_else(|| status(Code::BadRequest, "TIMESTAMP needs a timestamp"))?;
                 let at = convert::millis(ts.seconds, ts.nanos)
                     .ok_or_else(|| status(Code::BadRequest, "timestamp out of range"))?;
-                service
-                    .core
-                    .with_engine(|e, _| e.offset_at(&topic, queue, at))
+                service.core.inspect(|e| e.offset_at(&topic, queue, at))
             }
         };
         Ok(offset.unwrap_or(0))

@@ -2,9 +2,9 @@
 
 use super::*;
 use crate::convert;
-use crate::engine::{Delivery, PopRequest};
+use crate::engine::Delivery;
 use crate::filter::Filter;
-use crate::store::journal::{self, Flushed, Op};
+use crate::store::journal::{self, Flushed};
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc, headers, limits};
 use std::time::Duration;
@@ -123,42 +123,23 @@ impl Service {
             }
             ms
         };
-        let filter = Filter::compile(request.filter_expression.as_ref())?;
+        // Checked here for the status; the Pop command compiles it again when applied.
+        Filter::compile(request.filter_expression.as_ref())?;
         let max =
             usize::try_from(request.batch_size.clamp(1, limits::MAX_RECEIVE_BATCH)).unwrap_or(1);
         let owner = request.auto_renew.then(|| client.clone());
         let core = self.core.clone();
         let found = self
             .long_poll(wait, || {
-                let (popped, flushed) = core.mutate(|engine, now, journaling| {
-                    let (popped, changed) = engine.pop(
-                        &PopRequest {
-                            group: &group_name,
-                            topic: &topic_name,
-                            filter: &filter,
-                            max,
-                            invisible,
-                            fifo: group.fifo,
-                            owner: owner.as_deref(),
-                            attempt_id: request.attempt_id.as_deref(),
-                        },
-                        now,
-                    );
-                    let ops = if journaling && changed {
-                        vec![Op::Pop(journal::Pop {
-                            group: group_name.clone(),
-                            topic: topic_name.clone(),
-                            filter: request.filter_expression.clone(),
-                            max: u32::try_from(max).unwrap_or(1),
-                            invisible,
-                            fifo: group.fifo,
-                            owner: owner.clone(),
-                            attempt_id: request.attempt_id.clone(),
-                        })]
-                    } else {
-                        Vec::new()
-                    };
-                    (popped, ops)
+                let (popped, flushed) = core.execute(journal::Pop {
+                    group: group_name.clone(),
+                    topic: topic_name.clone(),
+                    filter: request.filter_expression.clone(),
+                    max: u32::try_from(max).unwrap_or(1),
+                    invisible,
+                    fifo: group.fifo,
+                    owner: owner.clone(),
+                    attempt_id: request.attempt_id.clone(),
                 });
                 (!popped.is_empty()).then_some((popped, flushed))
             })

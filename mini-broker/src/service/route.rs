@@ -2,39 +2,56 @@
 //! them on first use unless strict).
 
 use super::*;
-use crate::store::journal::Op;
-use crate::validate::{self, Checked};
+use crate::metadata::{GroupConfig, TopicConfig};
+use crate::store::journal::{JGroup, JTopic};
+use crate::validate::{self, Checked, Reject};
 use rmq_proto::v2::*;
 use rmq_proto::{Rpc, limits};
 use tonic::Request;
 
 impl Service {
-    pub(crate) fn topic(&self, name: &str) -> Checked<crate::metadata::TopicConfig> {
+    /// A topic's configuration; an unknown one is declared on first use when topics are
+    /// auto-created.
+    pub(crate) fn topic(&self, name: &str) -> Checked<TopicConfig> {
         validate::topic(name)?;
-        self.core
-            .mutate(|engine, _, journaling| {
-                let (found, created) = engine.ensure_topic(name);
-                let ops = match &found {
-                    Ok(topic) if journaling && created => vec![Op::DeclareTopic(topic.into())],
-                    _ => Vec::new(),
-                };
-                (found, ops)
-            })
-            .0
+        let found = self.core.inspect(|e| match e.meta.topics.get(name) {
+            Some(topic) => Ok(topic.clone()),
+            None => Err(e.meta.auto_topic(name)),
+        });
+        match found {
+            Ok(topic) => Ok(topic),
+            Err(Some(topic)) => {
+                // Not awaited: a request that goes on to change state waits on its own later
+                // entry, which the writer completes after this one.
+                self.core.execute(JTopic::from(&topic));
+                Ok(topic)
+            }
+            Err(None) => Err(Reject::new(
+                Code::TopicNotFound,
+                format!("topic {name} does not exist"),
+            )),
+        }
     }
 
-    pub(crate) fn group(&self, name: &str) -> Checked<crate::metadata::GroupConfig> {
+    /// A consumer group's configuration; an unknown one is declared on first use when
+    /// groups are auto-created.
+    pub(crate) fn group(&self, name: &str) -> Checked<GroupConfig> {
         validate::group(name)?;
-        self.core
-            .mutate(|engine, _, journaling| {
-                let (found, created) = engine.ensure_group(name);
-                let ops = match &found {
-                    Ok(group) if journaling && created => vec![Op::DeclareGroup(group.into())],
-                    _ => Vec::new(),
-                };
-                (found, ops)
-            })
-            .0
+        let found = self.core.inspect(|e| match e.meta.groups.get(name) {
+            Some(group) => Ok(group.clone()),
+            None => Err(e.meta.auto_group(name)),
+        });
+        match found {
+            Ok(group) => Ok(group),
+            Err(Some(group)) => {
+                self.core.execute(JGroup::from(&group));
+                Ok(group)
+            }
+            Err(None) => Err(Reject::new(
+                Code::ConsumerGroupNotFound,
+                format!("consumer group {name} does not exist"),
+            )),
+        }
     }
 
     pub(crate) fn endpoints(&self, requested: Option<&Endpoints>) -> Endpoints {

@@ -4,7 +4,7 @@ use super::*;
 use crate::clock::Millis;
 use crate::convert;
 use crate::store::StoredMessage;
-use crate::store::journal::{self, Flushed, Op};
+use crate::store::journal::{self, Flushed};
 use crate::validate::{self, Checked, Reject};
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc, limits};
@@ -210,38 +210,38 @@ impl Service {
             }
         }
         let single = built.len() == 1;
-        let (entries, flushed) = self.core.mutate(|engine, now, journaling| {
-            let mut ops = Vec::new();
-            let entries = built
-                .into_iter()
-                .map(|(mut message, half)| {
-                    let group = if single {
-                        message.message_group.clone()
-                    } else {
-                        None
-                    };
-                    let queue = engine.choose_queue(topic.queues, group.as_deref());
-                    let id = message.message_id.clone();
-                    message.store_timestamp = now;
-                    if journaling {
-                        ops.push(Op::Place(journal::Place {
-                            message: Some(Box::new((&message).into())),
-                            queue: u32::try_from(queue).unwrap_or(0),
-                            half,
-                        }));
-                    }
-                    let placed = engine.place(message, queue, half, now);
-                    SendResultEntry {
-                        status: Some(ok()),
-                        message_id: id,
-                        transaction_id: placed.transaction_id,
-                        offset: placed.offset,
-                        recall_handle: placed.recall_handle,
-                    }
-                })
-                .collect::<Vec<_>>();
-            (entries, ops)
-        });
+        let commands = built
+            .into_iter()
+            .map(|(message, half)| {
+                let group = if single {
+                    message.message_group.as_deref()
+                } else {
+                    None
+                };
+                let queue = self.core.choose_queue(topic.queues, group);
+                journal::Place {
+                    queue: u32::try_from(queue).unwrap_or(0),
+                    half,
+                    message: Some(Box::new(message.into())),
+                }
+            })
+            .collect::<Vec<_>>();
+        let ids: Vec<String> = commands
+            .iter()
+            .filter_map(|c| c.message.as_ref().map(|m| m.message_id.clone()))
+            .collect();
+        let (placed, flushed) = self.core.execute_all(commands);
+        let entries = placed
+            .into_iter()
+            .zip(ids)
+            .map(|(placed, message_id)| SendResultEntry {
+                status: Some(ok()),
+                message_id,
+                transaction_id: placed.transaction_id,
+                offset: placed.offset,
+                recall_handle: placed.recall_handle,
+            })
+            .collect();
         self.core.notify_visible();
         (
             SendMessageResponse {
@@ -310,17 +310,9 @@ impl Service {
                     "recall handle does not belong to this topic",
                 ));
             }
-            let (result, flushed) = self.core.mutate(|e, _, journaling| {
-                let result = e.recall(name, &recall.message_id);
-                let ops = if journaling && result.is_some() {
-                    vec![Op::Recall(journal::Recall {
-                        topic: name.to_owned(),
-                        message_id: recall.message_id.clone(),
-                    })]
-                } else {
-                    Vec::new()
-                };
-                (result, ops)
+            let (result, flushed) = self.core.execute(journal::Recall {
+                topic: name.to_owned(),
+                message_id: recall.message_id,
             });
             self.core.durable(flushed).await?;
             result

@@ -5,7 +5,7 @@ use super::*;
 use crate::convert;
 use crate::filter::Filter;
 use crate::metadata::RetryPolicy;
-use crate::store::journal::{self, Op};
+use crate::store::journal::{self};
 use crate::validate::{self, Reject};
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc, limits};
@@ -261,17 +261,7 @@ impl Service {
                 ));
             }
             // Like the proxy, a leaving consumer's auto-renewed messages come back in a second.
-            let (_, flushed) = self.core.mutate(|e, now, journaling| {
-                let released = e.release_owner(&client, now);
-                let ops = if journaling && released {
-                    vec![Op::Release(journal::Release {
-                        client: client.clone(),
-                    })]
-                } else {
-                    Vec::new()
-                };
-                ((), ops)
-            });
+            let (_, flushed) = self.core.execute(journal::Release { client });
             self.core.durable(flushed).await?;
             self.core.notify_visible();
             Ok(())

@@ -1,7 +1,7 @@
 //! EndTransaction: commit or roll back a half message.
 
 use super::*;
-use crate::store::journal::{self, Op};
+use crate::store::journal::{self};
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc};
 use tonic::Request;
@@ -28,22 +28,10 @@ impl Service {
                 Ok(TransactionResolution::Rollback) => Some(false),
                 _ => None,
             };
-            let (result, flushed) = self.core.mutate(|e, now, journaling| {
-                let result = e.end_transaction(topic, &request.transaction_id, decision, now);
-                let ops = if journaling && result.is_ok() {
-                    vec![Op::EndTransaction(journal::EndTransaction {
-                        topic: topic.to_owned(),
-                        transaction_id: request.transaction_id.clone(),
-                        decision: match decision {
-                            Some(true) => 1,
-                            Some(false) => 2,
-                            None => 0,
-                        },
-                    })]
-                } else {
-                    Vec::new()
-                };
-                (result, ops)
+            let (result, flushed) = self.core.execute(journal::EndTransaction {
+                topic: topic.to_owned(),
+                transaction_id: request.transaction_id.clone(),
+                decision: crate::engine::decision(decision),
             });
             self.core.durable(flushed).await?;
             result.map_err(v2::Status::from)

@@ -26,7 +26,8 @@ mod writer;
 
 pub use disk_fault::DiskFaults;
 pub(crate) use record::{
-    EndTransaction, Entry, HandleOp, Op, Place, Pop, PullOffset, Recall, Release, Renew, Tick,
+    Ack, ChangeInvisible, EndTransaction, Entry, ForwardToDlq, JGroup, JTopic, Op, Place, Pop,
+    PullOffset, Recall, Release, Renew, Tick,
 };
 pub(crate) use recovery::recover;
 

@@ -18,31 +18,51 @@ mod pb {
 
 pub(crate) use pb::entry::Op;
 pub(crate) use pb::{
-    EndTransaction, Entry, HandleOp, Place, Pop, PullOffset, Recall, Release, Renew, Tick,
+    Ack, ChangeInvisible, EndTransaction, Entry, ForwardToDlq, Place, Pop, PullOffset, Recall,
+    Release, Renew, Tick,
 };
 pub(crate) use pb::{Group as JGroup, Message as JMessage, Topic as JTopic};
 
-impl From<&StoredMessage> for JMessage {
-    fn from(m: &StoredMessage) -> Self {
+/// Each command record is the op of its own variant.
+macro_rules! op_from {
+    ($($record:ty => $variant:ident),* $(,)?) => {
+        $(impl From<$record> for Op {
+            fn from(record: $record) -> Op {
+                Op::$variant(record)
+            }
+        })*
+    };
+}
+
+op_from! {
+    Place => Place, Pop => Pop, Ack => Ack, ChangeInvisible => ChangeInvisible,
+    ForwardToDlq => ForwardToDlq, Recall => Recall, EndTransaction => EndTransaction,
+    Tick => Tick, JTopic => DeclareTopic, JGroup => DeclareGroup, PullOffset => PullOffset,
+    Renew => Renew, Release => Release,
+}
+
+impl From<StoredMessage> for JMessage {
+    fn from(m: StoredMessage) -> Self {
+        let (dlq_topic, dlq_message_id) = m.dead_letter.unzip();
         JMessage {
-            topic: m.topic.clone(),
-            message_id: m.message_id.clone(),
-            tag: m.tag.clone(),
-            keys: m.keys.clone(),
-            message_group: m.message_group.clone(),
-            user_properties: m.user_properties.clone(),
-            body: m.body.clone(),
+            topic: m.topic,
+            message_id: m.message_id,
+            tag: m.tag,
+            keys: m.keys,
+            message_group: m.message_group,
+            user_properties: m.user_properties,
+            body: m.body,
             body_encoding: m.body_encoding,
             message_type: m.message_type as i32,
             born_timestamp: m.born_timestamp,
-            born_host: m.born_host.clone(),
+            born_host: m.born_host,
             store_timestamp: m.store_timestamp,
             delivery_timestamp: m.delivery_timestamp,
-            trace_context: m.trace_context.clone(),
+            trace_context: m.trace_context,
             priority: m.priority,
-            dlq_topic: m.dead_letter.as_ref().map(|d| d.0.clone()),
-            dlq_message_id: m.dead_letter.as_ref().map(|d| d.1.clone()),
-            transaction_id: m.transaction_id.clone(),
+            dlq_topic,
+            dlq_message_id,
+            transaction_id: m.transaction_id,
         }
     }
 }
