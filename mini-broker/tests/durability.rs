@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 async fn durable(dir: &Path) -> MiniBroker {
     MiniBroker::builder()
@@ -312,9 +311,7 @@ async fn kill_dash_nine_mid_write_loses_no_acknowledged_message() {
             }
         }));
     }
-    while acked.lock().len() < 2000 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    until("2,000 acknowledged sends", || acked.lock().len() >= 2000).await;
     child.kill().expect("kill -9");
     let _ = child.wait();
     for s in senders {
