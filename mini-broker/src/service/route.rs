@@ -2,7 +2,8 @@
 //! them on first use unless strict).
 
 use super::*;
-use crate::metadata::{GroupConfig, TopicConfig};
+use crate::engine::Command;
+use crate::metadata::{GroupConfig, Metadata, TopicConfig};
 use crate::store::journal::{JGroup, JTopic};
 use crate::validate::{self, Checked, Reject};
 use rmq_proto::v2::*;
@@ -14,43 +15,56 @@ impl Service {
     /// auto-created.
     pub(crate) fn topic(&self, name: &str) -> Checked<TopicConfig> {
         validate::topic(name)?;
-        let found = self.core.inspect(|e| match e.meta.topics.get(name) {
-            Some(topic) => Ok(topic.clone()),
-            None => Err(e.meta.auto_topic(name)),
-        });
-        match found {
-            Ok(topic) => Ok(topic),
-            Err(Some(topic)) => {
-                // Not awaited: a request that goes on to change state waits on its own later
-                // entry, which the writer completes after this one.
-                self.core.execute(JTopic::from(&topic));
-                Ok(topic)
-            }
-            Err(None) => Err(Reject::new(
-                Code::TopicNotFound,
-                format!("topic {name} does not exist"),
-            )),
-        }
+        self.declared::<_, JTopic>(
+            |meta| {
+                meta.topics
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| meta.auto_topic(name))
+            },
+            || Reject::new(Code::TopicNotFound, format!("topic {name} does not exist")),
+        )
     }
 
     /// A consumer group's configuration; an unknown one is declared on first use when
     /// groups are auto-created.
     pub(crate) fn group(&self, name: &str) -> Checked<GroupConfig> {
         validate::group(name)?;
-        let found = self.core.inspect(|e| match e.meta.groups.get(name) {
-            Some(group) => Ok(group.clone()),
-            None => Err(e.meta.auto_group(name)),
-        });
-        match found {
-            Ok(group) => Ok(group),
-            Err(Some(group)) => {
-                self.core.execute(JGroup::from(&group));
-                Ok(group)
+        self.declared::<_, JGroup>(
+            |meta| {
+                meta.groups
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| meta.auto_group(name))
+            },
+            || {
+                Reject::new(
+                    Code::ConsumerGroupNotFound,
+                    format!("consumer group {name} does not exist"),
+                )
+            },
+        )
+    }
+
+    /// What `find` finds in the metadata; else the configuration it would auto-create,
+    /// declared now through its journaled command; else `missing`.
+    fn declared<T, C>(
+        &self,
+        find: impl FnOnce(&Metadata) -> Result<T, Option<T>>,
+        missing: impl FnOnce() -> Reject,
+    ) -> Checked<T>
+    where
+        C: Command + for<'a> From<&'a T>,
+    {
+        match self.core.inspect(|e| find(&e.meta)) {
+            Ok(found) => Ok(found),
+            Err(Some(created)) => {
+                // Not awaited: a request that goes on to change state waits on its own later
+                // entry, which the writer completes after this one.
+                self.core.execute(C::from(&created));
+                Ok(created)
             }
-            Err(None) => Err(Reject::new(
-                Code::ConsumerGroupNotFound,
-                format!("consumer group {name} does not exist"),
-            )),
+            Err(None) => Err(missing()),
         }
     }
 
