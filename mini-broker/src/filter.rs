@@ -7,6 +7,10 @@ use rmq_proto::Code;
 use rmq_proto::v2::{FilterExpression, FilterType};
 use std::collections::BTreeSet;
 
+/// Longest filter expression accepted, in bytes (tag or SQL92). Apache sets no limit; ours
+/// bounds the work one request can ask of the parser (`sql::MAX_DEPTH` bounds its depth).
+pub(crate) const MAX_EXPRESSION_BYTES: usize = 128 * 1024;
+
 /// A compiled filter.
 #[derive(Clone, Debug)]
 pub(crate) enum Filter {
@@ -21,6 +25,15 @@ impl Filter {
         let Some(expression) = expression else {
             return Ok(Filter::All);
         };
+        if expression.expression.len() > MAX_EXPRESSION_BYTES {
+            return Err(Reject::new(
+                Code::IllegalFilterExpression,
+                format!(
+                    "filter expression of {} bytes exceeds the limit of {MAX_EXPRESSION_BYTES} bytes",
+                    expression.expression.len()
+                ),
+            ));
+        }
         match FilterType::try_from(expression.r#type) {
             Ok(FilterType::Sql) => {
                 if expression.expression.trim().is_empty() {

@@ -73,15 +73,13 @@ impl Sessions {
         );
     }
 
-    /// Records a heartbeat; false when the client has no Settings.
-    pub(crate) fn touch(&self, client_id: &str) -> bool {
-        match self.0.lock().get_mut(client_id) {
-            Some(session) => {
-                session.last_seen = std::time::Instant::now();
-                true
-            }
-            None => false,
-        }
+    /// Records a heartbeat; returns the client type its Settings declared, `None` when the
+    /// client sent no Settings.
+    pub(crate) fn touch(&self, client_id: &str) -> Option<ClientType> {
+        let mut sessions = self.0.lock();
+        let session = sessions.get_mut(client_id)?;
+        session.last_seen = std::time::Instant::now();
+        Some(session.client_type)
     }
 
     /// Whether the client still counts as connected (for renewing its leases).

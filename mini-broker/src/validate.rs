@@ -15,9 +15,30 @@ impl Reject {
     pub(crate) fn new(code: Code, message: impl Into<String>) -> Self {
         Reject {
             code,
-            message: message.into(),
+            message: bounded(message.into()),
         }
     }
+}
+
+/// Longest status text the broker sends, in bytes. Texts quote client input (a refused filter,
+/// a name), and a standard gRPC client cannot read a status whose text passes its metadata
+/// limit (16 KiB in grpc-java), so it would report RESOURCE_EXHAUSTED instead of the refusal.
+pub(crate) const MAX_STATUS_TEXT: usize = 512;
+
+/// `text` cut to [`MAX_STATUS_TEXT`] bytes at a character boundary, ending in an ellipsis
+/// when cut.
+pub(crate) fn bounded(mut text: String) -> String {
+    if text.len() <= MAX_STATUS_TEXT {
+        return text;
+    }
+    const ELLIPSIS: &str = "…";
+    let mut end = MAX_STATUS_TEXT - ELLIPSIS.len();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(ELLIPSIS);
+    text
 }
 
 pub(crate) type Checked<T = ()> = Result<T, Reject>;

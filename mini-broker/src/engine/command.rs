@@ -51,23 +51,40 @@ impl Command for Place {
     }
 }
 
-impl Command for Pop {
+/// A Pop with its filter compiled once: a long poll applies the same command on every
+/// wake-up, and a filter may be long.
+pub(crate) struct Popping {
+    record: Pop,
+    filter: Filter,
+}
+
+impl Popping {
+    pub(crate) fn new(record: Pop) -> Checked<Popping> {
+        let filter = Filter::compile(record.filter.as_ref())?;
+        Ok(Popping { record, filter })
+    }
+}
+
+impl From<&Popping> for Op {
+    fn from(popping: &Popping) -> Op {
+        Op::Pop(popping.record.clone())
+    }
+}
+
+impl Command for &Popping {
     type Output = Vec<Delivery>;
     fn apply(self, engine: &mut Engine, now: Millis, keep: bool) -> (Vec<Delivery>, Option<Op>) {
-        // The service compiled the same expression before issuing the command.
-        let Ok(filter) = Filter::compile(self.filter.as_ref()) else {
-            return (Vec::new(), None);
-        };
+        let pop = &self.record;
         let (deliveries, changed) = engine.pop(
             &PopRequest {
-                group: &self.group,
-                topic: &self.topic,
-                filter: &filter,
-                max: usize::try_from(self.max).unwrap_or(1),
-                invisible: self.invisible,
-                fifo: self.fifo,
-                owner: self.owner.as_deref(),
-                attempt_id: self.attempt_id.as_deref(),
+                group: &pop.group,
+                topic: &pop.topic,
+                filter: &self.filter,
+                max: usize::try_from(pop.max).unwrap_or(1),
+                invisible: pop.invisible,
+                fifo: pop.fifo,
+                owner: pop.owner.as_deref(),
+                attempt_id: pop.attempt_id.as_deref(),
             },
             now,
         );
@@ -198,7 +215,10 @@ impl Command for Op {
                 record(tick, fired, keep)
             }
             Op::Place(c) => c.apply(engine, now, keep).1,
-            Op::Pop(c) => c.apply(engine, now, keep).1,
+            // The filter compiled when the Pop was applied live.
+            Op::Pop(c) => Popping::new(c)
+                .ok()
+                .and_then(|p| (&p).apply(engine, now, keep).1),
             Op::Ack(c) => c.apply(engine, now, keep).1,
             Op::ChangeInvisible(c) => c.apply(engine, now, keep).1,
             Op::ForwardToDlq(c) => c.apply(engine, now, keep).1,

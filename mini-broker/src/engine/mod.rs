@@ -18,7 +18,7 @@ mod tests;
 mod timer;
 mod transaction;
 
-pub(crate) use command::{Command, decision};
+pub(crate) use command::{Command, Popping, decision};
 pub(crate) use place::choose_queue;
 use subscription::{GroupTopic, LeaseKey, Subscriptions};
 

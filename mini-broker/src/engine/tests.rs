@@ -152,8 +152,8 @@ fn replay_rebuilds_exactly_the_live_state() {
                 } else {
                     ("gf", "f", true)
                 };
-                let request = pop(group, topic, fifo, &mut dice);
-                for d in pair.run(now, request) {
+                let request = Popping::new(pop(group, topic, fifo, &mut dice)).expect("filter");
+                for d in pair.run(now, &request) {
                     handles.push((group.into(), topic.into(), d.handle.encode()));
                 }
             }

@@ -4,24 +4,11 @@
 
 use crate::convert;
 use crate::filter::Filter;
-use crate::service::Service;
+use crate::service::{GrpcResult, Service, ok, status};
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc, limits};
 use std::time::Duration;
 use tonic::{Request, Response};
-
-type GrpcResult<T> = Result<Response<T>, tonic::Status>;
-
-fn status(code: Code, message: impl Into<String>) -> v2::Status {
-    v2::Status {
-        code: code as i32,
-        message: message.into(),
-    }
-}
-
-fn ok() -> v2::Status {
-    status(Code::Ok, "OK")
-}
 
 /// Validates the queue a pull RPC names; returns (topic, queue index).
 fn queue_of(
@@ -55,8 +42,15 @@ pub(crate) async fn pull(
         let (topic, queue) = queue_of(service, request.message_queue.as_ref())?;
         let filter =
             Filter::compile(request.filter_expression.as_ref()).map_err(v2::Status::from)?;
-        let max =
-            usize::try_from(request.batch_size.clamp(1, limits::MAX_RECEIVE_BATCH)).unwrap_or(1);
+        // The pull family has no Apache reference; a batch of no messages is a client bug,
+        // refused rather than read as one.
+        if request.batch_size < 1 {
+            return Err(status(
+                Code::BadRequest,
+                format!("batch size {} must be at least 1", request.batch_size),
+            ));
+        }
+        let max = usize::try_from(request.batch_size.min(limits::MAX_RECEIVE_BATCH)).unwrap_or(1);
         let wait = request
             .long_polling_timeout
             .and_then(|d| convert::millis(d.seconds, d.nanos))

@@ -2,8 +2,7 @@
 
 use super::*;
 use crate::convert;
-use crate::engine::Delivery;
-use crate::filter::Filter;
+use crate::engine::{Delivery, Popping};
 use crate::store::journal::{self, Flushed};
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc, headers, limits};
@@ -123,24 +122,24 @@ impl Service {
             }
             ms
         };
-        // Checked here for the status; the Pop command compiles it again when applied.
-        Filter::compile(request.filter_expression.as_ref())?;
+
         let max =
             usize::try_from(request.batch_size.clamp(1, limits::MAX_RECEIVE_BATCH)).unwrap_or(1);
         let owner = request.auto_renew.then(|| client.clone());
+        let popping = Popping::new(journal::Pop {
+            group: group_name.clone(),
+            topic: topic_name.clone(),
+            filter: request.filter_expression.clone(),
+            max: u32::try_from(max).unwrap_or(1),
+            invisible,
+            fifo: group.fifo,
+            owner,
+            attempt_id: request.attempt_id.clone(),
+        })?;
         let core = self.core.clone();
         let found = self
             .long_poll(wait, || {
-                let (popped, flushed) = core.execute(journal::Pop {
-                    group: group_name.clone(),
-                    topic: topic_name.clone(),
-                    filter: request.filter_expression.clone(),
-                    max: u32::try_from(max).unwrap_or(1),
-                    invisible,
-                    fifo: group.fifo,
-                    owner: owner.clone(),
-                    attempt_id: request.attempt_id.clone(),
-                });
+                let (popped, flushed) = core.execute(&popping);
                 (!popped.is_empty()).then_some((popped, flushed))
             })
             .await;

@@ -80,6 +80,14 @@ impl Service {
                 ));
             }
         }
+        // The proxy copies a priority into the message while converting it, and a negative
+        // one makes that throw: INTERNAL_SERVER_ERROR, whatever the topic.
+        if let Some(priority) = sys.priority.filter(|p| *p < 0) {
+            return Err(Reject::new(
+                Code::InternalServerError,
+                format!("priority {priority} is negative; a priority is 0 or more"),
+            ));
+        }
         let half = sys.message_type == MessageType::Transaction as i32;
         // The type is read from the message's properties in the proxy's order.
         let kind = if half {

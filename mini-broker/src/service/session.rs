@@ -6,7 +6,7 @@ use crate::convert;
 use crate::filter::Filter;
 use crate::metadata::RetryPolicy;
 use crate::store::journal::{self};
-use crate::validate::{self, Reject};
+use crate::validate::{self, Reject, bounded};
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc, limits};
 use std::time::Duration;
@@ -137,14 +137,25 @@ impl Service {
             Ok(c) => c,
             Err(st) => return self.reply(rpc, HeartbeatResponse { status: Some(st) }),
         };
-        if !self.core.sessions.touch(&client) {
+        // As on the proxy, the type the client's Settings declared decides, not the request's.
+        let refused = match self.core.sessions.touch(&client) {
+            None => Some("no Settings registered for this client over Telemetry".to_owned()),
+            Some(
+                ClientType::Producer
+                | ClientType::PushConsumer
+                | ClientType::SimpleConsumer
+                | ClientType::LitePushConsumer,
+            ) => None,
+            Some(other) => Some(format!(
+                "client type {} takes no heartbeat",
+                other.as_str_name()
+            )),
+        };
+        if let Some(text) = refused {
             return self.reply(
                 rpc,
                 HeartbeatResponse {
-                    status: Some(status(
-                        Code::UnrecognizedClientType,
-                        "no Settings registered for this client over Telemetry",
-                    )),
+                    status: Some(status(Code::UnrecognizedClientType, text)),
                 },
             );
         }
@@ -186,7 +197,20 @@ impl Service {
                     command = inbound.next() => command,
                     _ = stopping.wait_for(|s| *s) => None,
                 };
-                let Some(Ok(command)) = command else { break };
+                let command = match command {
+                    Some(Ok(command)) => command,
+                    // A frame that does not decode fails the call with INTERNAL, as grpc-java
+                    // (so the Apache proxy) does, rather than ending it as if all went well.
+                    Some(Err(error)) => {
+                        let text = bounded(format!(
+                            "cannot read the Telemetry stream: {}",
+                            error.message()
+                        ));
+                        let _ = tx.send(Err(tonic::Status::internal(text))).await;
+                        break;
+                    }
+                    None => break,
+                };
                 let settings = match command.command {
                     Some(telemetry_command::Command::Settings(settings)) => {
                         service.core.faults.count(Rpc::TelemetrySettings);

@@ -8,7 +8,7 @@ use rmq_proto::v2::{self};
 pub(crate) fn status(code: Code, message: impl Into<String>) -> v2::Status {
     v2::Status {
         code: code as i32,
-        message: message.into(),
+        message: crate::validate::bounded(message.into()),
     }
 }
 

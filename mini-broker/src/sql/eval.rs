@@ -22,16 +22,38 @@ pub(super) fn eval(expr: &Expr, lookup: Lookup<'_>) -> Result<Value, EvalError> 
             Value::Null => Value::Null,
             _ => return Err(EvalError),
         },
-        Expr::And(a, b) => match (truth(eval(a, lookup)?)?, truth(eval(b, lookup)?)?) {
-            (Some(false), _) | (_, Some(false)) => Value::Bool(false),
-            (Some(true), Some(true)) => Value::Bool(true),
-            _ => Value::Null,
-        },
-        Expr::Or(a, b) => match (truth(eval(a, lookup)?)?, truth(eval(b, lookup)?)?) {
-            (Some(true), _) | (_, Some(true)) => Value::Bool(true),
-            (Some(false), Some(false)) => Value::Bool(false),
-            _ => Value::Null,
-        },
+        // Every term is evaluated, so an error in any term fails the whole, as it did when
+        // the chain was nested pairs.
+        Expr::And(terms) => {
+            let (mut any_false, mut any_null) = (false, false);
+            for term in terms {
+                match truth(eval(term, lookup)?)? {
+                    Some(false) => any_false = true,
+                    None => any_null = true,
+                    Some(true) => {}
+                }
+            }
+            match (any_false, any_null) {
+                (true, _) => Value::Bool(false),
+                (false, true) => Value::Null,
+                (false, false) => Value::Bool(true),
+            }
+        }
+        Expr::Or(terms) => {
+            let (mut any_true, mut any_null) = (false, false);
+            for term in terms {
+                match truth(eval(term, lookup)?)? {
+                    Some(true) => any_true = true,
+                    None => any_null = true,
+                    Some(false) => {}
+                }
+            }
+            match (any_true, any_null) {
+                (true, _) => Value::Bool(true),
+                (false, true) => Value::Null,
+                (false, false) => Value::Bool(false),
+            }
+        }
         Expr::Compare(a, op, b) => compare(eval(a, lookup)?, *op, eval(b, lookup)?)?,
         Expr::IsNull(inner, negated) => {
             Value::Bool(matches!(eval(inner, lookup)?, Value::Null) != *negated)

@@ -22,8 +22,10 @@ enum Expr {
     Property(String),
     Not(Box<Expr>),
     Negate(Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// Two or more terms: a chain of ANDs is one node, so its length never deepens the tree.
+    And(Vec<Expr>),
+    /// Two or more terms, like `And`.
+    Or(Vec<Expr>),
     Compare(Box<Expr>, CompareOp, Box<Expr>),
     IsNull(Box<Expr>, bool),
     Between(Box<Expr>, Box<Expr>, Box<Expr>, bool),

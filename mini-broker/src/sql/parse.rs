@@ -3,9 +3,11 @@
 use super::lex::{ENDSWITH, Token};
 use super::*;
 
-/// Deepest nesting of parentheses and unary operators accepted; the parser recurses, so
-/// untrusted input must not choose its depth.
-const MAX_DEPTH: usize = 64;
+/// Deepest expression tree accepted, counting parentheses, unary operators and every operator
+/// of a comparison chain (`a = b = c`); the parser, the evaluator and the tree's drop all
+/// recurse, so untrusted input must not choose the depth. AND and OR chains are flat nodes and
+/// do not count.
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Parses a whole token list into one expression.
 pub(super) fn parse(tokens: Vec<Token>) -> Result<Expr, ParseError> {
@@ -69,34 +71,62 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.and()?;
+        let mut terms = vec![self.and()?];
         while self.keyword("OR") {
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+            terms.push(self.and()?);
         }
-        Ok(left)
+        Ok(flat(terms, Expr::Or))
     }
 
     fn and(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.equality()?;
+        let mut terms = vec![self.equality()?];
         while self.keyword("AND") {
-            left = Expr::And(Box::new(left), Box::new(self.equality()?));
+            terms.push(self.equality()?);
         }
-        Ok(left)
+        Ok(flat(terms, Expr::And))
+    }
+
+    /// Runs `parse` with the depth it had on entry restored afterwards: a comparison chain
+    /// deepens the tree only below itself.
+    fn chain(
+        &mut self,
+        parse: fn(&mut Self) -> Result<Expr, ParseError>,
+    ) -> Result<Expr, ParseError> {
+        let depth = self.depth;
+        let result = parse(self);
+        self.depth = depth;
+        result
+    }
+
+    /// One more operator in a comparison chain (counted once its node is built).
+    fn deeper(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ParseError(format!("nested deeper than {MAX_DEPTH} levels")));
+        }
+        Ok(())
     }
 
     fn equality(&mut self) -> Result<Expr, ParseError> {
+        self.chain(Self::equality_chain)
+    }
+
+    fn equality_chain(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.comparison()?;
         loop {
             if self.op("=") {
                 left = Expr::Compare(Box::new(left), CompareOp::Eq, Box::new(self.comparison()?));
+                self.deeper()?;
             } else if self.op("<>") {
                 left = Expr::Compare(Box::new(left), CompareOp::Ne, Box::new(self.comparison()?));
+                self.deeper()?;
             } else if self.keyword("IS") {
                 let negated = self.keyword("NOT");
                 if !self.keyword("NULL") {
                     return Err(ParseError("expected NULL after IS".into()));
                 }
                 left = Expr::IsNull(Box::new(left), negated);
+                self.deeper()?;
             } else {
                 return Ok(left);
             }
@@ -104,6 +134,10 @@ impl Parser {
     }
 
     fn comparison(&mut self) -> Result<Expr, ParseError> {
+        self.chain(Self::comparison_chain)
+    }
+
+    fn comparison_chain(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.unary()?;
         loop {
             let op = [
@@ -116,6 +150,7 @@ impl Parser {
             .find(|(text, _)| self.op(text));
             if let Some((_, op)) = op {
                 left = Expr::Compare(Box::new(left), op, Box::new(self.unary()?));
+                self.deeper()?;
                 continue;
             }
             let save = self.pos;
@@ -127,6 +162,7 @@ impl Parser {
                 }
                 let high = self.unary()?;
                 left = Expr::Between(Box::new(left), Box::new(low), Box::new(high), negated);
+                self.deeper()?;
             } else if self.keyword("IN") {
                 self.expect_op("(")?;
                 let mut items = vec![self.string()?];
@@ -138,6 +174,7 @@ impl Parser {
                     return Err(ParseError("IN needs a property on its left".into()));
                 }
                 left = Expr::In(Box::new(left), items, negated);
+                self.deeper()?;
             } else if let Some(op) = [
                 ("CONTAINS", TextOp::Contains),
                 ("STARTSWITH", TextOp::StartsWith),
@@ -149,6 +186,7 @@ impl Parser {
             {
                 let text = self.string()?;
                 left = Expr::Text(Box::new(left), op, text, negated);
+                self.deeper()?;
             } else {
                 self.pos = save;
                 return Ok(left);
@@ -207,6 +245,14 @@ impl Parser {
             }
             other => Err(ParseError(format!("unexpected {other:?}"))),
         }
+    }
+}
+
+/// One term, or the flat node of two or more.
+fn flat(mut terms: Vec<Expr>, node: fn(Vec<Expr>) -> Expr) -> Expr {
+    match terms.len() {
+        1 => terms.pop().unwrap_or(Expr::Literal(Value::Null)),
+        _ => node(terms),
     }
 }
 

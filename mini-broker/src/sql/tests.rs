@@ -1,3 +1,4 @@
+use super::parse::MAX_DEPTH;
 use super::*;
 use std::collections::HashMap;
 
@@ -77,4 +78,64 @@ fn syntax_errors() {
     ] {
         assert!(Selector::parse(bad).is_err(), "{bad} should not parse");
     }
+}
+
+/// Parses, evaluates and drops `sql` on a thread with a small stack: a recursion as deep as
+/// the input would overflow it.
+fn on_small_stack(sql: String, props: Vec<(&'static str, &'static str)>) -> Option<bool> {
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let selector = Selector::parse(&sql).ok()?;
+            let map: HashMap<String, String> = props
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let matched = selector.matches(&|name| map.get(name).cloned());
+            drop(selector);
+            Some(matched)
+        })
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow")
+}
+
+#[test]
+fn long_and_or_chains_are_flat_not_deep() {
+    let terms = |n: usize, join: &str| {
+        (0..n)
+            .map(|i| format!("a = '{i}'"))
+            .collect::<Vec<_>>()
+            .join(join)
+    };
+    // The chain lengths that overflowed the broker's stack, and far beyond.
+    for n in [5_600, 43_800, 200_000] {
+        assert_eq!(
+            on_small_stack(terms(n, " OR "), vec![("a", "5599")]),
+            Some(true)
+        );
+        assert_eq!(
+            on_small_stack(terms(n, " OR "), vec![("a", "x")]),
+            Some(false)
+        );
+        assert_eq!(
+            on_small_stack(terms(n, " AND "), vec![("a", "0")]),
+            Some(false)
+        );
+    }
+    let same = (0..50_000)
+        .map(|_| "a = '1'")
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    assert_eq!(on_small_stack(same, vec![("a", "1")]), Some(true));
+}
+
+#[test]
+fn comparison_chains_count_toward_the_depth_limit() {
+    let chain = |n: usize| format!("a{}", " = 'x'".repeat(n));
+    assert!(Selector::parse(&chain(MAX_DEPTH)).is_ok());
+    assert!(Selector::parse(&chain(MAX_DEPTH + 1)).is_err());
+    assert_eq!(on_small_stack(chain(100_000), vec![]), None);
+    let ordered = format!("a{}", " < 1".repeat(100_000));
+    assert_eq!(on_small_stack(ordered, vec![]), None);
 }
