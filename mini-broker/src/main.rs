@@ -25,10 +25,9 @@ struct Args {
     #[arg(long, value_name = "sync|async")]
     flush: Option<FlushMode>,
     /// TOML file with the same settings (listen, brokers, data_dir, flush, strict,
-    /// auto_create_groups,
-    /// topics, groups,
-    /// auth, tls_cert, tls_key, transaction_check_interval, log). Command-line flags add to
-    /// it and win over it.
+    /// auto_create_groups, topics, groups, auth, tls_cert, tls_key,
+    /// transaction_check_interval, retention, snapshot_every, log). Command-line flags add
+    /// to it and win over it.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Declare a topic: NAME:TYPE[:QUEUES], TYPE one of NORMAL, FIFO, DELAY, TRANSACTION,
@@ -64,6 +63,14 @@ struct Args {
     /// keeps its journal in DIR/broker-<i>. The ready line lists the endpoints joined by `;`.
     #[arg(long, value_name = "N")]
     brokers: Option<usize>,
+    /// How long messages every group has consumed are kept (e.g. 10m, 1h, 0s), or `off` to
+    /// keep every message. Unconsumed messages are always kept. [default: 1h]
+    #[arg(long, value_name = "DUR|off")]
+    retention: Option<String>,
+    /// With --data-dir: write a snapshot after N journal entries (and at shutdown) and delete
+    /// the journal segments it covers, or `off` to keep the whole journal. [default: 100000]
+    #[arg(long, value_name = "N|off")]
+    snapshot_every: Option<String>,
     /// Log level for stderr: error, warn, info, debug or trace.
     #[arg(long, value_name = "LEVEL")]
     log: Option<String>,
@@ -88,6 +95,8 @@ struct FileConfig {
     #[serde(default)]
     auth: Vec<FileAuth>,
     transaction_check_interval: Option<String>,
+    retention: Option<String>,
+    snapshot_every: Option<String>,
     log: Option<String>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -255,6 +264,26 @@ fn build(args: Args) -> Result<Plan, String> {
         builder = builder
             .transaction_check_delay(interval)
             .transaction_check_interval(interval);
+    }
+    if let Some(text) = args.retention.or(file.retention) {
+        let retention = match text.as_str() {
+            "off" => None,
+            _ => Some(
+                humantime::parse_duration(&text)
+                    .map_err(|e| format!("bad retention {text:?}: {e}"))?,
+            ),
+        };
+        builder = builder.retention(retention);
+    }
+    if let Some(text) = args.snapshot_every.or(file.snapshot_every) {
+        let every = match text.as_str() {
+            "off" => None,
+            _ => Some(
+                text.parse::<u64>()
+                    .map_err(|e| format!("bad snapshot interval {text:?}: {e}"))?,
+            ),
+        };
+        builder = builder.snapshot_every(every);
     }
     let log = args.log.or(file.log).unwrap_or_else(|| "info".into());
     let brokers = args.brokers.or(file.brokers).unwrap_or(1);

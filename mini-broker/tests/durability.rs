@@ -11,10 +11,16 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+/// A durable broker whose journal the tests read and damage: no snapshots.
 async fn durable(dir: &Path) -> MiniBroker {
+    durable_with(dir, None).await
+}
+
+async fn durable_with(dir: &Path, snapshot_every: Option<u64>) -> MiniBroker {
     MiniBroker::builder()
         .data_dir(dir)
         .segment_size(1024 * 1024)
+        .snapshot_every(snapshot_every)
         .topic(TopicConfig::new("t", TopicType::Normal).queues(2))
         .topic(TopicConfig::new("delay", TopicType::Delay))
         .topic(TopicConfig::new("tx", TopicType::Transaction))
@@ -56,8 +62,25 @@ fn segments(dir: &Path) -> Vec<PathBuf> {
 
 #[tokio::test]
 async fn restart_recovers_messages_progress_leases_timers_and_transactions() {
+    restart_recovers(None).await;
+}
+
+#[tokio::test]
+async fn restart_from_a_snapshot_recovers_the_same_and_keeps_one_segment() {
+    let dir = restart_recovers(Some(1)).await;
+    assert!(dir.0.join("snapshot").exists(), "shutdown wrote a snapshot");
+    // The snapshot's first segment, and the next one, pre-allocated in the background.
+    assert!(
+        segments(&dir.0).len() <= 2,
+        "the segments the snapshot covers are deleted: {:?}",
+        segments(&dir.0)
+    );
+}
+
+/// Sends, leases, acks, a timer and a half transaction; restarts; checks all of it survived.
+async fn restart_recovers(snapshot_every: Option<u64>) -> TempDir {
     let dir = TempDir::new();
-    let broker = durable(&dir.0).await;
+    let broker = durable_with(&dir.0, snapshot_every).await;
     let mut p = producer(&broker, &["t", "delay", "tx"]).await;
     let mut c = consumer(&broker, "g", "t").await;
     send(
@@ -96,7 +119,7 @@ async fn restart_recovers_messages_progress_leases_timers_and_transactions() {
     drop((p, c));
     broker.shutdown().await;
 
-    let broker = durable(&dir.0).await;
+    let broker = durable_with(&dir.0, snapshot_every).await;
     assert_eq!(broker.messages("t").len(), 4);
     let in_flight = broker.in_flight("g", "t");
     assert_eq!(in_flight.len(), 1);
@@ -122,6 +145,7 @@ async fn restart_recovers_messages_progress_leases_timers_and_transactions() {
     });
     assert_eq!(bodies, expected, "only the never-delivered messages come");
     broker.shutdown().await;
+    dir
 }
 
 #[tokio::test]
@@ -192,6 +216,7 @@ async fn segments_roll_and_all_are_recovered() {
         MiniBroker::builder()
             .data_dir(&dir.0)
             .segment_size(4096)
+            .snapshot_every(None)
             .topic(TopicConfig::new("t", TopicType::Normal))
             .start()
     };
@@ -208,7 +233,7 @@ async fn segments_roll_and_all_are_recovered() {
     broker.shutdown().await;
 }
 
-fn spawn_broker(dir: &Path) -> (Child, String) {
+fn spawn_broker(dir: &Path, extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rmq-mini-broker"))
         .args([
             "--listen",
@@ -220,6 +245,7 @@ fn spawn_broker(dir: &Path) -> (Child, String) {
             "--data-dir",
         ])
         .arg(dir)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -281,8 +307,18 @@ async fn stored_ids(endpoint: &str) -> HashMap<String, usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_dash_nine_mid_write_loses_no_acknowledged_message() {
+    kill_dash_nine(&["--snapshot-every", "off"], false).await;
+}
+
+/// The same with a snapshot every 50 entries: the kill lands in or between snapshots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_dash_nine_mid_snapshot_loses_no_acknowledged_message() {
+    kill_dash_nine(&["--snapshot-every", "50"], true).await;
+}
+
+async fn kill_dash_nine(extra: &[&str], snapshots: bool) {
     let dir = TempDir::new();
-    let (mut child, endpoint) = spawn_broker(&dir.0);
+    let (mut child, endpoint) = spawn_broker(&dir.0, extra);
     let acked = std::sync::Arc::new(parking_lot::Mutex::new(Vec::<String>::new()));
     let mut senders = Vec::new();
     for _ in 0..4 {
@@ -312,6 +348,12 @@ async fn kill_dash_nine_mid_write_loses_no_acknowledged_message() {
         }));
     }
     until("2,000 acknowledged sends", || acked.lock().len() >= 2000).await;
+    if snapshots {
+        let taken = || dir.0.join("snapshot").exists();
+        until("a snapshot under load", taken).await;
+        let count = acked.lock().len();
+        until("more sends after it", || acked.lock().len() >= count + 500).await;
+    }
     child.kill().expect("kill -9");
     let _ = child.wait();
     for s in senders {
@@ -319,7 +361,7 @@ async fn kill_dash_nine_mid_write_loses_no_acknowledged_message() {
     }
     let acked = acked.lock().clone();
 
-    let (mut child, endpoint) = spawn_broker(&dir.0);
+    let (mut child, endpoint) = spawn_broker(&dir.0, extra);
     let stored = stored_ids(&endpoint).await;
     child.kill().expect("kill");
     let _ = child.wait();

@@ -42,6 +42,8 @@ pub struct MiniBrokerBuilder {
     pub(super) data_dir: Option<PathBuf>,
     pub(super) flush: FlushMode,
     pub(super) segment_size: u64,
+    pub(super) retention: Option<Duration>,
+    pub(super) snapshot_every: Option<u64>,
     pub(super) disk_faults: DiskFaults,
     pub(super) tls_files: Option<(PathBuf, PathBuf)>,
 }
@@ -64,6 +66,8 @@ impl Default for MiniBrokerBuilder {
             data_dir: None,
             flush: FlushMode::Sync,
             segment_size: 16 * 1024 * 1024,
+            retention: Some(Duration::from_secs(3600)),
+            snapshot_every: Some(100_000),
             disk_faults: DiskFaults::default(),
             tls_files: None,
         }
@@ -71,6 +75,25 @@ impl Default for MiniBrokerBuilder {
 }
 
 impl MiniBrokerBuilder {
+    /// How long consumed messages are kept: a message every group with progress on its
+    /// topic has consumed is dropped once this old (Apache keeps commit-log files
+    /// `fileReservedTime`, 72 h, whatever was consumed; unconsumed messages are never dropped
+    /// here). `None` keeps every message. Default 1 hour. Applies in memory and on disk;
+    /// on disk the space comes back at the next snapshot.
+    pub fn retention(mut self, retention: Option<Duration>) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// Durable mode: a snapshot of the whole state is written once this many journal entries
+    /// were appended since the last one (and at shutdown), and the journal segments it covers
+    /// are deleted, so a restart reads one snapshot and at most this many entries. `None`
+    /// never snapshots: the journal keeps every entry. Default 100,000.
+    pub fn snapshot_every(mut self, entries: Option<u64>) -> Self {
+        self.snapshot_every = entries.map(|n| n.max(1));
+        self
+    }
+
     /// Address to listen on. Default `127.0.0.1:0` (a free port).
     pub fn listen(mut self, addr: impl Into<String>) -> Self {
         self.listen = addr.into();

@@ -3,7 +3,7 @@
 use super::{MiniBroker, MiniBrokerBuilder, StartError};
 use crate::auth::Credentials;
 use crate::clock::Clock;
-use crate::core::Core;
+use crate::core::{Core, Upkeep};
 use crate::engine::{Engine, EngineConfig};
 use crate::metadata::Metadata;
 use crate::service::Service;
@@ -31,23 +31,29 @@ impl MiniBrokerBuilder {
         }
         .map_err(StartError::new)?;
         let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-        let mut engine = Engine::new(
-            EngineConfig {
-                broker_name: self.broker_name.clone(),
-                transaction_check_delay: millis(self.transaction_check_delay),
-                transaction_check_interval: millis(self.transaction_check_interval),
-                transaction_check_max: self.transaction_check_max,
-            },
-            Metadata {
-                auto_create: self.auto_create,
-                auto_create_groups: self.auto_create_groups,
-                ..Metadata::default()
-            },
-        );
+        let config = EngineConfig {
+            broker_name: self.broker_name.clone(),
+            transaction_check_delay: millis(self.transaction_check_delay),
+            transaction_check_interval: millis(self.transaction_check_interval),
+            transaction_check_max: self.transaction_check_max,
+        };
+        let meta = || Metadata {
+            auto_create: self.auto_create,
+            auto_create_groups: self.auto_create_groups,
+            ..Metadata::default()
+        };
+        let mut engine = Engine::new(config.clone(), meta());
         let mut journal = None;
         if let Some(dir) = &self.data_dir {
-            let (entries, report, end) = journal::recover(dir)
-                .map_err(|e| StartError::new(format!("cannot recover {}: {e}", dir.display())))?;
+            let cannot = |e: std::io::Error| {
+                StartError::new(format!("cannot recover {}: {e}", dir.display()))
+            };
+            let mut from = 0;
+            if let Some(snapshot) = journal::snapshot::read(dir).map_err(cannot)? {
+                from = snapshot.segment;
+                engine = Engine::restore(config, meta(), snapshot);
+            }
+            let (entries, report, end) = journal::recover(dir, from).map_err(cannot)?;
             if report.truncated_bytes > 0 {
                 tracing::warn!(
                     bytes = report.truncated_bytes,
@@ -83,6 +89,12 @@ impl MiniBrokerBuilder {
             credentials,
             self.max_body_size,
             stopped.clone(),
+            Upkeep {
+                data_dir: self.data_dir.clone(),
+                retention: self.retention.map(millis),
+                snapshot_every: self.snapshot_every,
+                ..Upkeep::default()
+            },
         ));
         // Declarations are journaled (when new) so a later start without them still knows
         // the topics.
@@ -129,6 +141,7 @@ const RENEW_SCAN: Duration = Duration::from_secs(1);
 async fn schedule(core: Arc<Core>, mut stopped: watch::Receiver<bool>) {
     loop {
         core.renew_leases();
+        core.upkeep();
         let next = core.tick();
         // Renewals are looked for every second, like the proxy's 5 s scan but finer.
         let sleep = match next {

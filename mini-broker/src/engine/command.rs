@@ -229,6 +229,7 @@ impl Command for Op {
             Op::PullOffset(c) => c.apply(engine, now, keep).1,
             Op::Renew(c) => c.apply(engine, now, keep).1,
             Op::Release(c) => c.apply(engine, now, keep).1,
+            Op::Trim(c) => c.apply(engine, now, keep).1,
         };
         ((), record)
     }

@@ -8,7 +8,12 @@ impl Engine {
     pub(crate) fn messages(&self, topic: &str) -> Vec<Arc<StoredMessage>> {
         self.topics
             .get(topic)
-            .map(|log| log.queues.iter().flatten().cloned().collect())
+            .map(|log| {
+                log.queues
+                    .iter()
+                    .flat_map(|q| q.messages.iter().cloned())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -44,6 +49,12 @@ impl Engine {
         (queue < log.queues.len()).then(|| log.end(queue))
     }
 
+    /// The first offset of a queue still kept.
+    pub(crate) fn queue_start(&self, topic: &str, queue: usize) -> Option<i64> {
+        let log = self.topics.get(topic)?;
+        (queue < log.queues.len()).then(|| log.start(queue))
+    }
+
     pub(crate) fn committed(&self, group: &str, topic: &str, queue: usize) -> Option<i64> {
         self.consumers
             .get(group, topic)?
@@ -66,8 +77,7 @@ impl Engine {
         format!(
             "topics {:?}\nconsumers {:?}\ntimers {:?}\nhalves {:?}\ndue {:?}\nnext {}\nmeta {:?} {:?}",
             sorted(self.topics.iter()),
-            // A subscription nothing happened to yet is the one `entry` would create.
-            sorted(self.consumers.iter().filter(|s| !s.is_pristine())),
+            sorted(self.consumers.iter()),
             self.timers,
             sorted(self.halves.iter()),
             self.due,

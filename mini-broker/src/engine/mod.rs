@@ -12,6 +12,8 @@ mod inspect;
 mod place;
 mod pop;
 mod pull;
+mod retention;
+mod snapshot;
 mod subscription;
 #[cfg(test)]
 mod tests;
@@ -20,6 +22,7 @@ mod transaction;
 
 pub(crate) use command::{Command, Popping, decision};
 pub(crate) use place::choose_queue;
+pub(crate) use snapshot::Capture;
 use subscription::{GroupTopic, LeaseKey, Subscriptions};
 
 use crate::clock::Millis;
@@ -99,12 +102,6 @@ impl Cursor {
         while self.acked.remove(&self.committed) {
             self.committed += 1;
         }
-    }
-
-    /// No acks above the committed offset and nothing waiting for redelivery.
-    #[cfg(test)]
-    fn is_idle(&self) -> bool {
-        self.acked.is_empty() && self.ready.is_empty()
     }
 
     fn is_acked(&self, offset: i64) -> bool {
@@ -218,7 +215,7 @@ impl Engine {
             .entry(config.name.clone())
             .or_insert_with(|| TopicLog::new(queues));
         while log.queues.len() < queues as usize {
-            log.queues.push(Vec::new());
+            log.queues.push(crate::store::Queue::default());
         }
         self.meta.topics.insert(config.name.clone(), config);
     }

@@ -34,6 +34,9 @@ impl Engine {
         let queue_count = log.queues.len();
         let mut picked: Vec<(usize, i64, i32)> = Vec::new();
         {
+            // A group's first poll of a topic makes it a reader that retention waits for, so
+            // it changes state (and is journaled) even when it finds nothing.
+            changed |= self.consumers.get(req.group, req.topic).is_none();
             let state = self.consumers.entry(req.group, req.topic, queue_count);
             let log = &self.topics[req.topic];
             let start = state.rotation.wrapping_add(1);
@@ -264,8 +267,12 @@ impl Engine {
                 "receipt handle has a bad queue id",
             )
         })?;
-        let state = self.group_topic(group, topic);
-        let Some(cursor) = state.queues.get(queue) else {
+        // Looked up, not created: a refused handle changes nothing.
+        let Some(cursor) = self
+            .consumers
+            .get(group, topic)
+            .and_then(|state| state.queues.get(queue))
+        else {
             return Err(Reject::new(
                 Code::InvalidReceiptHandle,
                 "receipt handle names an unknown queue",

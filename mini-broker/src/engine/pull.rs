@@ -21,8 +21,10 @@ impl Engine {
             return Err(0);
         };
         let end = log.end(queue);
-        if offset < 0 {
-            return Err(0);
+        // Below the first message retention kept, reading resumes there.
+        let start = log.start(queue);
+        if offset < start {
+            return Err(start);
         }
         if offset > end {
             return Err(end);
@@ -66,8 +68,11 @@ impl Engine {
     /// The first offset of a queue stored at or after `at` (the end when none).
     pub(crate) fn offset_at(&self, topic: &str, queue: usize, at: Millis) -> Option<i64> {
         let log = self.topics.get(topic)?;
-        let messages = log.queues.get(queue)?;
-        let index = messages.partition_point(|m| m.store_timestamp < at);
-        Some(i64::try_from(index).unwrap_or(i64::MAX))
+        let kept = log.queues.get(queue)?;
+        let index = kept.messages.partition_point(|m| m.store_timestamp < at);
+        Some(
+            kept.base
+                .saturating_add(i64::try_from(index).unwrap_or(i64::MAX)),
+        )
     }
 }

@@ -35,18 +35,6 @@ pub(crate) struct GroupTopic {
 }
 
 impl GroupTopic {
-    /// Nothing happened to this subscription yet.
-    #[cfg(test)]
-    pub(crate) fn is_pristine(&self) -> bool {
-        self.rotation == 0
-            && self.last_attempt.is_none()
-            && self.pull_offsets.is_empty()
-            && self
-                .queues
-                .iter()
-                .all(|c| c.committed == 0 && c.next == 0 && c.leases.is_empty() && c.is_idle())
-    }
-
     pub(crate) fn lease_key(&self, queue: usize, offset: i64, lease: u64) -> LeaseKey {
         LeaseKey {
             subscription: self.key.clone(),

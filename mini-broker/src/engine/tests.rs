@@ -1,31 +1,38 @@
 //! The live and the replayed engine agree: a long pseudo-random mix of every command and of
 //! ticks runs on one engine as `Core` runs it (a journaled tick first, then the command, its
 //! record kept when it changed state), and every record is replayed at once into a second
-//! engine; after each step both engines' whole state must be equal.
+//! engine; after each step both engines' whole state must be equal. Every 500 steps the
+//! replica is replaced by the engine an encoded snapshot of the live one restores.
 
 use super::*;
 use crate::metadata::TopicType;
-use crate::store::journal::record::JMessage;
+use crate::store::journal::state::Snapshot;
 use crate::store::journal::{
-    Ack, ChangeInvisible, EndTransaction, Entry, ForwardToDlq, JGroup, JTopic, Op, Place, Pop,
-    PullOffset, Recall, Release, Tick,
+    Ack, ChangeInvisible, EndTransaction, Entry, ForwardToDlq, JGroup, JMessage, JTopic, Op, Place,
+    Pop, PullOffset, Recall, Release, Tick, Trim,
 };
+use prost::Message as _;
 use rmq_proto::v2::{FilterExpression, FilterType};
 
+fn config() -> EngineConfig {
+    EngineConfig {
+        broker_name: "b".into(),
+        transaction_check_delay: 40,
+        transaction_check_interval: 40,
+        transaction_check_max: 2,
+    }
+}
+
+fn metadata() -> Metadata {
+    Metadata {
+        auto_create: true,
+        auto_create_groups: true,
+        ..Metadata::default()
+    }
+}
+
 fn engine() -> Engine {
-    Engine::new(
-        EngineConfig {
-            broker_name: "b".into(),
-            transaction_check_delay: 40,
-            transaction_check_interval: 40,
-            transaction_check_max: 2,
-        },
-        Metadata {
-            auto_create: true,
-            auto_create_groups: true,
-            ..Metadata::default()
-        },
-    )
+    Engine::new(config(), metadata())
 }
 
 /// A small deterministic generator (xorshift), so a failure names a reproducible step.
@@ -123,6 +130,7 @@ fn replay_rebuilds_exactly_the_live_state() {
     let mut handles: Vec<(String, String, String)> = Vec::new();
     let mut scheduled: Vec<String> = Vec::new();
     let mut halves: Vec<String> = Vec::new();
+    let mut snapshots = 0;
     for step in 0..3_000u64 {
         now += i64::try_from(dice.roll(12)).unwrap_or(0);
         match dice.roll(12) {
@@ -233,6 +241,10 @@ fn replay_rebuilds_exactly_the_live_state() {
                     },
                 );
             }
+            11 if dice.roll(3) == 0 => {
+                let retention = [0, 20, 100][usize::try_from(dice.roll(3)).unwrap_or(0)];
+                pair.run(now, Trim { retention });
+            }
             _ => {
                 let queue = u32::try_from(dice.roll(3)).unwrap_or(0);
                 pair.run(
@@ -251,6 +263,19 @@ fn replay_rebuilds_exactly_the_live_state() {
             pair.replica.fingerprint(),
             "replay disagrees after step {step}"
         );
+        // A restart from a snapshot: the replica becomes the engine the encoded snapshot
+        // restores, and the records after it keep being replayed into it.
+        if step % 500 == 499 {
+            let bytes = pair.live.snapshot().encode_to_vec();
+            let decoded = Snapshot::decode(bytes.as_slice()).expect("decode");
+            pair.replica = Engine::restore(config(), metadata(), decoded);
+            assert_eq!(
+                pair.live.fingerprint(),
+                pair.replica.fingerprint(),
+                "the snapshot disagrees after step {step}"
+            );
+            snapshots += 1;
+        }
     }
     // The mix reached every corner it is meant to: leases that expired into the DLQ, timers,
     // transactions, and many journaled records.
@@ -261,4 +286,11 @@ fn replay_rebuilds_exactly_the_live_state() {
     );
     assert!(pair.records > 1_000, "only {} records", pair.records);
     assert!(!scheduled.is_empty() && !halves.is_empty());
+    assert_eq!(snapshots, 6);
+    let trimmed = pair
+        .live
+        .topics
+        .values()
+        .any(|log| log.queues.iter().any(|q| q.base > 0));
+    assert!(trimmed, "retention never dropped a message");
 }

@@ -200,7 +200,7 @@ pub(crate) async fn query_offset(
         let policy = QueryOffsetPolicy::try_from(request.query_offset_policy)
             .map_err(|_| status(Code::BadRequest, "unknown query offset policy"))?;
         let offset = match policy {
-            QueryOffsetPolicy::Beginning => Some(0),
+            QueryOffsetPolicy::Beginning => service.core.inspect(|e| e.queue_start(&topic, queue)),
             QueryOffsetPolicy::End => service.core.inspect(|e| e.queue_end(&topic, queue)),
             QueryOffsetPolicy::Timestamp => {
                 let ts = request

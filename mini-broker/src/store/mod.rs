@@ -6,7 +6,7 @@ use crate::clock::Millis;
 use bytes::Bytes;
 use rmq_proto::properties as keys;
 use rmq_proto::v2::MessageType;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 /// One message as the broker keeps it.
@@ -67,16 +67,37 @@ impl StoredMessage {
     }
 }
 
+/// One queue: the messages still kept, from offset `base` on (retention drops a consumed
+/// prefix; offsets never move).
+#[derive(Debug, Default)]
+pub(crate) struct Queue {
+    pub(crate) base: i64,
+    pub(crate) messages: VecDeque<Arc<StoredMessage>>,
+}
+
+impl Queue {
+    /// The next offset to be written.
+    pub(crate) fn end(&self) -> i64 {
+        self.base
+            .saturating_add(i64::try_from(self.messages.len()).unwrap_or(i64::MAX))
+    }
+
+    pub(crate) fn get(&self, offset: i64) -> Option<&Arc<StoredMessage>> {
+        let index = usize::try_from(offset.checked_sub(self.base)?).ok()?;
+        self.messages.get(index)
+    }
+}
+
 /// The queues of one topic.
 #[derive(Debug, Default)]
 pub(crate) struct TopicLog {
-    pub(crate) queues: Vec<Vec<Arc<StoredMessage>>>,
+    pub(crate) queues: Vec<Queue>,
 }
 
 impl TopicLog {
     pub(crate) fn new(queues: u32) -> Self {
         TopicLog {
-            queues: (0..queues.max(1)).map(|_| Vec::new()).collect(),
+            queues: (0..queues.max(1)).map(|_| Queue::default()).collect(),
         }
     }
 
@@ -86,23 +107,28 @@ impl TopicLog {
         queue_id: usize,
         mut message: StoredMessage,
     ) -> Arc<StoredMessage> {
-        let queue_id = queue_id.min(self.queues.len() - 1);
+        let queue_id = queue_id.min(self.queues.len().saturating_sub(1));
+        if self.queues.is_empty() {
+            self.queues.push(Queue::default());
+        }
         let queue = &mut self.queues[queue_id];
         message.queue_id = i32::try_from(queue_id).unwrap_or(i32::MAX);
-        message.offset = i64::try_from(queue.len()).unwrap_or(i64::MAX);
+        message.offset = queue.end();
         let stored = Arc::new(message);
-        queue.push(stored.clone());
+        queue.messages.push_back(stored.clone());
         stored
     }
 
     pub(crate) fn get(&self, queue_id: usize, offset: i64) -> Option<&Arc<StoredMessage>> {
-        let offset = usize::try_from(offset).ok()?;
         self.queues.get(queue_id)?.get(offset)
     }
 
     pub(crate) fn end(&self, queue_id: usize) -> i64 {
-        self.queues
-            .get(queue_id)
-            .map_or(0, |q| i64::try_from(q.len()).unwrap_or(i64::MAX))
+        self.queues.get(queue_id).map_or(0, Queue::end)
+    }
+
+    /// The first offset still kept.
+    pub(crate) fn start(&self, queue_id: usize) -> i64 {
+        self.queues.get(queue_id).map_or(0, |q| q.base)
     }
 }

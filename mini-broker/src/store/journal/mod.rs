@@ -22,12 +22,14 @@ mod disk_fault;
 pub(crate) mod record;
 mod recovery;
 mod segment;
+pub(crate) mod snapshot;
 mod writer;
 
 pub use disk_fault::DiskFaults;
+pub(crate) use record::state;
 pub(crate) use record::{
-    Ack, ChangeInvisible, EndTransaction, Entry, ForwardToDlq, JGroup, JTopic, Op, Place, Pop,
-    PullOffset, Recall, Release, Renew, Tick,
+    Ack, ChangeInvisible, EndTransaction, Entry, ForwardToDlq, JGroup, JMessage, JTopic, Op, Place,
+    Pop, PullOffset, Recall, Release, Renew, Tick, Trim,
 };
 pub(crate) use recovery::recover;
 
@@ -123,6 +125,8 @@ pub(crate) struct Journal {
     mode: FlushMode,
     stopped: Stopped,
     thread: Option<JoinHandle<()>>,
+    /// Entries appended since the last snapshot's boundary.
+    since_snapshot: u64,
 }
 
 impl Journal {
@@ -145,6 +149,7 @@ impl Journal {
             mode,
             stopped,
             thread: Some(thread),
+            since_snapshot: 0,
         })
     }
 
@@ -162,10 +167,28 @@ impl Journal {
         } else {
             (None, Flushed::Done)
         };
+        self.since_snapshot += 1;
         match self.tx.send(Command::Append(Box::new(entry), notify)) {
             Ok(()) => flushed,
             Err(_) => Flushed::Failed("the broker's journal writer is gone".into()),
         }
+    }
+
+    /// Entries appended since the last [`Journal::roll`].
+    pub(crate) fn since_snapshot(&self) -> u64 {
+        self.since_snapshot
+    }
+
+    /// Starts a new segment after everything appended so far (call with the engine lock
+    /// held, so the state read under it is exactly what the earlier segments hold). Answers
+    /// the new segment's index once the writer has it.
+    pub(crate) fn roll(&mut self) -> std_mpsc::Receiver<std::io::Result<u64>> {
+        let (tx, rx) = std_mpsc::sync_channel(1);
+        self.since_snapshot = 0;
+        if let Err(std_mpsc::SendError(Command::Roll(tx))) = self.tx.send(Command::Roll(tx)) {
+            let _ = tx.send(Err(std::io::Error::other("the journal writer is gone")));
+        }
+        rx
     }
 
     /// The failure that stopped the journal, if one did.

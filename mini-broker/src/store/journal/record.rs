@@ -19,9 +19,18 @@ mod pb {
 pub(crate) use pb::entry::Op;
 pub(crate) use pb::{
     Ack, ChangeInvisible, EndTransaction, Entry, ForwardToDlq, Place, Pop, PullOffset, Recall,
-    Release, Renew, Tick,
+    Release, Renew, Tick, Trim,
 };
 pub(crate) use pb::{Group as JGroup, Message as JMessage, Topic as JTopic};
+
+/// The snapshot schema: `engine/snapshot.rs` fills and reads it, `snapshot.rs` stores it.
+pub(crate) mod state {
+    pub(crate) use super::pb::due_state::What;
+    pub(crate) use super::pb::{
+        CheckDue, CursorState, DueState, HalfState, LeaseDue, LeaseState, QueueOffset, QueueState,
+        Snapshot, SubscriptionState, TimerState, TopicQueues,
+    };
+}
 
 /// Each command record is the op of its own variant.
 macro_rules! op_from {
@@ -38,7 +47,7 @@ op_from! {
     Place => Place, Pop => Pop, Ack => Ack, ChangeInvisible => ChangeInvisible,
     ForwardToDlq => ForwardToDlq, Recall => Recall, EndTransaction => EndTransaction,
     Tick => Tick, JTopic => DeclareTopic, JGroup => DeclareGroup, PullOffset => PullOffset,
-    Renew => Renew, Release => Release,
+    Renew => Renew, Release => Release, Trim => Trim,
 }
 
 impl From<StoredMessage> for JMessage {

@@ -24,14 +24,21 @@ pub(crate) struct Position {
 /// Reads every valid entry. A zero length header ends a segment's data (the rest is
 /// pre-allocated space); a torn or corrupt record ends the log: it and everything after it
 /// are cut.
-pub(crate) fn recover(data_dir: &Path) -> io::Result<(Vec<Entry>, Recovery, Position)> {
+///
+/// Segments before `from` (the one the snapshot starts at) are covered by the snapshot: a crash
+/// between writing it and deleting them leaves them behind, and they are deleted here.
+pub(crate) fn recover(data_dir: &Path, from: u64) -> io::Result<(Vec<Entry>, Recovery, Position)> {
     let dir = segment_dir(data_dir);
     fs::create_dir_all(&dir)?;
     let mut entries = Vec::new();
     let mut report = Recovery::default();
-    let files = segments(&dir)?;
+    let mut files = segments(&dir)?;
+    for (_, covered) in files.iter().filter(|(index, _)| *index < from) {
+        fs::remove_file(covered)?;
+    }
+    files.retain(|(index, _)| *index >= from);
     let mut end = Position {
-        segment: files.first().map_or(0, |(index, _)| *index),
+        segment: files.first().map_or(from, |(index, _)| *index),
         offset: 0,
     };
     let mut cut = false;
@@ -108,7 +115,7 @@ mod tests {
             bytes.extend_from_slice(&[0, 0, 0]);
             fs::write(segment_path(&segment_dir(&dir), index), bytes).expect("write");
         }
-        let (entries, report, end) = recover(&dir).expect("recover");
+        let (entries, report, end) = recover(&dir, 0).expect("recover");
         assert_eq!(entries.iter().map(|e| e.now).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(report.truncated_bytes, 0);
         assert_eq!(end.segment, 1);
@@ -125,7 +132,7 @@ mod tests {
         let mut later = Vec::new();
         frame(&tick(2), &mut later);
         fs::write(segment_path(&segment_dir(&dir), 1), later).expect("write");
-        let (entries, report, end) = recover(&dir).expect("recover");
+        let (entries, report, end) = recover(&dir, 0).expect("recover");
         assert_eq!(entries.len(), 1);
         assert!(report.truncated_bytes > 0);
         assert_eq!(end.segment, 0);

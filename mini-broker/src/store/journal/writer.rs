@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 pub(super) enum Command {
     Append(Box<Entry>, Option<Waiter>),
+    /// Starts a new segment after everything queued before; answers its index.
+    Roll(std_mpsc::SyncSender<io::Result<u64>>),
     Stop,
 }
 
@@ -99,6 +101,10 @@ impl Writer {
             for command in std::iter::once(first).chain(rx.try_iter()) {
                 match command {
                     Command::Append(entry, notify) => self.append(&entry, notify),
+                    Command::Roll(answer) => {
+                        let rolled = self.roll_now();
+                        let _ = answer.send(rolled);
+                    }
                     Command::Stop => stop = true,
                 }
             }
@@ -136,20 +142,41 @@ impl Writer {
         let used = self.offset + self.batch.len() as u64;
         let size = (HEADER + entry.encoded_len()) as u64;
         if used > 0 && used + size > self.segment_size {
-            self.try_write_batch()?;
-            self.file.sync_data()?;
-            let next = segment_path(&self.dir, self.segment + 1);
-            let ready = self.next.take().map(|h| h.join());
-            if !matches!(ready, Some(Ok(Ok(())))) {
-                preallocate(&next, self.segment_size, false)?;
-            }
-            self.file = open_for_append(&next, self.mode)?;
-            self.segment += 1;
-            self.offset = 0;
-            self.prepare_next();
+            self.roll()?;
         }
         frame(entry, &mut self.batch);
         Ok(())
+    }
+
+    /// Writes what is queued and moves to the next segment.
+    fn roll(&mut self) -> io::Result<()> {
+        self.try_write_batch()?;
+        self.file.sync_data()?;
+        let next = segment_path(&self.dir, self.segment + 1);
+        let ready = self.next.take().map(|h| h.join());
+        if !matches!(ready, Some(Ok(Ok(())))) {
+            preallocate(&next, self.segment_size, false)?;
+        }
+        self.file = open_for_append(&next, self.mode)?;
+        self.segment += 1;
+        self.offset = 0;
+        self.prepare_next();
+        Ok(())
+    }
+
+    /// A snapshot's boundary: every entry queued so far ends up in a segment before the index
+    /// returned. An empty current segment is already such a boundary.
+    fn roll_now(&mut self) -> io::Result<u64> {
+        if let Some(failure) = self.stopped.get() {
+            return Err(io::Error::other(failure.to_string()));
+        }
+        if (self.offset > 0 || !self.batch.is_empty())
+            && let Err(e) = self.roll()
+        {
+            self.fail(&e);
+            return Err(e);
+        }
+        Ok(self.segment)
     }
 
     /// Writes the batch; a failure stops the journal.

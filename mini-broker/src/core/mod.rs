@@ -1,5 +1,9 @@
 //! State shared by the gRPC service, the scheduler and the `MiniBroker` handle.
 
+mod upkeep;
+
+pub(crate) use upkeep::Upkeep;
+
 use crate::auth::Credentials;
 use crate::clock::{Clock, Millis};
 use crate::engine::{Action, Command, Engine};
@@ -43,6 +47,8 @@ pub(crate) struct Core {
     next_stream: AtomicU64,
     /// Round-robin position of sends without a message group.
     send_turn: AtomicUsize,
+    /// Retention and snapshots.
+    upkeep: Upkeep,
 }
 
 /// The engine under its lock at one instant, applying commands and journaling their records.
@@ -85,6 +91,7 @@ impl Core {
         credentials: Option<Credentials>,
         max_body_size: usize,
         stopping: watch::Receiver<bool>,
+        upkeep: Upkeep,
     ) -> Self {
         Core {
             engine: Mutex::new((engine, journal)),
@@ -100,6 +107,7 @@ impl Core {
             peers: parking_lot::RwLock::new(Vec::new()),
             next_stream: AtomicU64::new(1),
             send_turn: AtomicUsize::new(0),
+            upkeep,
         }
     }
 
@@ -186,8 +194,10 @@ impl Core {
             .map(|f| f.to_string())
     }
 
-    /// Drops the journal, flushing and closing it.
+    /// Snapshots what the journal holds since the last snapshot, so the next start reads
+    /// little, then drops the journal, flushing and closing it.
     pub(crate) fn close_journal(&self) {
+        self.snapshot_now();
         let journal = self.engine.lock().1.take();
         drop(journal);
     }
