@@ -9,39 +9,17 @@
 //! HTTP/2 connections (two producers; one producer uses one connection per endpoint) unless
 //! `--connections` says otherwise; the load generator shares the machine's cores with the broker.
 
+mod common;
+
+use common::*;
 use rmq_mini_broker::{FlushMode, MiniBroker, TopicConfig, TopicType};
-use rmq_proto::v2::messaging_service_client::MessagingServiceClient;
 use rmq_proto::v2::*;
 use std::io::BufRead;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tonic::transport::Channel;
 
 static IDS: AtomicU64 = AtomicU64::new(0);
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn request<T>(body: T) -> tonic::Request<T> {
-    let mut r = tonic::Request::new(body);
-    r.metadata_mut()
-        .insert("x-mq-client-id", "bench".parse().expect("ascii"));
-    r
-}
-
-fn resource(name: &str) -> Option<Resource> {
-    Some(Resource {
-        resource_namespace: String::new(),
-        name: name.into(),
-    })
-}
 
 fn message(topic: &str, body: &[u8], deliver_at_ms: Option<i64>) -> Message {
     Message {
@@ -74,16 +52,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-async fn connect(endpoint: &str) -> MessagingServiceClient<Channel> {
-    let channel = Channel::from_shared(format!("http://{endpoint}"))
-        .expect("uri")
-        .tcp_nodelay(true)
-        .connect()
-        .await
-        .expect("connect");
-    MessagingServiceClient::new(channel)
 }
 
 async fn startup_in_process() -> Duration {
@@ -227,27 +195,7 @@ async fn timer_lateness(count: usize) -> (Duration, Duration, Duration) {
         .await
         .expect("start");
     let mut stub = connect(&broker.endpoint()).await;
-    let mut telemetry_stub = stub.clone();
-    let (tx, rx) = tokio::sync::mpsc::channel(1);
-    tx.send(TelemetryCommand {
-        status: None,
-        command: Some(telemetry_command::Command::Settings(Settings {
-            client_type: Some(ClientType::SimpleConsumer as i32),
-            pub_sub: Some(settings::PubSub::Subscription(Subscription {
-                group: resource("timer-reader"),
-                ..Default::default()
-            })),
-            ..Default::default()
-        })),
-    })
-    .await
-    .expect("settings");
-    let mut inbound = telemetry_stub
-        .telemetry(request(tokio_stream::wrappers::ReceiverStream::new(rx)))
-        .await
-        .expect("telemetry")
-        .into_inner();
-    inbound.message().await.expect("settings reply");
+    register(&stub, "timer-reader").await;
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock")
@@ -262,24 +210,7 @@ async fn timer_lateness(count: usize) -> (Duration, Duration, Duration) {
     }
     let mut lateness = Vec::new();
     while lateness.len() < count {
-        let mut r = request(ReceiveMessageRequest {
-            group: resource("timer-reader"),
-            message_queue: Some(MessageQueue {
-                topic: resource("timers"),
-                ..Default::default()
-            }),
-            batch_size: 32,
-            invisible_duration: Some(prost_types::Duration {
-                seconds: 60,
-                nanos: 0,
-            }),
-            long_polling_timeout: Some(prost_types::Duration {
-                seconds: 5,
-                nanos: 0,
-            }),
-            ..Default::default()
-        });
-        r.set_timeout(Duration::from_secs(10));
+        let r = receive("timer-reader", "timers", 60);
         let mut stream = stub.receive_message(r).await.expect("receive").into_inner();
         while let Some(item) = stream.message().await.expect("item") {
             if let Some(receive_message_response::Content::Message(m)) = item.content {

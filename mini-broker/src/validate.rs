@@ -194,6 +194,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn status_texts_are_cut_at_the_limit_on_a_character() {
+        let at = "x".repeat(MAX_STATUS_TEXT);
+        assert_eq!(bounded(at.clone()), at);
+        let past = bounded("x".repeat(MAX_STATUS_TEXT + 1));
+        assert_eq!(past.len(), MAX_STATUS_TEXT);
+        assert!(past.ends_with('…'));
+        // Two-byte characters: the cut never splits one.
+        let wide = bounded("é".repeat(MAX_STATUS_TEXT));
+        assert!(wide.len() <= MAX_STATUS_TEXT && wide.ends_with('…'));
+        assert!(wide.trim_end_matches('…').chars().all(|c| c == 'é'));
+        assert_eq!(
+            Reject::new(Code::BadRequest, "y".repeat(10_000))
+                .message
+                .len(),
+            MAX_STATUS_TEXT
+        );
+    }
+
+    #[test]
     fn names_follow_the_proxy_rules() {
         assert!(topic("Topic_a-1%|x").is_ok());
         assert_eq!(topic("").unwrap_err().code, Code::IllegalTopic);

@@ -73,8 +73,12 @@ impl Engine {
             };
             let deadline = lease.deadline();
             let state = self.group_topic(req.group, req.topic);
-            state.queues[queue].leases.insert(offset, lease);
+            let replaced = state.queues[queue].leases.insert(offset, lease);
             let key = state.lease_key(queue, offset, id);
+            if let Some(old) = replaced {
+                let old_key = state.lease_key(queue, offset, old.id);
+                self.due.remove(&(old.deadline(), Due::Lease(old_key)));
+            }
             self.due.insert((deadline, Due::Lease(key)));
             let Some(message) = self.topics[req.topic].get(queue, offset).cloned() else {
                 continue;
@@ -198,9 +202,12 @@ impl Engine {
             return false;
         }
         let step = RENEW_STEPS[(lease.renewals as usize).min(RENEW_STEPS.len() - 1)];
+        let before = lease.deadline();
         lease.pop_time = now;
         lease.invisible = step;
         lease.renewals += 1;
+        // The lease keeps its id, so its old deadline must go or it would fire as a no-op.
+        self.due.remove(&(before, Due::Lease(due.clone())));
         self.due.insert((now + step, Due::Lease(due)));
         true
     }
@@ -212,21 +219,24 @@ impl Engine {
             for (queue, cursor) in state.queues.iter_mut().enumerate() {
                 for (offset, lease) in &mut cursor.leases {
                     if lease.owner.as_deref() == Some(client) && lease.deadline() > now {
+                        let before = lease.deadline();
                         lease.owner = None;
                         lease.pop_time = now;
                         lease.invisible = RELEASE_INVISIBLE;
-                        released.push(Due::Lease(LeaseKey {
+                        let key = LeaseKey {
                             subscription: state.key.clone(),
                             queue,
                             offset: *offset,
                             lease: lease.id,
-                        }));
+                        };
+                        released.push((before, Due::Lease(key)));
                     }
                 }
             }
         }
         let any = !released.is_empty();
-        for due in released {
+        for (before, due) in released {
+            self.due.remove(&(before, due.clone()));
             self.due.insert((now + RELEASE_INVISIBLE, due));
         }
         any
@@ -304,7 +314,7 @@ impl Engine {
         let Some((queue, offset)) = self.leased(group, topic, handle, now, true)? else {
             return Ok(false);
         };
-        self.group_topic(group, topic).queues[queue].ack(offset);
+        self.settle(group, topic, queue, offset);
         Ok(true)
     }
 
@@ -329,12 +339,15 @@ impl Engine {
         let Some(lease) = cursor.leases.get_mut(&offset) else {
             return Err(Reject::new(Code::InvalidReceiptHandle, "lease vanished"));
         };
+        let before = (lease.deadline(), lease.id);
         lease.id = id;
         lease.pop_time = now;
         lease.invisible = invisible;
         lease.owner = None;
         let fifo = lease.fifo;
         let key = state.lease_key(queue, offset, id);
+        let old_key = state.lease_key(queue, offset, before.1);
+        self.due.remove(&(before.0, Due::Lease(old_key)));
         self.due.insert((now + invisible, Due::Lease(key)));
         Ok(ReceiptHandle {
             pop_time: now,
@@ -363,6 +376,23 @@ impl Engine {
         Ok(true)
     }
 
+    /// Acks an offset for a group, forgetting the deadline of its lease if it has one.
+    fn settle(&mut self, group: &str, topic: &str, queue: usize, offset: i64) {
+        let state = self.group_topic(group, topic);
+        let lease = state
+            .queues
+            .get(queue)
+            .and_then(|c| c.leases.get(&offset))
+            .map(|l| (l.deadline(), l.id));
+        let due = lease.map(|(at, id)| (at, Due::Lease(state.lease_key(queue, offset, id))));
+        if let Some(cursor) = state.queues.get_mut(queue) {
+            cursor.ack(offset);
+        }
+        if let Some(due) = due {
+            self.due.remove(&due);
+        }
+    }
+
     pub(super) fn dead_letter(
         &mut self,
         group: &str,
@@ -379,7 +409,7 @@ impl Engine {
         else {
             return;
         };
-        self.group_topic(group, topic).queues[queue].ack(offset);
+        self.settle(group, topic, queue, offset);
         let dlq = format!("{DLQ_TOPIC_PREFIX}{group}");
         if !self.meta.topics.contains_key(&dlq)
             && let Some(config) = self.meta.auto_topic(&dlq)

@@ -107,6 +107,24 @@ fn pop(group: &str, topic: &str, fifo: bool, dice: &mut Dice) -> Pop {
     }
 }
 
+/// Every lease deadline queued belongs to a current lease: an ack, a renewal or a change
+/// leaves none behind (they would fill memory and every snapshot).
+fn no_stale_deadlines(engine: &Engine, step: u64) {
+    for (at, due) in &engine.due {
+        if let Due::Lease(key) = due {
+            let lease = engine
+                .consumers
+                .get(&key.subscription.group, &key.subscription.topic)
+                .and_then(|s| s.queues.get(key.queue))
+                .and_then(|c| c.leases.get(&key.offset));
+            assert!(
+                lease.is_some_and(|l| l.id == key.lease && l.deadline() == *at),
+                "stale deadline {at} {key:?} after step {step}"
+            );
+        }
+    }
+}
+
 #[test]
 fn replay_rebuilds_exactly_the_live_state() {
     let mut pair = Pair {
@@ -263,6 +281,7 @@ fn replay_rebuilds_exactly_the_live_state() {
             pair.replica.fingerprint(),
             "replay disagrees after step {step}"
         );
+        no_stale_deadlines(&pair.live, step);
         // A restart from a snapshot: the replica becomes the engine the encoded snapshot
         // restores, and the records after it keep being replayed into it.
         if step % 500 == 499 {
