@@ -22,10 +22,9 @@ pub(crate) enum Filter {
 impl Filter {
     /// Compiles a request's filter expression. An absent expression matches everything.
     pub(crate) fn compile(expression: Option<&FilterExpression>) -> Checked<Filter> {
-        let Some(expression) = expression else {
-            return Ok(Filter::All);
-        };
-        if expression.expression.len() > MAX_EXPRESSION_BYTES {
+        if let Some(expression) = expression
+            && expression.expression.len() > MAX_EXPRESSION_BYTES
+        {
             return Err(Reject::new(
                 Code::IllegalFilterExpression,
                 format!(
@@ -34,6 +33,16 @@ impl Filter {
                 ),
             ));
         }
+        Self::compile_recorded(expression)
+    }
+
+    /// Compiles an expression a journaled command carries: accepted when it was applied, so
+    /// limits added since do not apply (the parser's depth limit, which guards the stack,
+    /// still does).
+    pub(crate) fn compile_recorded(expression: Option<&FilterExpression>) -> Checked<Filter> {
+        let Some(expression) = expression else {
+            return Ok(Filter::All);
+        };
         match FilterType::try_from(expression.r#type) {
             Ok(FilterType::Sql) => {
                 if expression.expression.trim().is_empty() {

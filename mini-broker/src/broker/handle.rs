@@ -219,7 +219,14 @@ impl MiniBroker {
         if let Some(scheduler) = self.scheduler.take() {
             let _ = scheduler.await;
         }
-        self.core.close_journal();
+        // The final snapshot and the journal's last flush are blocking file work.
+        let core = self.core.clone();
+        if tokio::task::spawn_blocking(move || core.close_journal())
+            .await
+            .is_err()
+        {
+            tracing::warn!("closing the journal failed");
+        }
     }
 }
 

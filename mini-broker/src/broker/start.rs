@@ -7,7 +7,7 @@ use crate::core::{Core, Upkeep};
 use crate::engine::{Engine, EngineConfig};
 use crate::metadata::Metadata;
 use crate::service::Service;
-use crate::store::journal::{self, JGroup, JTopic, Journal, Op};
+use crate::store::journal::{self, Configure, JGroup, JTopic, Journal, Op};
 use rmq_proto::v2::messaging_service_server::MessagingServiceServer;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,7 +51,7 @@ impl MiniBrokerBuilder {
             let mut from = 0;
             if let Some(snapshot) = journal::snapshot::read(dir).map_err(cannot)? {
                 from = snapshot.segment;
-                engine = Engine::restore(config, meta(), snapshot);
+                engine = Engine::restore(config.clone(), meta(), snapshot);
             }
             let (entries, report, end) = journal::recover(dir, from).map_err(cannot)?;
             if report.truncated_bytes > 0 {
@@ -65,8 +65,15 @@ impl MiniBrokerBuilder {
             }
             tracing::info!(entries = report.entries, dir = %dir.display(), "recovered journal");
             journal = Some(
-                Journal::open(dir, end, self.flush, self.segment_size, self.disk_faults)
-                    .map_err(|e| StartError::new(format!("cannot open the journal: {e}")))?,
+                Journal::open(
+                    dir,
+                    end,
+                    self.flush,
+                    self.segment_size,
+                    self.disk_faults,
+                    report.entries as u64,
+                )
+                .map_err(|e| StartError::new(format!("cannot open the journal: {e}")))?,
             );
         }
         let declarations: Vec<Op> = self
@@ -96,9 +103,11 @@ impl MiniBrokerBuilder {
                 ..Upkeep::default()
             },
         ));
-        // Declarations are journaled (when new) so a later start without them still knows
-        // the topics.
+        // The settings first, so the entries of this run replay under them; then the
+        // declarations (when new), so a later start without them still knows the topics.
+        let (_, configured) = core.execute(Configure::from(&config));
         let (_, flushed) = core.execute_all(declarations);
+        let flushed = configured.then(flushed);
         core.durable(flushed).await.map_err(|st| {
             StartError::new(format!(
                 "cannot journal the declared topics and groups: {}",

@@ -64,8 +64,14 @@ impl Instant<'_> {
     fn apply<C: Command>(&mut self, command: C) -> C::Output {
         let keep = self.journal.is_some();
         let (output, record) = command.apply(self.engine, self.now, keep);
-        if let Some(op) = record {
-            self.journal(op, true);
+        match record {
+            Some(op) => self.journal(op, true),
+            // An answer from state not yet on disk waits for it like the change itself.
+            None => {
+                if let Some(journal) = self.journal.as_deref_mut() {
+                    self.flushed = std::mem::take(&mut self.flushed).then(journal.barrier());
+                }
+            }
         }
         output
     }

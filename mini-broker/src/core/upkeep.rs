@@ -29,6 +29,16 @@ pub(crate) struct Upkeep {
 /// Upkeep runs at most this often, however often the scheduler wakes.
 const EVERY: Millis = 1_000;
 
+/// Clears the busy flag however the snapshot ends, a panic included, so shutdown never waits
+/// on a writer that is gone.
+struct Idle<'a>(&'a AtomicBool);
+
+impl Drop for Idle<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 /// Answers the index of the first segment after a snapshot's state.
 type Boundary = std::sync::mpsc::Receiver<std::io::Result<u64>>;
 
@@ -58,8 +68,8 @@ impl Core {
         let spawned = std::thread::Builder::new()
             .name("rmq-snapshot".into())
             .spawn(move || {
+                let _idle = Idle(&core.upkeep.busy);
                 core.write_snapshot(capture, boundary);
-                core.upkeep.busy.store(false, Ordering::Release);
             });
         if let Err(e) = spawned {
             tracing::warn!(error = %e, "cannot start the snapshot thread");
@@ -77,10 +87,10 @@ impl Core {
         while self.upkeep.busy.swap(true, Ordering::AcqRel) {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
+        let _idle = Idle(&self.upkeep.busy);
         if let Some((capture, boundary)) = self.capture(1) {
             self.write_snapshot(capture, boundary);
         }
-        self.upkeep.busy.store(false, Ordering::Release);
     }
 
     /// Under the engine lock: the state, and a journal roll after everything that produced

@@ -1,14 +1,15 @@
 //! The engine's commands. A journal record is one command, and applying commands is the only
 //! way the engine's state changes: live through `Core::execute`, and again in order on
-//! recovery through [`Engine::replay`]. Both run the same [`Command::apply`], so the live and
-//! replayed states cannot disagree. A command is journaled only when applying it changed
+//! recovery through [`Engine::replay`]. Both run the same [`Command::apply`] on the same
+//! inputs — the record, its time, and the settings of the last journaled `Configure` — so
+//! the live and replayed states agree. A command is journaled only when applying it changed
 //! something, and time moves the engine only through journaled ticks.
 
 use super::*;
 use crate::receipt::ReceiptHandle;
 use crate::store::journal::{
-    Ack, ChangeInvisible, EndTransaction, Entry, ForwardToDlq, JGroup, JTopic, Op, Place, Pop,
-    PullOffset, Recall, Release, Renew,
+    Ack, ChangeInvisible, Configure, EndTransaction, Entry, ForwardToDlq, JGroup, JTopic, Op,
+    Place, Pop, PullOffset, Recall, Release, Renew,
 };
 
 /// One engine command, as journaled.
@@ -59,8 +60,15 @@ pub(crate) struct Popping {
 }
 
 impl Popping {
+    /// A receive's Pop, its filter checked against today's limits.
     pub(crate) fn new(record: Pop) -> Checked<Popping> {
         let filter = Filter::compile(record.filter.as_ref())?;
+        Ok(Popping { record, filter })
+    }
+
+    /// A journaled Pop, whose filter was accepted when it was applied.
+    fn recorded(record: Pop) -> Checked<Popping> {
+        let filter = Filter::compile_recorded(record.filter.as_ref())?;
         Ok(Popping { record, filter })
     }
 }
@@ -216,7 +224,7 @@ impl Command for Op {
             }
             Op::Place(c) => c.apply(engine, now, keep).1,
             // The filter compiled when the Pop was applied live.
-            Op::Pop(c) => Popping::new(c)
+            Op::Pop(c) => Popping::recorded(c)
                 .ok()
                 .and_then(|p| (&p).apply(engine, now, keep).1),
             Op::Ack(c) => c.apply(engine, now, keep).1,
@@ -230,6 +238,7 @@ impl Command for Op {
             Op::Renew(c) => c.apply(engine, now, keep).1,
             Op::Release(c) => c.apply(engine, now, keep).1,
             Op::Trim(c) => c.apply(engine, now, keep).1,
+            Op::Configure(c) => c.apply(engine, now, keep).1,
         };
         ((), record)
     }
@@ -241,5 +250,37 @@ impl Engine {
         if let Some(op) = entry.op {
             op.apply(self, entry.now, false);
         }
+    }
+}
+
+impl From<&EngineConfig> for Configure {
+    fn from(config: &EngineConfig) -> Configure {
+        Configure {
+            broker_name: config.broker_name.clone(),
+            transaction_check_delay: config.transaction_check_delay,
+            transaction_check_interval: config.transaction_check_interval,
+            transaction_check_max: config.transaction_check_max,
+        }
+    }
+}
+
+impl From<Configure> for EngineConfig {
+    fn from(c: Configure) -> EngineConfig {
+        EngineConfig {
+            broker_name: c.broker_name,
+            transaction_check_delay: c.transaction_check_delay,
+            transaction_check_interval: c.transaction_check_interval,
+            transaction_check_max: c.transaction_check_max,
+        }
+    }
+}
+
+/// Always journaled: replay starts under whatever settings the broker starts with, and this
+/// record puts back the ones the entries after it were applied under.
+impl Command for Configure {
+    type Output = ();
+    fn apply(self, engine: &mut Engine, _: Millis, keep: bool) -> ((), Option<Op>) {
+        engine.config = self.clone().into();
+        ((), record(self, true, keep))
     }
 }

@@ -75,7 +75,8 @@ impl Engine {
             out
         }
         format!(
-            "topics {:?}\nconsumers {:?}\ntimers {:?}\nhalves {:?}\ndue {:?}\nnext {}\nmeta {:?} {:?}",
+            "config {:?}\ntopics {:?}\nconsumers {:?}\ntimers {:?}\nhalves {:?}\ndue {:?}\nnext {}\nmeta {:?} {:?}",
+            self.config,
             sorted(self.topics.iter()),
             sorted(self.consumers.iter()),
             self.timers,

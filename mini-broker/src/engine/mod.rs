@@ -104,6 +104,20 @@ impl Cursor {
         }
     }
 
+    /// Moves past offsets below `start` (dropped by retention). Says whether it moved.
+    fn skip_to(&mut self, start: i64) -> bool {
+        if self.committed >= start {
+            return false;
+        }
+        self.committed = start;
+        self.acked = self.acked.split_off(&start);
+        while self.acked.remove(&self.committed) {
+            self.committed += 1;
+        }
+        self.next = self.next.max(self.committed);
+        true
+    }
+
     fn is_acked(&self, offset: i64) -> bool {
         offset < self.committed || self.acked.contains(&offset)
     }

@@ -46,6 +46,9 @@ impl Engine {
                 }
                 let queue = (start + step) % queue_count;
                 let cursor = &mut state.queues[queue];
+                // Retention may have dropped what this group never read: it starts at the
+                // first message kept.
+                changed |= cursor.skip_to(log.start(queue));
                 if req.fifo {
                     pop_fifo(cursor, log, queue, req, now, &mut picked, &mut changed);
                 } else {
@@ -401,15 +404,16 @@ impl Engine {
         offset: i64,
         now: Millis,
     ) {
-        let Some(original) = self
+        let original = self
             .topics
             .get(topic)
             .and_then(|log| log.get(queue, offset))
-            .cloned()
-        else {
+            .cloned();
+        // Settled even when the message is gone, so its lease cannot outlive it.
+        self.settle(group, topic, queue, offset);
+        let Some(original) = original else {
             return;
         };
-        self.settle(group, topic, queue, offset);
         let dlq = format!("{DLQ_TOPIC_PREFIX}{group}");
         if !self.meta.topics.contains_key(&dlq)
             && let Some(config) = self.meta.auto_topic(&dlq)

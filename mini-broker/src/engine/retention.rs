@@ -41,13 +41,13 @@ impl Engine {
     }
 }
 
-/// Every offset of `queue` below this one is consumed by the group: its Pop progress, or the
-/// offset a pull consumer committed.
+/// Every offset of `queue` below this one is consumed by the group: its Pop progress and
+/// the offset a pull consumer committed, whichever is behind when it uses both.
 fn consumed_below(state: &GroupTopic, queue: usize) -> i64 {
     let popped = state.queues.get(queue).map(|c| c.committed);
     let pulled = state.pull_offsets.get(&queue).copied();
     match (popped, pulled) {
-        (Some(a), Some(b)) => a.max(b),
+        (Some(a), Some(b)) => a.min(b),
         (a, b) => a.or(b).unwrap_or(0),
     }
 }

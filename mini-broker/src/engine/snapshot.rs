@@ -5,7 +5,7 @@
 use super::*;
 use crate::store::Queue;
 use crate::store::journal::state::*;
-use crate::store::journal::{JGroup, JMessage, JTopic};
+use crate::store::journal::{Configure, JGroup, JMessage, JTopic};
 
 fn index(queue: u32) -> usize {
     usize::try_from(queue).unwrap_or(usize::MAX)
@@ -19,9 +19,9 @@ fn message(stored: &StoredMessage) -> JMessage {
     stored.clone().into()
 }
 
-/// The engine's state read under its lock: everything but the queued messages is copied, and
-/// those are only pointed at, so the lock is held for pointer copies; [`Capture::snapshot`]
-/// builds the record outside it.
+/// The engine's state read under its lock: queued messages, the bulk, are only pointed at
+/// (their records are built outside the lock by [`Capture::snapshot`]); progress, leases,
+/// timers and half messages, which follow what is in flight, are copied.
 pub(crate) struct Capture {
     snapshot: Snapshot,
     queues: Vec<(String, Vec<KeptQueue>)>,
@@ -77,6 +77,7 @@ impl Engine {
             })
             .collect();
         let snapshot = Snapshot {
+            config: Some(Configure::from(&self.config)),
             segment: 0,
             next_id: self.next_id,
             topics,
@@ -110,6 +111,7 @@ impl Engine {
 
     /// An engine in exactly the state `snapshot` holds.
     pub(crate) fn restore(config: EngineConfig, meta: Metadata, snapshot: Snapshot) -> Engine {
+        let config = snapshot.config.clone().map_or(config, EngineConfig::from);
         let mut engine = Engine::new(config, meta);
         engine.next_id = snapshot.next_id;
         for topic in snapshot.topics {

@@ -8,8 +8,8 @@ use super::*;
 use crate::metadata::TopicType;
 use crate::store::journal::state::Snapshot;
 use crate::store::journal::{
-    Ack, ChangeInvisible, EndTransaction, Entry, ForwardToDlq, JGroup, JMessage, JTopic, Op, Place,
-    Pop, PullOffset, Recall, Release, Tick, Trim,
+    Ack, ChangeInvisible, Configure, EndTransaction, Entry, ForwardToDlq, JGroup, JMessage, JTopic,
+    Op, Place, Pop, PullOffset, Recall, Release, Tick, Trim,
 };
 use prost::Message as _;
 use rmq_proto::v2::{FilterExpression, FilterType};
@@ -258,6 +258,13 @@ fn replay_rebuilds_exactly_the_live_state() {
                         client: "c1".into(),
                     },
                 );
+            }
+            11 if dice.roll(20) == 0 => {
+                // A restart with other settings: what follows applies under them.
+                let mut changed = config();
+                changed.transaction_check_interval = 20 + i64::try_from(dice.roll(60)).unwrap_or(0);
+                changed.transaction_check_max = 1 + u32::try_from(dice.roll(3)).unwrap_or(0);
+                pair.run(now, Configure::from(&changed));
             }
             11 if dice.roll(3) == 0 => {
                 let retention = [0, 20, 100][usize::try_from(dice.roll(3)).unwrap_or(0)];

@@ -59,8 +59,8 @@ impl Service {
         match self.core.inspect(|e| find(&e.meta)) {
             Ok(found) => Ok(found),
             Err(Some(created)) => {
-                // Not awaited: a request that goes on to change state waits on its own later
-                // entry, which the writer completes after this one.
+                // Not awaited here: whatever the request goes on to do waits on a later entry
+                // or on a barrier behind this one (`Core::execute`).
                 self.core.execute(C::from(&created));
                 Ok(created)
             }

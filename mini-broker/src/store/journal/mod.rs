@@ -23,18 +23,21 @@ pub(crate) mod record;
 mod recovery;
 mod segment;
 pub(crate) mod snapshot;
+#[cfg(test)]
+mod tests;
 mod writer;
 
 pub use disk_fault::DiskFaults;
 pub(crate) use record::state;
 pub(crate) use record::{
-    Ack, ChangeInvisible, EndTransaction, Entry, ForwardToDlq, JGroup, JMessage, JTopic, Op, Place,
-    Pop, PullOffset, Recall, Release, Renew, Tick, Trim,
+    Ack, ChangeInvisible, Configure, EndTransaction, Entry, ForwardToDlq, JGroup, JMessage, JTopic,
+    Op, Place, Pop, PullOffset, Recall, Release, Renew, Tick, Trim,
 };
 pub(crate) use recovery::recover;
 
 use recovery::Position;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, mpsc as std_mpsc};
 use std::thread::JoinHandle;
 use writer::{Command, Writer};
@@ -127,6 +130,9 @@ pub(crate) struct Journal {
     thread: Option<JoinHandle<()>>,
     /// Entries appended since the last snapshot's boundary.
     since_snapshot: u64,
+    /// Entries appended, and entries the writer has written.
+    appended: u64,
+    durable: Arc<AtomicU64>,
 }
 
 impl Journal {
@@ -137,9 +143,19 @@ impl Journal {
         mode: FlushMode,
         segment_size: u64,
         faults: DiskFaults,
+        replayed: u64,
     ) -> std::io::Result<Journal> {
         let stopped = Stopped::default();
-        let writer = Writer::open(data_dir, end, mode, segment_size, faults, stopped.clone())?;
+        let durable = Arc::new(AtomicU64::new(0));
+        let writer = Writer::open(
+            data_dir,
+            end,
+            mode,
+            segment_size,
+            faults,
+            stopped.clone(),
+            durable.clone(),
+        )?;
         let (tx, rx) = std_mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("rmq-journal".into())
@@ -149,7 +165,11 @@ impl Journal {
             mode,
             stopped,
             thread: Some(thread),
-            since_snapshot: 0,
+            // What recovery replayed counts toward the next snapshot, so crash after crash
+            // never replays more than one interval.
+            since_snapshot: replayed,
+            appended: 0,
+            durable,
         })
     }
 
@@ -168,8 +188,26 @@ impl Journal {
             (None, Flushed::Done)
         };
         self.since_snapshot += 1;
+        self.appended += 1;
         match self.tx.send(Command::Append(Box::new(entry), notify)) {
             Ok(()) => flushed,
+            Err(_) => Flushed::Failed("the broker's journal writer is gone".into()),
+        }
+    }
+
+    /// What to await before answering a request that changed nothing but read state that
+    /// may not be on disk yet (an ack repeated while the first is being written): done at
+    /// once when nothing is in flight.
+    pub(crate) fn barrier(&mut self) -> Flushed {
+        if let Some(failure) = self.stopped.get() {
+            return Flushed::Failed(failure);
+        }
+        if self.mode != FlushMode::Sync || self.durable.load(Ordering::Acquire) >= self.appended {
+            return Flushed::Done;
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        match self.tx.send(Command::Barrier(tx)) {
+            Ok(()) => Flushed::Pending(rx),
             Err(_) => Flushed::Failed("the broker's journal writer is gone".into()),
         }
     }

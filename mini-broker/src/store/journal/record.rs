@@ -18,8 +18,8 @@ mod pb {
 
 pub(crate) use pb::entry::Op;
 pub(crate) use pb::{
-    Ack, ChangeInvisible, EndTransaction, Entry, ForwardToDlq, Place, Pop, PullOffset, Recall,
-    Release, Renew, Tick, Trim,
+    Ack, ChangeInvisible, Configure, EndTransaction, Entry, ForwardToDlq, Place, Pop, PullOffset,
+    Recall, Release, Renew, Tick, Trim,
 };
 pub(crate) use pb::{Group as JGroup, Message as JMessage, Topic as JTopic};
 
@@ -47,7 +47,7 @@ op_from! {
     Place => Place, Pop => Pop, Ack => Ack, ChangeInvisible => ChangeInvisible,
     ForwardToDlq => ForwardToDlq, Recall => Recall, EndTransaction => EndTransaction,
     Tick => Tick, JTopic => DeclareTopic, JGroup => DeclareGroup, PullOffset => PullOffset,
-    Renew => Renew, Release => Release, Trim => Trim,
+    Renew => Renew, Release => Release, Trim => Trim, Configure => Configure,
 }
 
 impl From<StoredMessage> for JMessage {

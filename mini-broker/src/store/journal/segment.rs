@@ -41,6 +41,7 @@ pub(super) fn segments(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
 /// fdatasyncs.
 pub(super) fn preallocate(path: &Path, size: u64, pace: bool) -> io::Result<()> {
     const CHUNK: usize = 256 * 1024;
+    let created = !path.exists();
     let mut file = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -61,7 +62,13 @@ pub(super) fn preallocate(path: &Path, size: u64, pace: bool) -> io::Result<()> 
             std::thread::sleep(Duration::from_millis(1));
         }
     }
-    file.sync_all()
+    file.sync_all()?;
+    // The file's name must survive a power loss too: a snapshot may name this segment as
+    // where recovery starts.
+    if created && let Some(dir) = path.parent() {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// What recovery found.

@@ -10,6 +10,8 @@ use prost::Message as _;
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -18,6 +20,8 @@ pub(super) enum Command {
     Append(Box<Entry>, Option<Waiter>),
     /// Starts a new segment after everything queued before; answers its index.
     Roll(std_mpsc::SyncSender<io::Result<u64>>),
+    /// Completes once everything queued before is on disk.
+    Barrier(Waiter),
     Stop,
 }
 
@@ -41,6 +45,10 @@ pub(super) struct Writer {
     unsynced: bool,
     faults: DiskFaults,
     stopped: Stopped,
+    /// Entries framed into the batch, and the count of entries written so far (shared with
+    /// the appending side, which skips barriers when nothing is in flight).
+    batched: u64,
+    durable: Arc<AtomicU64>,
 }
 
 impl Writer {
@@ -51,6 +59,7 @@ impl Writer {
         segment_size: u64,
         faults: DiskFaults,
         stopped: Stopped,
+        durable: Arc<AtomicU64>,
     ) -> io::Result<Writer> {
         let dir = segment_dir(data_dir);
         let segment_size = segment_size.max(4096);
@@ -76,6 +85,8 @@ impl Writer {
             unsynced: false,
             faults,
             stopped,
+            batched: 0,
+            durable,
         };
         writer.prepare_next();
         Ok(writer)
@@ -101,6 +112,10 @@ impl Writer {
             for command in std::iter::once(first).chain(rx.try_iter()) {
                 match command {
                     Command::Append(entry, notify) => self.append(&entry, notify),
+                    Command::Barrier(notify) => match self.stopped.get() {
+                        Some(failure) => refuse(Some(notify), &failure),
+                        None => self.pending.push(notify),
+                    },
                     Command::Roll(answer) => {
                         let rolled = self.roll_now();
                         let _ = answer.send(rolled);
@@ -129,7 +144,10 @@ impl Writer {
             return;
         }
         match self.frame(entry) {
-            Ok(()) => self.pending.extend(notify),
+            Ok(()) => {
+                self.batched += 1;
+                self.pending.extend(notify);
+            }
             Err(e) => {
                 let failure = self.fail(&e);
                 refuse(notify, &failure);
@@ -193,6 +211,8 @@ impl Writer {
             self.faults.write_all(&mut self.file, &self.batch)?;
             self.offset += self.batch.len() as u64;
             self.batch.clear();
+            self.durable.fetch_add(self.batched, Ordering::Release);
+            self.batched = 0;
             self.unsynced = self.mode == FlushMode::Async;
         }
         for notify in self.pending.drain(..) {
@@ -221,6 +241,7 @@ impl Writer {
             tracing::error!(error = %error, segment = self.segment, "journal write failed; refusing changes until restart");
         }
         self.batch.clear();
+        self.batched = 0;
         for notify in self.pending.drain(..) {
             refuse(Some(notify), &failure);
         }
