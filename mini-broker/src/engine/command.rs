@@ -239,6 +239,7 @@ impl Command for Op {
             Op::Release(c) => c.apply(engine, now, keep).1,
             Op::Trim(c) => c.apply(engine, now, keep).1,
             Op::Configure(c) => c.apply(engine, now, keep).1,
+            Op::Delete(c) => c.apply(engine, now, keep).1,
         };
         ((), record)
     }

@@ -7,6 +7,7 @@
 //! spawns, so the same code runs live, on replay, and under a virtual clock.
 
 mod command;
+mod delete;
 mod fifo;
 mod inspect;
 mod place;

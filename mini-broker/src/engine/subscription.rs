@@ -94,3 +94,20 @@ impl Subscriptions {
         self.0.values_mut().flat_map(HashMap::values_mut)
     }
 }
+
+impl Subscriptions {
+    /// Forgets every group's subscription to `topic`; says whether there was one.
+    pub(crate) fn remove_topic(&mut self, topic: &str) -> bool {
+        let mut removed = false;
+        self.0.retain(|_, topics| {
+            removed |= topics.remove(topic).is_some();
+            !topics.is_empty()
+        });
+        removed
+    }
+
+    /// Forgets every subscription of `group`; says whether it had any.
+    pub(crate) fn remove_group(&mut self, group: &str) -> bool {
+        self.0.remove(group).is_some()
+    }
+}

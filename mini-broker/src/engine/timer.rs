@@ -11,6 +11,9 @@ impl Engine {
             (timer.message.topic == topic && timer.message.message_id == message_id).then_some(*id)
         })?;
         let timer = self.timers.remove(&id)?;
+        if let Some(at) = timer.message.delivery_timestamp {
+            self.due.remove(&(at, Due::Timer(id)));
+        }
         Some(timer.message.message_id)
     }
 

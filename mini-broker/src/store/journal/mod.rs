@@ -30,8 +30,8 @@ mod writer;
 pub use disk_fault::DiskFaults;
 pub(crate) use record::state;
 pub(crate) use record::{
-    Ack, ChangeInvisible, Configure, EndTransaction, Entry, ForwardToDlq, JGroup, JMessage, JTopic,
-    Op, Place, Pop, PullOffset, Recall, Release, Renew, Tick, Trim,
+    Ack, ChangeInvisible, Configure, Delete, Deleted, EndTransaction, Entry, ForwardToDlq, JGroup,
+    JMessage, JTopic, Op, Place, Pop, PullOffset, Recall, Release, Renew, Tick, Trim,
 };
 pub(crate) use recovery::recover;
 

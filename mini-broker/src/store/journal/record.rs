@@ -16,10 +16,11 @@ mod pb {
     include!(concat!(env!("OUT_DIR"), "/rmq.journal.v1.rs"));
 }
 
+pub(crate) use pb::delete::What as Deleted;
 pub(crate) use pb::entry::Op;
 pub(crate) use pb::{
-    Ack, ChangeInvisible, Configure, EndTransaction, Entry, ForwardToDlq, Place, Pop, PullOffset,
-    Recall, Release, Renew, Tick, Trim,
+    Ack, ChangeInvisible, Configure, Delete, EndTransaction, Entry, ForwardToDlq, Place, Pop,
+    PullOffset, Recall, Release, Renew, Tick, Trim,
 };
 pub(crate) use pb::{Group as JGroup, Message as JMessage, Topic as JTopic};
 
@@ -48,6 +49,7 @@ op_from! {
     ForwardToDlq => ForwardToDlq, Recall => Recall, EndTransaction => EndTransaction,
     Tick => Tick, JTopic => DeclareTopic, JGroup => DeclareGroup, PullOffset => PullOffset,
     Renew => Renew, Release => Release, Trim => Trim, Configure => Configure,
+    Delete => Delete,
 }
 
 impl From<StoredMessage> for JMessage {
