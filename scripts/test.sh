@@ -137,4 +137,7 @@ step "official RocketMQ clients (Java, Go, Python, Node.js) against rmq-mini-bro
 cargo build --quiet -p rmq-mini-broker --bin rmq-mini-broker
 bash interop/official/run.sh "$root/target/debug/rmq-mini-broker" "$root/.venv/bin/python"
 
+step "Apache's mqadmin (rocketmq-tools, from the Apache step's Maven download) against the mini-broker's admin facade, then the official Java client on what it created"
+bash interop/official/admin.sh "$root/target/debug/rmq-mini-broker" "$root/interop/apache/target/lib"
+
 step "all tests passed"

@@ -21,9 +21,9 @@ pub struct MiniCluster {
 impl MiniCluster {
     /// Starts `brokers` brokers (at least 1) configured like `template`. Each is named
     /// `broker-<i>` and listens on its own free port of the template's host (with a fixed
-    /// template port `p`, broker `i` takes `p + i`); with a data directory, broker `i` keeps
-    /// its journal in `<dir>/broker-<i>`. Topics and groups of the template are declared on
-    /// every broker.
+    /// template port `p`, broker `i` takes `p + i`; the same for an admin port); with a data
+    /// directory, broker `i` keeps its journal in `<dir>/broker-<i>`. Topics and groups of
+    /// the template are declared on every broker.
     pub async fn start(
         template: MiniBrokerBuilder,
         brokers: usize,
@@ -33,19 +33,16 @@ impl MiniCluster {
         }
         let (host, port) = template.listen_host_port()?;
         let mut started = Vec::with_capacity(brokers);
+        let admin = template.admin_host_port()?;
         for i in 0..brokers {
-            let port = if port == 0 {
-                0
-            } else {
-                let offset = u16::try_from(i).ok();
-                offset
-                    .and_then(|o| port.checked_add(o))
-                    .ok_or_else(|| StartError::new("the cluster's ports run past 65535"))?
-            };
             let mut builder = template
                 .clone()
                 .broker_name(format!("broker-{i}"))
-                .listen(format!("{host}:{port}"));
+                .listen(format!("{host}:{}", nth_port(port, i)?));
+            if let Some((admin_host, admin_port)) = &admin {
+                builder =
+                    builder.admin_listen(format!("{admin_host}:{}", nth_port(*admin_port, i)?));
+            }
             if let Some(dir) = template.data_dir_path() {
                 builder = builder.data_dir(dir.join(format!("broker-{i}")));
             }
@@ -57,12 +54,19 @@ impl MiniCluster {
             .map(|(i, b)| Peer {
                 name: format!("broker-{i}"),
                 addr: b.local_addr(),
+                admin: b.admin_addr(),
             })
             .collect();
         for broker in &started {
             *broker.core.peers.write() = peers.clone();
         }
         Ok(MiniCluster { brokers: started })
+    }
+
+    /// The admin facade's `host:port` (see [`MiniBrokerBuilder::admin_listen`]): any
+    /// broker's answers as the cluster's name server, listing every broker. `None` when off.
+    pub fn admin_endpoint(&self) -> Option<String> {
+        self.brokers.first().and_then(MiniBroker::admin_endpoint)
     }
 
     /// Every broker's `host:port`, joined with `;` as clients take an endpoint list.
@@ -141,4 +145,15 @@ impl MiniCluster {
             broker.shutdown().await;
         }
     }
+}
+
+/// Broker `i`'s port: a free one when the template's is 0, else the template's plus `i`.
+fn nth_port(port: u16, i: usize) -> Result<u16, StartError> {
+    if port == 0 {
+        return Ok(0);
+    }
+    u16::try_from(i)
+        .ok()
+        .and_then(|o| port.checked_add(o))
+        .ok_or_else(|| StartError::new("the cluster's ports run past 65535"))
 }

@@ -33,6 +33,7 @@ mod listener;
 mod metadata;
 mod recall;
 mod receipt;
+mod remoting;
 mod service;
 mod session;
 mod sql;

@@ -1,6 +1,7 @@
 //! `rmq-mini-broker`: the mini-broker as a process. Prints exactly one line,
-//! `rmq-mini-broker listening on HOST:PORT`, to stdout once it accepts connections; logs go to
-//! stderr. SIGINT or SIGTERM finish in-flight requests and exit 0.
+//! `rmq-mini-broker listening on HOST:PORT`, to stdout once it accepts connections (and, with
+//! `--admin-listen`, a second one, `rmq-mini-broker admin on HOST:PORT`); logs go to stderr.
+//! SIGINT or SIGTERM finish in-flight requests and exit 0.
 
 use clap::Parser;
 use rmq_mini_broker::{FlushMode, GroupConfig, MiniBroker, MiniCluster, TopicConfig, TopicType};
@@ -16,6 +17,11 @@ struct Args {
     /// Address to listen on; port 0 picks a free port. [default: 127.0.0.1:8081]
     #[arg(long, value_name = "HOST:PORT")]
     listen: Option<String>,
+    /// Also serve the admin facade (RocketMQ remoting: what `mqadmin` and Java's
+    /// DefaultMQAdminExt send to a name server and a broker) on this address; give it to the
+    /// tools as `-n HOST:PORT`. With --brokers, broker i takes PORT+i. [default: off]
+    #[arg(long, value_name = "HOST:PORT")]
+    admin_listen: Option<String>,
     /// Keep messages and consumer state in a journal under DIR and recover them at start.
     /// Without it the broker runs in memory.
     #[arg(long, value_name = "DIR")]
@@ -24,7 +30,7 @@ struct Args {
     /// share one fsync) or async (fsync every 100 ms). [default: sync]
     #[arg(long, value_name = "sync|async")]
     flush: Option<FlushMode>,
-    /// TOML file with the same settings (listen, brokers, data_dir, flush, strict,
+    /// TOML file with the same settings (listen, admin_listen, brokers, data_dir, flush, strict,
     /// auto_create_groups, topics, groups, auth, tls_cert, tls_key,
     /// transaction_check_interval, retention, snapshot_every, log). Command-line flags add
     /// to it and win over it.
@@ -81,6 +87,7 @@ struct Args {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<String>,
+    admin_listen: Option<String>,
     brokers: Option<usize>,
     data_dir: Option<PathBuf>,
     flush: Option<String>,
@@ -200,6 +207,9 @@ fn build(args: Args) -> Result<Plan, String> {
         .or(file.listen)
         .unwrap_or_else(|| format!("127.0.0.1:{}", rmq_proto::limits::DEFAULT_PORT));
     builder = builder.listen(listen);
+    if let Some(admin) = args.admin_listen.or(file.admin_listen) {
+        builder = builder.admin_listen(admin);
+    }
     if let Some(dir) = args.data_dir.or(file.data_dir) {
         builder = builder.data_dir(dir);
     }
@@ -348,6 +358,9 @@ fn main() -> ExitCode {
         };
         let mut stdout = std::io::stdout();
         let _ = writeln!(stdout, "rmq-mini-broker listening on {}", broker.endpoint());
+        if let Some(admin) = broker.admin_endpoint() {
+            let _ = writeln!(stdout, "rmq-mini-broker admin on {admin}");
+        }
         let _ = stdout.flush();
         signals.wait().await;
         tracing::info!("shutting down");
@@ -406,6 +419,13 @@ impl Running {
         match self {
             Running::One(b) => b.endpoint(),
             Running::Cluster(c) => c.endpoints(),
+        }
+    }
+
+    fn admin_endpoint(&self) -> Option<String> {
+        match self {
+            Running::One(b) => b.admin_endpoint(),
+            Running::Cluster(c) => c.admin_endpoint(),
         }
     }
 

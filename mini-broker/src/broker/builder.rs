@@ -28,6 +28,7 @@ impl StartError {
 #[derive(Clone, Debug)]
 pub struct MiniBrokerBuilder {
     pub(super) listen: String,
+    pub(super) admin_listen: Option<String>,
     pub(super) broker_name: String,
     pub(super) topics: Vec<TopicConfig>,
     pub(super) groups: Vec<GroupConfig>,
@@ -52,6 +53,7 @@ impl Default for MiniBrokerBuilder {
     fn default() -> Self {
         MiniBrokerBuilder {
             listen: "127.0.0.1:0".into(),
+            admin_listen: None,
             broker_name: "broker-0".into(),
             topics: Vec::new(),
             groups: Vec::new(),
@@ -97,6 +99,17 @@ impl MiniBrokerBuilder {
     /// Address to listen on. Default `127.0.0.1:0` (a free port).
     pub fn listen(mut self, addr: impl Into<String>) -> Self {
         self.listen = addr.into();
+        self
+    }
+
+    /// Also serves the admin facade on `addr` (`127.0.0.1:0` for a free port): the RocketMQ
+    /// remoting requests Apache's tools send to a name server and a broker — `mqadmin
+    /// updateTopic`, `updateSubGroup`, `deleteTopic`, `deleteSubGroup`, `topicRoute`,
+    /// `topicList`, `topicStatus`, `clusterList`, `getConsumerConfig` — so topics (with their
+    /// `message.type`) and groups (orderly or not, retries) can be created the way production
+    /// tooling does. Give this address as the tools' name server (`-n`). Default: off.
+    pub fn admin_listen(mut self, addr: impl Into<String>) -> Self {
+        self.admin_listen = Some(addr.into());
         self
     }
 
@@ -217,17 +230,25 @@ impl MiniBrokerBuilder {
 
     /// The host and port of `listen`, for brokers started next to this one.
     pub(crate) fn listen_host_port(&self) -> Result<(String, u16), StartError> {
-        let (host, port) = self
-            .listen
-            .rsplit_once(':')
-            .ok_or_else(|| StartError(format!("cannot listen on {}: no port", self.listen)))?;
-        let port = port
-            .parse()
-            .map_err(|_| StartError(format!("cannot listen on {}: bad port", self.listen)))?;
-        Ok((host.to_owned(), port))
+        host_port(&self.listen)
+    }
+
+    /// The host and port of `admin_listen`, when set.
+    pub(crate) fn admin_host_port(&self) -> Result<Option<(String, u16)>, StartError> {
+        self.admin_listen.as_deref().map(host_port).transpose()
     }
 
     pub(crate) fn data_dir_path(&self) -> Option<&std::path::Path> {
         self.data_dir.as_deref()
     }
+}
+
+fn host_port(addr: &str) -> Result<(String, u16), StartError> {
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| StartError(format!("cannot listen on {addr}: no port")))?;
+    let port = port
+        .parse()
+        .map_err(|_| StartError(format!("cannot listen on {addr}: bad port")))?;
+    Ok((host.to_owned(), port))
 }

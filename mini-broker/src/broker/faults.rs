@@ -45,17 +45,24 @@ impl MiniBroker {
 
     /// Takes the broker off the network with its state kept, as a crashed or partitioned
     /// proxy looks to clients: once this returns the port refuses connections, and every
-    /// connection open until then (Telemetry streams and long polls included) is cut.
+    /// connection open until then (Telemetry streams and long polls included) is cut. The
+    /// admin port, when served, goes down with it.
     pub async fn take_down(&self) {
         self.gate.down().await;
+        if let Some((_, gate)) = &self.admin {
+            gate.down().await;
+        }
     }
 
-    /// Listens again on the same port after [`MiniBroker::take_down`]; a no-op when up.
+    /// Listens again on the same port (and admin port) after [`MiniBroker::take_down`]; a
+    /// no-op when up.
     pub async fn bring_up(&self) -> Result<(), StartError> {
-        self.gate
-            .up()
-            .await
-            .map_err(|e| StartError::new(format!("cannot listen on {} again: {e}", self.addr)))
+        let again = |addr| move |e| StartError::new(format!("cannot listen on {addr} again: {e}"));
+        self.gate.up().await.map_err(again(self.addr))?;
+        if let Some((addr, gate)) = &self.admin {
+            gate.up().await.map_err(again(*addr))?;
+        }
+        Ok(())
     }
 
     /// False between [`MiniBroker::take_down`] and [`MiniBroker::bring_up`].

@@ -18,6 +18,8 @@ pub struct MiniBroker {
     pub(crate) core: Arc<Core>,
     pub(super) addr: SocketAddr,
     pub(super) gate: crate::listener::Gate,
+    /// The admin facade's address and port gate, when it serves one.
+    pub(super) admin: Option<(SocketAddr, crate::listener::Gate)>,
     pub(super) stop: watch::Sender<bool>,
     pub(super) server: Option<JoinHandle<Result<(), tonic::transport::Error>>>,
     pub(super) scheduler: Option<JoinHandle<()>>,
@@ -38,6 +40,16 @@ impl MiniBroker {
     /// [`MiniBrokerBuilder::tls`] gave one), for clients that verify it.
     pub fn tls_certificate_pem(&self) -> &str {
         &self.certificate_pem
+    }
+
+    /// `host:port` of the admin facade (see [`MiniBrokerBuilder::admin_listen`]), to give
+    /// Apache's tools as their name server; `None` when it is off.
+    pub fn admin_endpoint(&self) -> Option<String> {
+        self.admin_addr().map(|a| a.to_string())
+    }
+
+    pub(crate) fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|(addr, _)| *addr)
     }
 
     /// The bound socket address.

@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::core::{Core, Upkeep};
 use crate::engine::{Engine, EngineConfig};
 use crate::metadata::Metadata;
+use crate::remoting::Admin;
 use crate::service::Service;
 use crate::store::journal::{self, Configure, JGroup, JTopic, Journal, Op};
 use rmq_proto::v2::messaging_service_server::MessagingServiceServer;
@@ -130,12 +131,27 @@ impl MiniBrokerBuilder {
                     let _ = until_stop.wait_for(|s| *s).await;
                 }),
         );
+        let admin = match &self.admin_listen {
+            Some(admin_listen) => {
+                let listener = TcpListener::bind(admin_listen).await.map_err(|e| {
+                    StartError::new(format!("cannot listen on {admin_listen}: {e}"))
+                })?;
+                let admin_addr = listener.local_addr().map_err(|e| {
+                    StartError::new(format!("cannot read the bound admin address: {e}"))
+                })?;
+                let gate = Admin::serve(core.clone(), listener, identity.acceptor, stopped.clone())
+                    .map_err(|e| StartError::new(format!("cannot serve on {admin_addr}: {e}")))?;
+                Some((admin_addr, gate))
+            }
+            None => None,
+        };
         let scheduler = tokio::spawn(schedule(core.clone(), stopped));
         Ok(MiniBroker {
             certificate_pem: identity.certificate_pem,
             core,
             addr,
             gate,
+            admin,
             stop,
             server: Some(server),
             scheduler: Some(scheduler),

@@ -22,6 +22,8 @@ use tokio::sync::{Notify, watch};
 pub(crate) struct Peer {
     pub(crate) name: String,
     pub(crate) addr: std::net::SocketAddr,
+    /// Its admin (remoting) address, when it serves one.
+    pub(crate) admin: Option<std::net::SocketAddr>,
 }
 
 pub(crate) struct Core {

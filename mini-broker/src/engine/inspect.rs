@@ -55,6 +55,21 @@ impl Engine {
         (queue < log.queues.len()).then(|| log.start(queue))
     }
 
+    /// Each queue's first kept offset, next offset and last store time (0 when empty).
+    pub(crate) fn queue_offsets(&self, topic: &str) -> Vec<(i64, i64, i64)> {
+        let Some(log) = self.topics.get(topic) else {
+            return Vec::new();
+        };
+        log.queues
+            .iter()
+            .enumerate()
+            .map(|(q, queue)| {
+                let last = queue.messages.back().map_or(0, |m| m.store_timestamp);
+                (log.start(q), log.end(q), last)
+            })
+            .collect()
+    }
+
     pub(crate) fn committed(&self, group: &str, topic: &str, queue: usize) -> Option<i64> {
         self.consumers
             .get(group, topic)?
