@@ -2,6 +2,7 @@
 //! proxy does (HMAC-SHA1 keyed with the secret over the exact `x-mq-date-time` string; hex in
 //! either case; `Credential` may carry `/region/service` parts after the access key).
 
+use crate::validate::texts;
 use hmac::{Hmac, KeyInit, Mac};
 use rmq_proto::headers;
 use sha1::Sha1;
@@ -13,19 +14,20 @@ use tonic::metadata::MetadataMap;
 pub(crate) struct Credentials(pub(crate) HashMap<String, String>);
 
 impl Credentials {
-    /// `Ok` when the request is signed by a known key; `Err(reason)` otherwise.
+    /// `Ok` when the request is signed by a known key; `Err(reason)` otherwise, in Apache's
+    /// words.
     pub(crate) fn verify(&self, metadata: &MetadataMap) -> Result<(), String> {
         let header = metadata
             .get(headers::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or("no authorization header: username cannot be null")?;
+            .filter(|v| !v.is_empty())
+            .ok_or(texts::NO_USERNAME)?;
         let date = metadata
             .get(headers::DATE_TIME)
             .and_then(|v| v.to_str().ok())
-            .ok_or("authorization without x-mq-date-time")?;
-        let (_, fields) = header
-            .split_once(' ')
-            .ok_or("malformed authorization header")?;
+            .filter(|v| !v.is_empty())
+            .ok_or(texts::NO_DATETIME)?;
+        let (_, fields) = header.split_once(' ').ok_or(texts::BAD_AUTH_HEADER)?;
         let mut access_key = None;
         let mut signature = None;
         for part in fields.split(',') {
@@ -39,18 +41,23 @@ impl Credentials {
                 }
             }
         }
-        let access_key = access_key.ok_or("authorization header has no Credential")?;
-        let signature = signature.ok_or("authorization header has no Signature")?;
+        // Apache's checks, in its order: the signature is decoded while the context is built,
+        // then the user is looked up, and only then is a missing signature noticed.
+        let signature = signature
+            .map(hex::decode)
+            .transpose()
+            .map_err(|_| texts::BAD_AUTH_CONTEXT)?;
+        let access_key = access_key.ok_or(texts::NO_USERNAME)?;
         let secret = self
             .0
             .get(access_key)
-            .ok_or_else(|| format!("unknown access key {access_key}"))?;
-        let signature = hex::decode(signature).map_err(|_| "signature is not hex")?;
+            .ok_or_else(|| texts::unknown_user(access_key))?;
+        let signature = signature.ok_or(texts::BAD_SIGNATURE)?;
         let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes())
             .map_err(|_| "secret key cannot key HMAC")?;
         mac.update(date.as_bytes());
         mac.verify_slice(&signature)
-            .map_err(|_| "signature does not match".to_owned())
+            .map_err(|_| texts::BAD_SIGNATURE.to_owned())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::sql::Selector;
 use crate::store::StoredMessage;
-use crate::validate::{Checked, Reject};
+use crate::validate::{Checked, Reject, texts};
 use rmq_proto::Code;
 use rmq_proto::v2::{FilterExpression, FilterType};
 use std::collections::BTreeSet;
@@ -46,17 +46,16 @@ impl Filter {
         match FilterType::try_from(expression.r#type) {
             Ok(FilterType::Sql) => {
                 if expression.expression.trim().is_empty() {
-                    return Err(Reject::new(
-                        Code::IllegalFilterExpression,
-                        "SQL filter expression cannot be empty",
-                    ));
+                    return Err(Reject::new(Code::IllegalFilterExpression, texts::SQL_EMPTY));
                 }
+                // Apache's broker refuses this with INTERNAL_SERVER_ERROR; the specific code
+                // tells a client its filter is at fault (interop/FIDELITY.md).
                 Selector::parse(&expression.expression)
                     .map(Filter::Sql)
                     .map_err(|e| {
                         Reject::new(
                             Code::IllegalFilterExpression,
-                            format!("illegal SQL92 filter {:?}: {e}", expression.expression),
+                            texts::sql_unparsable(e, &expression.expression),
                         )
                     })
             }

@@ -334,7 +334,7 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async move {
         let started = if brokers == 1 {
-            builder.start().await.map(Running::One)
+            builder.start().await.map(|b| Running::One(Box::new(b)))
         } else {
             MiniCluster::start(builder, brokers)
                 .await
@@ -410,7 +410,7 @@ impl Signals {
 
 /// One broker or a mini-cluster, as `--brokers` asked.
 enum Running {
-    One(MiniBroker),
+    One(Box<MiniBroker>),
     Cluster(MiniCluster),
 }
 

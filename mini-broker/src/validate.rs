@@ -4,6 +4,8 @@ use rmq_proto::Code;
 use rmq_proto::limits;
 use rmq_proto::names;
 
+pub(crate) mod texts;
+
 /// A business error: the code and message put into the response `Status`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Reject {
@@ -50,59 +52,41 @@ fn legal_name_chars(name: &str) -> bool {
 
 pub(crate) fn topic(name: &str) -> Checked {
     if name.trim().is_empty() {
-        return Err(Reject::new(
-            Code::IllegalTopic,
-            "topic name cannot be blank",
-        ));
+        return Err(Reject::new(Code::IllegalTopic, texts::TOPIC_BLANK));
     }
     if name.len() > names::MAX_TOPIC_LEN {
         return Err(Reject::new(
             Code::IllegalTopic,
-            format!("topic name is longer than {}", names::MAX_TOPIC_LEN),
+            texts::topic_too_long(names::MAX_TOPIC_LEN),
         ));
     }
     if !legal_name_chars(name) {
-        return Err(Reject::new(
-            Code::IllegalTopic,
-            format!("topic name {name:?} contains illegal characters"),
-        ));
+        return Err(Reject::new(Code::IllegalTopic, texts::topic_illegal(name)));
     }
     if names::SYSTEM_TOPICS.contains(&name) || name.starts_with(names::SYSTEM_TOPIC_PREFIX) {
-        return Err(Reject::new(
-            Code::IllegalTopic,
-            format!("cannot access system topic {name}"),
-        ));
+        return Err(Reject::new(Code::IllegalTopic, texts::SYSTEM_TOPIC));
     }
     Ok(())
 }
 
 pub(crate) fn group(name: &str) -> Checked {
     if name.trim().is_empty() {
-        return Err(Reject::new(
-            Code::IllegalConsumerGroup,
-            "consumer group name cannot be blank",
-        ));
+        return Err(Reject::new(Code::IllegalConsumerGroup, texts::GROUP_BLANK));
     }
     if name.len() > names::MAX_GROUP_LEN {
         return Err(Reject::new(
             Code::IllegalConsumerGroup,
-            format!(
-                "consumer group name is longer than {}",
-                names::MAX_GROUP_LEN
-            ),
+            texts::group_too_long(name, names::MAX_GROUP_LEN),
         ));
     }
     if !legal_name_chars(name) {
         return Err(Reject::new(
             Code::IllegalConsumerGroup,
-            format!("consumer group name {name:?} contains illegal characters"),
+            texts::group_illegal(name),
         ));
     }
     if name.starts_with(names::SYSTEM_GROUP_PREFIX) {
-        return Err(Reject::new(
-            Code::IllegalConsumerGroup,
-            format!("cannot use system consumer group {name}"),
-        ));
+        return Err(Reject::new(Code::IllegalConsumerGroup, texts::SYSTEM_GROUP));
     }
     Ok(())
 }
@@ -111,40 +95,44 @@ fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
+// Each field's rules are checked in Apache's order, so a value that breaks several gets the
+// text of the same rule. An empty tag, key or message group is refused here though Apache
+// lets it through (interop/FIDELITY.md, "Status texts and checks").
 pub(crate) fn tag(tag: &str) -> Checked {
-    if tag.trim().is_empty() || tag.contains('|') || has_control(tag) {
-        return Err(Reject::new(
-            Code::IllegalMessageTag,
-            format!("tag {tag:?} is illegal"),
-        ));
-    }
-    Ok(())
+    let text = if tag.trim().is_empty() {
+        texts::TAG_BLANK
+    } else if tag.contains('|') {
+        texts::TAG_BAR
+    } else if has_control(tag) {
+        texts::TAG_CONTROL
+    } else {
+        return Ok(());
+    };
+    Err(Reject::new(Code::IllegalMessageTag, text))
 }
 
 pub(crate) fn key(key: &str) -> Checked {
-    if key.trim().is_empty() || has_control(key) {
-        return Err(Reject::new(
-            Code::IllegalMessageKey,
-            format!("key {key:?} is illegal"),
-        ));
-    }
-    Ok(())
+    let text = if key.trim().is_empty() {
+        texts::KEY_BLANK
+    } else if has_control(key) {
+        texts::KEY_CONTROL
+    } else {
+        return Ok(());
+    };
+    Err(Reject::new(Code::IllegalMessageKey, text))
 }
 
 pub(crate) fn message_group(group: &str) -> Checked {
-    if group.trim().is_empty()
-        || group.len() >= limits::MAX_MESSAGE_GROUP_BYTES
-        || has_control(group)
-    {
-        return Err(Reject::new(
-            Code::IllegalMessageGroup,
-            format!(
-                "message group {group:?} is illegal (non-blank, under {} bytes, no control characters)",
-                limits::MAX_MESSAGE_GROUP_BYTES
-            ),
-        ));
-    }
-    Ok(())
+    let text = if group.trim().is_empty() {
+        texts::MESSAGE_GROUP_BLANK.to_owned()
+    } else if group.len() >= limits::MAX_MESSAGE_GROUP_BYTES {
+        texts::message_group_too_long(limits::MAX_MESSAGE_GROUP_BYTES)
+    } else if has_control(group) {
+        texts::MESSAGE_GROUP_CONTROL.to_owned()
+    } else {
+        return Ok(());
+    };
+    Err(Reject::new(Code::IllegalMessageGroup, text))
 }
 
 pub(crate) fn user_properties<'a>(
@@ -155,35 +143,49 @@ pub(crate) fn user_properties<'a>(
     if properties.len() > limits::MAX_USER_PROPERTIES {
         return Err(Reject::new(
             Code::MessagePropertiesTooLarge,
-            format!(
-                "a message may carry at most {} user properties",
-                limits::MAX_USER_PROPERTIES
-            ),
+            texts::too_many_properties(limits::MAX_USER_PROPERTIES),
         ));
     }
     let mut size = tag.map_or(0, str::len) + keys.iter().map(String::len).sum::<usize>();
     for (key, value) in properties {
-        if key.is_empty() || rmq_proto::properties::is_reserved(key) {
-            return Err(Reject::new(
-                Code::IllegalMessagePropertyKey,
-                format!("property key {key:?} is reserved or empty"),
-            ));
-        }
-        if has_control(key) || has_control(value) {
-            return Err(Reject::new(
-                Code::IllegalMessagePropertyKey,
-                format!("property {key:?} contains control characters"),
-            ));
+        let refused = if key.is_empty() {
+            Some(texts::PROPERTY_KEY_EMPTY.to_owned())
+        } else if rmq_proto::properties::is_reserved(key) {
+            Some(texts::reserved_property(key))
+        } else if has_control(key) {
+            Some(texts::PROPERTY_KEY_CONTROL.to_owned())
+        } else if has_control(value) {
+            Some(texts::PROPERTY_VALUE_CONTROL.to_owned())
+        } else {
+            None
+        };
+        if let Some(text) = refused {
+            return Err(Reject::new(Code::IllegalMessagePropertyKey, text));
         }
         size += key.len() + value.len();
     }
     if size > limits::MAX_USER_PROPERTIES_SIZE {
         return Err(Reject::new(
             Code::MessagePropertiesTooLarge,
-            format!(
-                "user properties, tag and keys exceed {} bytes",
-                limits::MAX_USER_PROPERTIES_SIZE
-            ),
+            texts::properties_too_large(limits::MAX_USER_PROPERTIES_SIZE),
+        ));
+    }
+    Ok(())
+}
+
+/// Apache's `GrpcValidator.validateInvisibleTime`: at least `min_ms`, at most 12 hours.
+pub(crate) fn invisible_time(ms: i64, min_ms: i64) -> Checked {
+    let max = i64::try_from(limits::MAX_INVISIBLE.as_millis()).unwrap_or(i64::MAX);
+    if ms < min_ms {
+        return Err(Reject::new(
+            Code::IllegalInvisibleTime,
+            texts::invisible_too_small(min_ms),
+        ));
+    }
+    if ms > max {
+        return Err(Reject::new(
+            Code::IllegalInvisibleTime,
+            texts::invisible_too_large(max),
         ));
     }
     Ok(())

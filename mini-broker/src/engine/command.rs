@@ -11,6 +11,7 @@ use crate::store::journal::{
     Ack, ChangeInvisible, Configure, EndTransaction, Entry, ForwardToDlq, JGroup, JTopic, Op,
     Place, Pop, PullOffset, Recall, Release, Renew,
 };
+use crate::validate::texts;
 
 /// One engine command, as journaled.
 pub(crate) trait Command: Into<Op> {
@@ -25,9 +26,11 @@ fn record(command: impl Into<Op>, changed: bool, keep: bool) -> Option<Op> {
     (changed && keep).then(|| command.into())
 }
 
+/// A handle that does not decode is an internal error on Apache (its decoder throws), for
+/// every command that takes one.
 fn handle(text: &str) -> Checked<ReceiptHandle> {
     ReceiptHandle::decode(text)
-        .ok_or_else(|| Reject::new(Code::InvalidReceiptHandle, "receipt handle is malformed"))
+        .ok_or_else(|| Reject::new(Code::InternalServerError, texts::HANDLE_MALFORMED))
 }
 
 fn queue_index(queue: u32) -> usize {

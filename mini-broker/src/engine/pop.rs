@@ -7,7 +7,7 @@ use crate::clock::Millis;
 use crate::receipt::ReceiptHandle;
 use crate::store::TopicLog;
 use crate::store::journal::Renew;
-use crate::validate::{Checked, Reject};
+use crate::validate::{Checked, Reject, texts};
 use rmq_proto::Code;
 use rmq_proto::names::DLQ_TOPIC_PREFIX;
 
@@ -265,13 +265,13 @@ impl Engine {
         if check_expiry && handle.expired(now) && !renewed {
             return Err(Reject::new(
                 Code::InvalidReceiptHandle,
-                "receipt handle is expired",
+                texts::HANDLE_EXPIRED,
             ));
         }
         if handle.broker != self.config.broker_name {
             return Err(Reject::new(
                 Code::InvalidReceiptHandle,
-                format!("receipt handle names unknown broker {}", handle.broker),
+                texts::unknown_broker(&handle.broker),
             ));
         }
         let queue = usize::try_from(handle.queue_id).map_err(|_| {

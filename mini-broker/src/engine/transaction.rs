@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::clock::Millis;
-use crate::validate::{Checked, Reject};
+use crate::validate::{Checked, Reject, texts};
 use rmq_proto::Code;
 
 impl Engine {
@@ -20,7 +20,7 @@ impl Engine {
         if !known {
             return Err(Reject::new(
                 Code::InternalServerError,
-                format!("cannot find transaction data for {transaction_id}"),
+                texts::TRANSACTION_NOT_FOUND,
             ));
         }
         let Some(commit) = commit else {

@@ -5,8 +5,9 @@ use super::*;
 use crate::convert;
 use crate::receipt::ReceiptHandle;
 use crate::store::journal::{self, Flushed};
+use crate::validate::{self, texts};
 use rmq_proto::v2::{self, *};
-use rmq_proto::{Code, Rpc, limits};
+use rmq_proto::{Code, Rpc};
 use tonic::Request;
 
 impl Service {
@@ -40,7 +41,7 @@ impl Service {
             .iter()
             .map(|entry| {
                 let result = match ReceiptHandle::decode(&entry.receipt_handle) {
-                    None => status(Code::InternalServerError, "receipt handle is malformed"),
+                    None => status(Code::InternalServerError, texts::HANDLE_MALFORMED),
                     Some(_) => {
                         let (result, flushed) = self.core.execute(journal::Ack {
                             group: group.to_owned(),
@@ -76,7 +77,7 @@ impl Service {
         }
         self.core.notify_visible();
         let statuses: Vec<&v2::Status> = entries.iter().filter_map(|e| e.status.as_ref()).collect();
-        let top = combined(&statuses);
+        let top = combined(&statuses, texts::ACK_EMPTY);
         self.reply(
             rpc,
             AckMessageResponse {
@@ -100,18 +101,9 @@ impl Service {
             self.group(group)?;
             let d = request.invisible_duration.unwrap_or_default();
             let ms = convert::millis(d.seconds, d.nanos).unwrap_or(-1);
-            let max = i64::try_from(limits::MAX_INVISIBLE.as_millis()).unwrap_or(0);
-            if !(0..=max).contains(&ms) {
-                return Err(status(
-                    Code::IllegalInvisibleTime,
-                    format!("invisible duration {ms} ms is outside [0, {max}] ms"),
-                ));
-            }
+            validate::invisible_time(ms, 0)?;
             if ReceiptHandle::decode(&request.receipt_handle).is_none() {
-                return Err(status(
-                    Code::InternalServerError,
-                    "receipt handle is malformed",
-                ));
+                return Err(status(Code::InternalServerError, texts::HANDLE_MALFORMED));
             }
             let (result, flushed) = self.core.execute(journal::ChangeInvisible {
                 group: group.to_owned(),
@@ -158,7 +150,7 @@ impl Service {
         }
         .await;
         self.core.notify_visible();
-        let st = result.map_or_else(|st| st, |()| ok());
+        let st = result.map_or_else(|st| st, |()| status(Code::Ok, texts::DLQ_OK));
         self.reply(
             rpc,
             ForwardMessageToDeadLetterQueueResponse { status: Some(st) },

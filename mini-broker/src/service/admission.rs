@@ -2,6 +2,7 @@
 //! faults and dropped responses.
 
 use super::*;
+use crate::validate::texts;
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc, headers};
 use std::time::Duration;
@@ -57,10 +58,7 @@ impl Service {
             tokio::time::sleep(latency).await;
         }
         let Some(client) = client_id(metadata) else {
-            return Err(status(
-                Code::ClientIdRequired,
-                "x-mq-client-id header is required",
-            ));
+            return Err(status(Code::ClientIdRequired, texts::CLIENT_ID_REQUIRED));
         };
         if let Some(credentials) = &self.core.credentials {
             credentials

@@ -5,6 +5,7 @@
 use crate::convert;
 use crate::filter::Filter;
 use crate::service::{GrpcResult, Service, ok, status};
+use crate::validate::texts;
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc, limits};
 use std::time::Duration;
@@ -197,15 +198,19 @@ pub(crate) async fn query_offset(
     let result = async {
         service.admit_rpc(Rpc::QueryOffset, &metadata).await?;
         let (topic, queue) = queue_of(service, request.message_queue.as_ref())?;
-        let policy = QueryOffsetPolicy::try_from(request.query_offset_policy)
-            .map_err(|_| status(Code::BadRequest, "unknown query offset policy"))?;
+        let policy = QueryOffsetPolicy::try_from(request.query_offset_policy).map_err(|_| {
+            status(
+                Code::BadRequest,
+                texts::unsupported_offset_policy("UNRECOGNIZED"),
+            )
+        })?;
         let offset = match policy {
             QueryOffsetPolicy::Beginning => service.core.inspect(|e| e.queue_start(&topic, queue)),
             QueryOffsetPolicy::End => service.core.inspect(|e| e.queue_end(&topic, queue)),
             QueryOffsetPolicy::Timestamp => {
                 let ts = request
                     .timestamp
-                    .ok_or_else(|| status(Code::BadRequest, "TIMESTAMP needs a timestamp"))?;
+                    .ok_or_else(|| status(Code::BadRequest, texts::OFFSET_TIMESTAMP_REQUIRED))?;
                 let at = convert::millis(ts.seconds, ts.nanos)
                     .ok_or_else(|| status(Code::BadRequest, "timestamp out of range"))?;
                 service.core.inspect(|e| e.offset_at(&topic, queue, at))

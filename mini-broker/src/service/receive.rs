@@ -4,6 +4,7 @@ use super::*;
 use crate::convert;
 use crate::engine::{Delivery, Popping};
 use crate::store::journal::{self, Flushed};
+use crate::validate::{self, texts};
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc, headers, limits};
 use std::time::Duration;
@@ -72,13 +73,7 @@ impl Service {
         } else {
             Code::IllegalPollingTime
         };
-        Err(status(
-            code,
-            format!(
-                "the gRPC deadline ({} ms) is shorter than the minimum long-polling time",
-                remaining.as_millis()
-            ),
-        ))
+        Err(status(code, texts::POLLING_TIME_TOO_SHORT))
     }
 
     pub(crate) async fn receive(
@@ -113,13 +108,7 @@ impl Service {
             let d = request.invisible_duration.unwrap_or_default();
             let ms = convert::millis(d.seconds, d.nanos).unwrap_or(-1);
             let min = i64::try_from(limits::MIN_RECEIVE_INVISIBLE.as_millis()).unwrap_or(0);
-            let max = i64::try_from(limits::MAX_INVISIBLE.as_millis()).unwrap_or(0);
-            if !(min..=max).contains(&ms) {
-                return Err(status(
-                    Code::IllegalInvisibleTime,
-                    format!("invisible duration {ms} ms is outside [{min}, {max}] ms"),
-                ));
-            }
+            validate::invisible_time(ms, min)?;
             ms
         };
 

@@ -5,7 +5,7 @@ use super::*;
 use crate::engine::Command;
 use crate::metadata::{GroupConfig, Metadata, TopicConfig};
 use crate::store::journal::{JGroup, JTopic};
-use crate::validate::{self, Checked, Reject};
+use crate::validate::{self, Checked, Reject, texts};
 use rmq_proto::v2::*;
 use rmq_proto::{Rpc, limits};
 use tonic::Request;
@@ -22,7 +22,7 @@ impl Service {
                     .cloned()
                     .ok_or_else(|| meta.auto_topic(name))
             },
-            || Reject::new(Code::TopicNotFound, format!("topic {name} does not exist")),
+            || Reject::new(Code::TopicNotFound, texts::topic_not_found(name)),
         )
     }
 
@@ -37,12 +37,7 @@ impl Service {
                     .cloned()
                     .ok_or_else(|| meta.auto_group(name))
             },
-            || {
-                Reject::new(
-                    Code::ConsumerGroupNotFound,
-                    format!("consumer group {name} does not exist"),
-                )
-            },
+            || Reject::new(Code::ConsumerGroupNotFound, texts::group_not_found(name)),
         )
     }
 

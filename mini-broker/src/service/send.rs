@@ -5,10 +5,25 @@ use crate::clock::Millis;
 use crate::convert;
 use crate::store::StoredMessage;
 use crate::store::journal::{self, Flushed};
-use crate::validate::{self, Checked, Reject};
+use crate::validate::{self, Checked, Reject, texts};
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc, limits};
 use tonic::Request;
+
+/// A message's type, read from its properties in the proxy's order.
+fn kind_of(sys: &SystemProperties) -> MessageType {
+    if sys.message_type == MessageType::Transaction as i32 {
+        MessageType::Transaction
+    } else if sys.delivery_timestamp.is_some() {
+        MessageType::Delay
+    } else if sys.message_group.is_some() {
+        MessageType::Fifo
+    } else if sys.priority.is_some() {
+        MessageType::Priority
+    } else {
+        MessageType::Normal
+    }
+}
 
 impl Service {
     pub(crate) fn build_message(
@@ -20,10 +35,7 @@ impl Service {
     ) -> Checked<(StoredMessage, bool)> {
         let sys = message.system_properties.clone().unwrap_or_default();
         if sys.message_id.trim().is_empty() {
-            return Err(Reject::new(
-                Code::IllegalMessageId,
-                "message id cannot be blank",
-            ));
+            return Err(Reject::new(Code::IllegalMessageId, texts::MESSAGE_ID_EMPTY));
         }
         if let Some(tag) = &sys.tag {
             validate::tag(tag)?;
@@ -48,11 +60,7 @@ impl Service {
         if message.body.len() > self.core.max_body_size {
             return Err(Reject::new(
                 Code::MessageBodyTooLarge,
-                format!(
-                    "message body of {} bytes exceeds the limit of {} bytes",
-                    message.body.len(),
-                    self.core.max_body_size
-                ),
+                texts::body_too_large(self.core.max_body_size),
             ));
         }
         let delivery = match &sys.delivery_timestamp {
@@ -66,7 +74,7 @@ impl Service {
             if at - now > max {
                 return Err(Reject::new(
                     Code::IllegalDeliveryTime,
-                    "delivery timestamp is more than 1 day ahead",
+                    texts::delay_too_large(max),
                 ));
             }
         }
@@ -76,42 +84,26 @@ impl Service {
             if ms > max {
                 return Err(Reject::new(
                     Code::BadRequest,
-                    "orphaned transaction recovery duration exceeds 1 hour",
+                    texts::recovery_too_large(limits::MAX_TRANSACTION_RECOVERY.as_secs()),
                 ));
             }
         }
         // The proxy copies a priority into the message while converting it, and a negative
         // one makes that throw: INTERNAL_SERVER_ERROR, whatever the topic.
-        if let Some(priority) = sys.priority.filter(|p| *p < 0) {
+        if sys.priority.is_some_and(|p| p < 0) {
             return Err(Reject::new(
                 Code::InternalServerError,
-                format!("priority {priority} is negative; a priority is 0 or more"),
+                texts::NEGATIVE_PRIORITY,
             ));
         }
-        let half = sys.message_type == MessageType::Transaction as i32;
-        // The type is read from the message's properties in the proxy's order.
-        let kind = if half {
-            MessageType::Transaction
-        } else if delivery.is_some() {
-            MessageType::Delay
-        } else if sys.message_group.is_some() {
-            MessageType::Fifo
-        } else if sys.priority.is_some() {
-            MessageType::Priority
-        } else {
-            MessageType::Normal
-        };
+        let kind = kind_of(&sys);
+        let half = kind == MessageType::Transaction;
         let checked = topic.name.starts_with(rmq_proto::names::DLQ_TOPIC_PREFIX)
             || topic.name.starts_with(rmq_proto::names::RETRY_TOPIC_PREFIX);
         if !checked && !topic.topic_type.accepts(kind) {
             return Err(Reject::new(
                 Code::MessagePropertyConflictWithType,
-                format!(
-                    "{} message does not fit topic {} of type {:?}",
-                    kind.as_str_name(),
-                    topic.name,
-                    topic.topic_type
-                ),
+                texts::type_conflict(Some(topic.topic_type), kind.as_str_name()),
             ));
         }
         let born = sys
@@ -188,10 +180,7 @@ impl Service {
             .any(|m| resource_name(m.topic.as_ref()) != topic_name)
         {
             return (
-                fail_all(Reject::new(
-                    Code::MessageCorrupted,
-                    "all messages of one request must share a topic",
-                )),
+                fail_all(Reject::new(Code::MessageCorrupted, texts::TOPICS_DIFFER)),
                 Flushed::default(),
             );
         }
@@ -201,9 +190,10 @@ impl Service {
             // is looked up, and an unknown topic has no type: so a send to a missing topic
             // fails the type check, not with TOPIC_NOT_FOUND (QueryRoute does say that).
             Err(e) if e.code == Code::TopicNotFound => {
+                let kind = kind_of(&first.system_properties.clone().unwrap_or_default());
                 let conflict = Reject::new(
                     Code::MessagePropertyConflictWithType,
-                    format!("topic {topic_name} does not exist, so no message type matches it"),
+                    texts::type_conflict(None, kind.as_str_name()),
                 );
                 return (fail_all(conflict), Flushed::default());
             }
@@ -239,7 +229,7 @@ impl Service {
             .filter_map(|c| c.message.as_ref().map(|m| m.message_id.clone()))
             .collect();
         let (placed, flushed) = self.core.execute_all(commands);
-        let entries = placed
+        let entries: Vec<SendResultEntry> = placed
             .into_iter()
             .zip(ids)
             .map(|(placed, message_id)| SendResultEntry {
@@ -251,9 +241,10 @@ impl Service {
             })
             .collect();
         self.core.notify_visible();
+        let statuses: Vec<&v2::Status> = entries.iter().filter_map(|e| e.status.as_ref()).collect();
         (
             SendMessageResponse {
-                status: Some(ok()),
+                status: Some(combined(&statuses, texts::SEND_EMPTY)),
                 entries,
             },
             flushed,
@@ -306,16 +297,23 @@ impl Service {
             if !topic.topic_type.accepts(MessageType::Delay) {
                 return Err(status(
                     Code::MessagePropertyConflictWithType,
-                    format!("topic {name} is not a DELAY topic"),
+                    texts::type_conflict(Some(topic.topic_type), MessageType::Delay.as_str_name()),
                 ));
             }
             let recall = crate::recall::decode(&request.recall_handle)
-                .ok_or_else(|| status(Code::InternalServerError, "recall handle is invalid"))?;
-            let broker = self.core.inspect(|e| e.config.broker_name.clone());
-            if recall.topic != name || recall.broker != broker {
+                .ok_or_else(|| status(Code::InternalServerError, texts::RECALL_HANDLE_INVALID))?;
+            // The broker's checks, in its order; their codes are not among those the proxy
+            // maps, so both reach the client as INTERNAL_SERVER_ERROR.
+            if recall.topic != name {
                 return Err(status(
                     Code::InternalServerError,
-                    "recall handle does not belong to this topic",
+                    texts::RECALL_TOPIC_MISMATCH,
+                ));
+            }
+            if recall.broker != self.core.inspect(|e| e.config.broker_name.clone()) {
+                return Err(status(
+                    Code::InternalServerError,
+                    texts::RECALL_OTHER_BROKER,
                 ));
             }
             let (result, flushed) = self.core.execute(journal::Recall {
@@ -323,8 +321,7 @@ impl Service {
                 message_id: recall.message_id,
             });
             self.core.durable(flushed).await?;
-            result
-                .ok_or_else(|| status(Code::InternalServerError, "message is no longer scheduled"))
+            result.ok_or_else(|| status(Code::InternalServerError, texts::RECALL_TOO_LATE))
         }
         .await;
         let response = match result {

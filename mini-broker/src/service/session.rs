@@ -6,7 +6,7 @@ use crate::convert;
 use crate::filter::Filter;
 use crate::metadata::RetryPolicy;
 use crate::store::journal::{self};
-use crate::validate::{self, Reject, bounded};
+use crate::validate::{self, Reject, bounded, texts};
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc, limits};
 use std::time::Duration;
@@ -24,6 +24,16 @@ impl Service {
         let group = self.group(resource_name(sub.group.as_ref()))?;
         for entry in &sub.subscriptions {
             validate::topic(resource_name(entry.topic.as_ref()))?;
+            // The one filter the proxy checks in Settings, with its own text.
+            if let Some(expression) = &entry.expression
+                && expression.r#type == FilterType::Sql as i32
+                && expression.expression.trim().is_empty()
+            {
+                return Err(Reject::new(
+                    Code::IllegalFilterExpression,
+                    texts::SETTINGS_EXPRESSION,
+                ));
+            }
             Filter::compile(entry.expression.as_ref())?;
         }
         let strategy = match &group.retry_policy {
@@ -139,17 +149,15 @@ impl Service {
         };
         // As on the proxy, the type the client's Settings declared decides, not the request's.
         let refused = match self.core.sessions.touch(&client) {
-            None => Some("no Settings registered for this client over Telemetry".to_owned()),
+            None => Some(texts::NO_CLIENT_SETTINGS),
             Some(
                 ClientType::Producer
                 | ClientType::PushConsumer
                 | ClientType::SimpleConsumer
                 | ClientType::LitePushConsumer,
             ) => None,
-            Some(other) => Some(format!(
-                "client type {} takes no heartbeat",
-                other.as_str_name()
-            )),
+            // Apache answers with the type's name alone.
+            Some(other) => Some(other.as_str_name()),
         };
         if let Some(text) = refused {
             return self.reply(
@@ -183,9 +191,7 @@ impl Service {
             return Err(tonic::Status::unauthenticated(reason));
         }
         let Some(client) = client_id(&metadata) else {
-            return Err(tonic::Status::invalid_argument(
-                "x-mq-client-id header is required",
-            ));
+            return Err(tonic::Status::invalid_argument(texts::CLIENT_ID_REQUIRED));
         };
         let (tx, rx) = mpsc::channel(64);
         let stream_id = self.core.stream_id();
@@ -252,10 +258,11 @@ impl Service {
                     }
                     Err(reject) => {
                         let code = reject.code as i32;
+                        let text = bounded(texts::telemetry_failed(&reject.message));
                         let error = if (40000..50000).contains(&code) {
-                            tonic::Status::invalid_argument(reject.message)
+                            tonic::Status::invalid_argument(text)
                         } else {
-                            tonic::Status::internal(reject.message)
+                            tonic::Status::internal(text)
                         };
                         let _ = tx.send(Err(error)).await;
                         break;
@@ -281,7 +288,7 @@ impl Service {
             if !self.core.sessions.remove(&client) {
                 return Err(status(
                     Code::UnrecognizedClientType,
-                    "no Settings registered for this client",
+                    texts::NO_CLIENT_SETTINGS,
                 ));
             }
             // Like the proxy, a leaving consumer's auto-renewed messages come back in a second.

@@ -22,11 +22,18 @@ impl From<Reject> for v2::Status {
     }
 }
 
-/// The common code of several results, or MULTIPLE_RESULTS when they differ.
-pub(crate) fn combined(statuses: &[&v2::Status]) -> v2::Status {
-    match statuses.first() {
-        None => status(Code::InternalServerError, "no entries"),
-        Some(first) if statuses.iter().all(|s| s.code == first.code) => (*first).clone(),
-        Some(_) => status(Code::MultipleResults, "multiple results"),
-    }
+/// The status of an answer whose entries have their own (Apache's `AckMessageActivity` and
+/// `SendMessageActivity`): one code among them gives that code, named; several give
+/// MULTIPLE_RESULTS; none gives INTERNAL_SERVER_ERROR with `empty`. The entries keep their
+/// details.
+pub(crate) fn combined(statuses: &[&v2::Status], empty: &str) -> v2::Status {
+    let Some(first) = statuses.first() else {
+        return status(Code::InternalServerError, empty);
+    };
+    let code = if statuses.iter().all(|s| s.code == first.code) {
+        Code::try_from(first.code).unwrap_or(Code::InternalServerError)
+    } else {
+        Code::MultipleResults
+    };
+    status(code, code.as_str_name())
 }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::store::journal::{self};
+use crate::validate::texts;
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc};
 use tonic::Request;
@@ -20,7 +21,7 @@ impl Service {
             if request.transaction_id.trim().is_empty() {
                 return Err(status(
                     Code::InvalidTransactionId,
-                    "transaction id cannot be blank",
+                    texts::TRANSACTION_ID_EMPTY,
                 ));
             }
             let decision = match TransactionResolution::try_from(request.resolution) {

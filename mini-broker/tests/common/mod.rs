@@ -330,6 +330,14 @@ pub async fn until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// The hex HMAC-SHA1 signature of an `x-mq-date-time` value, as an AK/SK client signs it.
+pub fn signature(secret: &str, date: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(date.as_bytes());
+    hex::encode_upper(mac.finalize().into_bytes())
+}
+
 /// A virtual-clock broker with the topics and groups the consumption tests use.
 pub async fn virtual_broker() -> MiniBroker {
     MiniBroker::builder()
