@@ -40,6 +40,18 @@ impl TopicType {
         }
     }
 
+    /// The type's name as Apache writes `message.type` (and as `FromStr` reads it).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            TopicType::Normal => "NORMAL",
+            TopicType::Fifo => "FIFO",
+            TopicType::Delay => "DELAY",
+            TopicType::Transaction => "TRANSACTION",
+            TopicType::Priority => "PRIORITY",
+            TopicType::Mixed => "MIXED",
+        }
+    }
+
     pub(crate) fn accepts(self, kind: MessageType) -> bool {
         self.accepted().contains(&kind)
     }

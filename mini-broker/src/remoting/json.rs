@@ -133,19 +133,8 @@ impl From<&TopicConfig> for TopicConfigJson {
             topic_filter_type: "SINGLE_TAG",
             topic_sys_flag: 0,
             order: topic.topic_type == TopicType::Fifo,
-            attributes: BTreeMap::from([(MESSAGE_TYPE, type_name(topic.topic_type).to_owned())]),
+            attributes: BTreeMap::from([(MESSAGE_TYPE, topic.topic_type.name().to_owned())]),
         }
-    }
-}
-
-pub(super) fn type_name(kind: TopicType) -> &'static str {
-    match kind {
-        TopicType::Normal => "NORMAL",
-        TopicType::Fifo => "FIFO",
-        TopicType::Delay => "DELAY",
-        TopicType::Transaction => "TRANSACTION",
-        TopicType::Priority => "PRIORITY",
-        TopicType::Mixed => "MIXED",
     }
 }
 

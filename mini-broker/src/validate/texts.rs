@@ -127,25 +127,12 @@ pub(crate) fn recovery_too_large(max_secs: u64) -> String {
     format!("the max transaction recovery time of message is too large, max is {max_secs}")
 }
 
-/// `TopicMessageType`'s name, as Java prints the enum.
-fn topic_type_name(topic_type: Option<TopicType>) -> &'static str {
-    match topic_type {
-        None => "UNSPECIFIED",
-        Some(TopicType::Normal) => "NORMAL",
-        Some(TopicType::Fifo) => "FIFO",
-        Some(TopicType::Delay) => "DELAY",
-        Some(TopicType::Transaction) => "TRANSACTION",
-        Some(TopicType::Priority) => "PRIORITY",
-        Some(TopicType::Mixed) => "MIXED",
-    }
-}
-
 /// `DefaultTopicMessageTypeValidator`; a topic that does not exist has no type
 /// (`UNSPECIFIED`). Also what RecallMessage says of a topic that takes no DELAY messages.
 pub(crate) fn type_conflict(topic: Option<TopicType>, message: &str) -> String {
     proxied(format_args!(
         "TopicMessageType validate failed, the expected type is {}, but actual type is {message}",
-        topic_type_name(topic)
+        topic.map_or("UNSPECIFIED", TopicType::name)
     ))
 }
 

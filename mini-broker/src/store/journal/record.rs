@@ -105,22 +105,11 @@ impl From<JMessage> for StoredMessage {
     }
 }
 
-fn topic_type_name(t: TopicType) -> &'static str {
-    match t {
-        TopicType::Normal => "NORMAL",
-        TopicType::Fifo => "FIFO",
-        TopicType::Delay => "DELAY",
-        TopicType::Transaction => "TRANSACTION",
-        TopicType::Priority => "PRIORITY",
-        TopicType::Mixed => "MIXED",
-    }
-}
-
 impl From<&TopicConfig> for JTopic {
     fn from(t: &TopicConfig) -> Self {
         JTopic {
             name: t.name.clone(),
-            topic_type: topic_type_name(t.topic_type).into(),
+            topic_type: t.topic_type.name().into(),
             queues: t.queues,
         }
     }

@@ -23,14 +23,7 @@ import org.apache.rocketmq.client.apis.producer.Producer;
  * and the topic the tool deleted is refused again.
  */
 public final class AdminCheck {
-  private static int passed;
-  private static int failed;
   private static final ClientServiceProvider P = ClientServiceProvider.loadService();
-
-  private static void check(boolean ok, String what) {
-    System.out.println((ok ? "PASS " : "FAIL ") + what);
-    if (ok) passed++; else failed++;
-  }
 
   /** Whether sending to the topic is refused with TOPIC_NOT_FOUND (40402). */
   private static boolean refused(Producer producer, String topic) {
@@ -58,16 +51,14 @@ public final class AdminCheck {
       }
     } catch (Exception e) {
       e.printStackTrace(System.out);
-      check(false, "unexpected " + e);
+      Tally.check(false, "unexpected " + e);
     }
-    System.out.println("java official client, admin-created resources (" + args[1] + "): " + passed
-        + " passed, " + failed + " failed");
-    System.exit(failed == 0 ? 0 : 1);
+    Tally.finish("java official client, admin-created resources (" + args[1] + ")");
   }
 
   private static void before(ClientConfiguration cfg) throws Exception {
     try (Producer producer = P.newProducerBuilder().setClientConfiguration(cfg).build()) {
-      check(refused(producer, "admin-fifo"), "a strict broker refuses a topic nobody created (TOPIC_NOT_FOUND)");
+      Tally.check(refused(producer, "admin-fifo"), "a strict broker refuses a topic nobody created (TOPIC_NOT_FOUND)");
     }
   }
 
@@ -80,7 +71,7 @@ public final class AdminCheck {
               .setBody((group + i).getBytes(StandardCharsets.UTF_8)).build());
         }
       }
-      check(refused(producer, "admin-temp"), "the topic deleteTopic removed is refused again (TOPIC_NOT_FOUND)");
+      Tally.check(refused(producer, "admin-temp"), "the topic deleteTopic removed is refused again (TOPIC_NOT_FOUND)");
     }
     CountDownLatch ten = new CountDownLatch(10);
     // The first message of each group is slow: a group that does not consume in order would
@@ -105,7 +96,7 @@ public final class AdminCheck {
     List<String> a = new ArrayList<>();
     List<String> b = new ArrayList<>();
     for (String body : new ArrayList<>(order)) (body.startsWith("a") ? a : b).add(body);
-    check(all && a.equals(List.of("a0", "a1", "a2", "a3", "a4")) && b.equals(List.of("b0", "b1", "b2", "b3", "b4")),
+    Tally.check(all && a.equals(List.of("a0", "a1", "a2", "a3", "a4")) && b.equals(List.of("b0", "b1", "b2", "b3", "b4")),
         "the orderly group made by updateSubGroup -o true consumes the FIFO topic made by updateTopic in order " + order);
   }
 }

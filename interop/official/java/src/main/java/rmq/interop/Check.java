@@ -24,14 +24,7 @@ import org.apache.rocketmq.client.apis.producer.TransactionResolution;
 
 /** The official Java client against rmq-mini-broker. Usage: Check HOST:PORT. */
 public final class Check {
-  private static int passed;
-  private static int failed;
   private static final ClientServiceProvider P = ClientServiceProvider.loadService();
-
-  private static void check(boolean ok, String what) {
-    System.out.println((ok ? "PASS " : "FAIL ") + what);
-    if (ok) passed++; else failed++;
-  }
 
   private static String body(MessageView view) {
     return StandardCharsets.UTF_8.decode(view.getBody()).toString();
@@ -61,10 +54,9 @@ public final class Check {
       run(tls, plain);
     } catch (Exception e) {
       e.printStackTrace(System.out);
-      check(false, "unexpected " + e);
+      Tally.check(false, "unexpected " + e);
     }
-    System.out.println("java official client: " + passed + " passed, " + failed + " failed");
-    System.exit(failed == 0 ? 0 : 1);
+    Tally.finish("java official client");
   }
 
   private static void run(ClientConfiguration tls, ClientConfiguration plain) throws Exception {
@@ -77,7 +69,7 @@ public final class Check {
     PushConsumer push = P.newPushConsumerBuilder().setClientConfiguration(tls).setConsumerGroup("java-push")
         .setSubscriptionExpressions(Map.of("normal", new FilterExpression("TagA", FilterExpressionType.TAG)))
         .setMessageListener(v -> { three.countDown(); return ConsumeResult.SUCCESS; }).build();
-    check(three.await(30, TimeUnit.SECONDS), "push consumer over TLS receives 3 tagged messages");
+    Tally.check(three.await(30, TimeUnit.SECONDS), "push consumer over TLS receives 3 tagged messages");
     push.close();
 
     for (int i = 0; i < 5; i++) {
@@ -89,7 +81,7 @@ public final class Check {
     PushConsumer fifo = P.newPushConsumerBuilder().setClientConfiguration(plain).setConsumerGroup("java-fifo")
         .setSubscriptionExpressions(Map.of("fifo", FilterExpression.SUB_ALL))
         .setMessageListener(v -> { order.add(body(v)); five.countDown(); return ConsumeResult.SUCCESS; }).build();
-    check(five.await(30, TimeUnit.SECONDS) && order.equals(List.of("f0", "f1", "f2", "f3", "f4")),
+    Tally.check(five.await(30, TimeUnit.SECONDS) && order.equals(List.of("f0", "f1", "f2", "f3", "f4")),
         "FIFO push consumer in order " + order);
     fifo.close();
 
@@ -97,7 +89,7 @@ public final class Check {
     producer.send(P.newMessageBuilder().setTopic("delay").setDeliveryTimestamp(at).setBody("d".getBytes()).build());
     SimpleConsumer delayed = simple(plain, "java-delay", "delay", FilterExpression.SUB_ALL);
     List<MessageView> late = receive(delayed, 1);
-    check(late.size() == 1 && System.currentTimeMillis() >= at, "delay message arrives after its time");
+    Tally.check(late.size() == 1 && System.currentTimeMillis() >= at, "delay message arrives after its time");
     for (MessageView v : late) delayed.ack(v);
     delayed.close();
 
@@ -109,10 +101,10 @@ public final class Check {
     committed.commit();
     Transaction orphan = tx.beginTransaction();
     tx.send(P.newMessageBuilder().setTopic("tx").setBody("orphan".getBytes()).build(), orphan);
-    check(asked.await(30, TimeUnit.SECONDS), "transaction checker is asked about an undecided transaction");
+    Tally.check(asked.await(30, TimeUnit.SECONDS), "transaction checker is asked about an undecided transaction");
     SimpleConsumer txReader = simple(plain, "java-tx", "tx", FilterExpression.SUB_ALL);
     List<MessageView> txs = receive(txReader, 2);
-    check(txs.size() == 2, "committed and checked-then-committed transactions are delivered (" + txs.size() + ")");
+    Tally.check(txs.size() == 2, "committed and checked-then-committed transactions are delivered (" + txs.size() + ")");
     txReader.close();
     tx.close();
 
@@ -124,7 +116,7 @@ public final class Check {
         .setMessageListener(v -> { attempts.incrementAndGet(); return ConsumeResult.FAILURE; }).build();
     SimpleConsumer dlq = simple(plain, "dlq-reader", "%DLQ%java-dlq", FilterExpression.SUB_ALL);
     List<MessageView> dead = receive(dlq, 1);
-    check(dead.size() == 1 && dead.get(0).getMessageId().toString().equals(poison),
+    Tally.check(dead.size() == 1 && dead.get(0).getMessageId().toString().equals(poison),
         "a message failing its 2 attempts lands in %DLQ%java-dlq (attempts " + attempts.get() + ")");
     failing.close();
     dlq.close();
@@ -135,7 +127,7 @@ public final class Check {
         .setSubscriptionExpressions(Map.of("fifo", FilterExpression.SUB_ALL))
         .setMessageListener(v -> { fifoAttempts.incrementAndGet(); return ConsumeResult.FAILURE; }).build();
     SimpleConsumer fifoDlq = simple(plain, "dlq-reader-2", "%DLQ%java-fifo-dlq", FilterExpression.SUB_ALL);
-    check(receive(fifoDlq, 1).size() >= 1, "failing FIFO messages are forwarded to the DLQ after local retries ("
+    Tally.check(receive(fifoDlq, 1).size() >= 1, "failing FIFO messages are forwarded to the DLQ after local retries ("
         + fifoAttempts.get() + " listener calls)");
     fifoFailing.close();
     fifoDlq.close();
@@ -146,7 +138,7 @@ public final class Check {
     if (!first.isEmpty()) redo.changeInvisibleDuration(first.get(0), Duration.ofSeconds(1));
     Thread.sleep(1500);
     List<MessageView> again = receive(redo, 1);
-    check(first.size() == 1 && again.size() == 1 && again.get(0).getDeliveryAttempt() == 2,
+    Tally.check(first.size() == 1 && again.size() == 1 && again.get(0).getDeliveryAttempt() == 2,
         "changeInvisibleDuration(1s) brings the message back with attempt 2");
     for (MessageView v : again) redo.ack(v);
     boolean oldRefused;
@@ -156,7 +148,7 @@ public final class Check {
     } catch (ClientException e) {
       oldRefused = true;
     }
-    check(oldRefused, "acking with the replaced receipt handle is refused");
+    Tally.check(oldRefused, "acking with the replaced receipt handle is refused");
     redo.close();
     producer.close();
   }
