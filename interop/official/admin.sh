@@ -9,8 +9,8 @@
 #   TOOLS_LIB_DIR holds rocketmq-tools and its dependencies (interop/apache/target/lib).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-broker=$1
-lib=$2
+broker=${1:?usage: admin.sh BROKER_BINARY TOOLS_LIB_DIR}
+lib=${2:?usage: admin.sh BROKER_BINARY TOOLS_LIB_DIR}
 work=$(mktemp -d)
 broker_pid=""
 cleanup() {
@@ -23,6 +23,7 @@ trap cleanup EXIT
 broker_pid=$!
 for _ in $(seq 1 200); do
   grep -q "admin on" "$work/ready" 2>/dev/null && break
+  kill -0 "$broker_pid" 2>/dev/null || break
   sleep 0.05
 done
 endpoint=$(sed -n 's/^rmq-mini-broker listening on //p' "$work/ready")
@@ -42,7 +43,7 @@ grep -q " 0 failed$" "$work/before" || status=1
 # All commands in one JVM (interop/apache/Admin.java); the tool reports failures as stack
 # traces and always exits 0, so its output is checked line by line below.
 n=(-n "$admin")
-java -Xms128m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Duser.home="$work" \
+timeout 300 java -Xms128m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Duser.home="$work" \
   -Drocketmq.home.dir="$work" -cp "$lib/*" "$here/../apache/Admin.java" \
   updateTopic "${n[@]}" -c DefaultCluster -t admin-fifo -a +message.type=FIFO -r 4 -w 4 \
   --then updateSubGroup "${n[@]}" -c DefaultCluster -g admin-orderly -o true -r 3 \
@@ -57,6 +58,8 @@ java -Xms128m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Duser.home="$wo
   --then deleteSubGroup "${n[@]}" -c DefaultCluster -g admin-temp-group \
   >"$work/admin.out" 2>&1 || true
 
+# The admin address as a literal inside the patterns below.
+addr=${admin//./\\.}
 expect() { # expect COUNT PATTERN WHAT
   local found
   found=$(grep -oE -- "$2" "$work/admin.out" | wc -l || true)
@@ -67,15 +70,15 @@ expect() { # expect COUNT PATTERN WHAT
     status=1
   fi
 }
-expect 2 "create topic to $admin success" "updateTopic creates topics"
-expect 2 "create subscription group to $admin success" "updateSubGroup creates groups"
+expect 2 "create topic to $addr success" "updateTopic creates topics"
+expect 2 "create subscription group to $addr success" "updateSubGroup creates groups"
 expect 1 '"writeQueueNums":4' "topicRoute shows the 4-queue route"
-expect 1 "DefaultCluster +broker-0 +0 +$admin" "clusterList lists the broker"
+expect 1 "DefaultCluster +broker-0 +0 +$addr" "clusterList lists the broker"
 expect 1 "^admin-fifo$" "topicList lists the topic"
 expect 4 "^broker-0 +[0-3] +0 +0" "topicStatus shows the 4 queues"
 expect 1 "consumeMessageOrderly +=  true" "getConsumerConfig shows the orderly group"
 expect 1 "delete topic \[admin-temp\] from cluster \[DefaultCluster\] success" "deleteTopic deletes"
-expect 1 "delete subscription group \[admin-temp-group\] from broker \[$admin\] in cluster \[DefaultCluster\] success" \
+expect 1 "delete subscription group \[admin-temp-group\] from broker \[$addr\] in cluster \[DefaultCluster\] success" \
   "deleteSubGroup deletes"
 if grep -qE "Exception|CODE: [0-9]" "$work/admin.out"; then
   echo "FAIL mqadmin reported errors:"

@@ -55,6 +55,7 @@ impl MiniCluster {
                 name: format!("broker-{i}"),
                 addr: b.local_addr(),
                 admin: b.admin_addr(),
+                core: std::sync::Arc::downgrade(&b.core),
             })
             .collect();
         for broker in &started {

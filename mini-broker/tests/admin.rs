@@ -7,6 +7,7 @@ use common::*;
 use rmq_mini_broker::{MiniBroker, MiniBrokerBuilder, MiniCluster};
 use rmq_proto::v2::*;
 use serde_json::{Value, json};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -217,6 +218,10 @@ async fn an_admin_created_fifo_topic_and_orderly_group_serve_grpc_clients() {
     assert_eq!(group["consumeMessageOrderly"], true);
     assert_eq!(group["retryMaxTimes"], 3);
 
+    // Fewer queues keep the topic's (its messages stay reachable).
+    assert_eq!(admin.create_topic("orders", "FIFO", 2).await.code, 0);
+    assert_eq!(route(&broker, "orders").await.message_queues.len(), 4);
+
     // Redeclaring without a message type keeps it.
     let fields =
         json!({"topic": "orders", "readQueueNums": "4", "writeQueueNums": "4", "attributes": ""});
@@ -235,7 +240,8 @@ async fn an_admin_created_fifo_topic_and_orderly_group_serve_grpc_clients() {
 #[tokio::test]
 async fn deletes_remove_topics_groups_and_messages_for_good() {
     let dir = TempDir::new();
-    let builder = || MiniBroker::builder().data_dir(&dir.0);
+    // No snapshot at shutdown: the restart replays the Delete records themselves.
+    let builder = || MiniBroker::builder().data_dir(&dir.0).snapshot_every(None);
     let broker = strict_with_admin(builder()).await;
     let mut admin = Admin::connect(&broker.admin_endpoint().expect("admin on")).await;
     assert_eq!(admin.create_topic("gone", "NORMAL", 2).await.code, 0);
@@ -328,6 +334,14 @@ async fn unknown_oneway_malformed_and_binary_requests() {
     assert!(missing.remark.contains("topic"), "{}", missing.remark);
     let bad = admin.create_topic("orders", "SOMETIMES", 8).await;
     assert_eq!(bad.code, 29, "{}", bad.remark);
+    for queues in [0, 1025, 4_000_000_000] {
+        let bad = admin.create_topic("orders", "NORMAL", queues).await;
+        assert_eq!(bad.code, 29, "{queues} queues: {}", bad.remark);
+    }
+    assert_eq!(
+        code(&route(&broker, "orders").await.status),
+        Code::TopicNotFound
+    );
     let bad = admin
         .call(UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, json!({}), b"not json")
         .await;
@@ -377,6 +391,16 @@ async fn unknown_oneway_malformed_and_binary_requests() {
     let _total = binary.read_u32().await.expect("answer");
     let mark = binary.read_u32().await.expect("mark");
     assert_eq!(mark >> 24, 1, "answered in the request's header type");
+    let (code, _language, _version) = (
+        binary.read_i16().await.expect("code"),
+        binary.read_u8().await.expect("language"),
+        binary.read_i16().await.expect("version"),
+    );
+    let (opaque, flag) = (
+        binary.read_i32().await.expect("opaque"),
+        binary.read_i32().await.expect("flag"),
+    );
+    assert_eq!((code, opaque, flag & 1), (0, 7, 1));
 
     // A frame over the limit closes that connection only.
     let mut hostile = TcpStream::connect(&endpoint).await.expect("connect");
@@ -385,7 +409,9 @@ async fn unknown_oneway_malformed_and_binary_requests() {
         .await
         .expect("write");
     let mut rest = Vec::new();
-    let read = hostile.read_to_end(&mut rest).await;
+    let read = tokio::time::timeout(Duration::from_secs(10), hostile.read_to_end(&mut rest))
+        .await
+        .expect("the connection is closed, not left hanging");
     assert!(matches!(read, Ok(0)) || read.is_err());
     let info = Admin::connect(&endpoint)
         .await
@@ -420,7 +446,18 @@ async fn a_mini_cluster_answers_as_one_name_server() {
         );
         let mut own = Admin::connect(&broker.admin_endpoint().expect("admin on")).await;
         assert_eq!(own.create_topic("spread", "NORMAL", 2).await.code, 0);
+        if i == 1 {
+            assert_eq!(own.create_topic("lonely", "NORMAL", 3).await.code, 0);
+        }
     }
+    // A route names only the brokers that hold the topic, as a name server does.
+    let lonely = admin
+        .call(GET_ROUTEINFO_BY_TOPIC, json!({"topic": "lonely"}), b"")
+        .await
+        .json();
+    assert_eq!(lonely["brokerDatas"][0]["brokerName"], "broker-1");
+    assert_eq!(lonely["queueDatas"].as_array().map(Vec::len), Some(1));
+    assert_eq!(lonely["queueDatas"][0]["writeQueueNums"], 3);
     let routed = admin
         .call(GET_ROUTEINFO_BY_TOPIC, json!({"topic": "spread"}), b"")
         .await

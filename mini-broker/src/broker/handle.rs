@@ -231,6 +231,10 @@ impl MiniBroker {
         if let Some(scheduler) = self.scheduler.take() {
             let _ = scheduler.await;
         }
+        // Open admin connections are cut, so no change is answered once the journal closes.
+        if let Some((_, gate)) = &self.admin {
+            gate.down().await;
+        }
         // The final snapshot and the journal's last flush are blocking file work.
         let core = self.core.clone();
         if tokio::task::spawn_blocking(move || core.close_journal())

@@ -133,6 +133,11 @@ impl MiniBrokerBuilder {
         );
         let admin = match &self.admin_listen {
             Some(admin_listen) => {
+                if core.credentials.is_some() {
+                    tracing::warn!(
+                        "the admin port does not check credentials (Apache's remoting ACL is not implemented): keep it on loopback"
+                    );
+                }
                 let listener = TcpListener::bind(admin_listen).await.map_err(|e| {
                     StartError::new(format!("cannot listen on {admin_listen}: {e}"))
                 })?;

@@ -24,6 +24,9 @@ pub(crate) struct Peer {
     pub(crate) addr: std::net::SocketAddr,
     /// Its admin (remoting) address, when it serves one.
     pub(crate) admin: Option<std::net::SocketAddr>,
+    /// Its state, for the admin facade's name-server answers (which list only the brokers
+    /// that hold a topic). Weak: every broker's core holds every peer.
+    pub(crate) core: std::sync::Weak<Core>,
 }
 
 pub(crate) struct Core {

@@ -22,7 +22,7 @@ pub(crate) trait Command: Into<Op> {
 }
 
 /// The record of a command that changed state, when records are kept.
-fn record(command: impl Into<Op>, changed: bool, keep: bool) -> Option<Op> {
+pub(super) fn record(command: impl Into<Op>, changed: bool, keep: bool) -> Option<Op> {
     (changed && keep).then(|| command.into())
 }
 

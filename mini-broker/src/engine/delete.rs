@@ -3,6 +3,7 @@
 //! its queues, every group's progress and leases on it, its scheduled and half messages and
 //! their deadlines. Declared again later, it starts empty at offset 0.
 
+use super::command::record;
 use super::*;
 use crate::store::journal::{Delete, Deleted, Op};
 
@@ -55,6 +56,6 @@ impl Command for Delete {
             Some(Deleted::Group(group)) => engine.delete_group(group, self.clean_offset),
             None => false,
         };
-        (changed, (changed && keep).then(|| self.into()))
+        (changed, record(self, changed, keep))
     }
 }

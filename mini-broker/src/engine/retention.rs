@@ -3,6 +3,7 @@
 //! files `fileReservedTime` hours whatever was consumed; we never drop what a group still
 //! has to read). Offsets never move: a queue remembers the offset of its first kept message.
 
+use super::command::record;
 use super::*;
 use crate::store::journal::{Op, Trim};
 
@@ -56,6 +57,6 @@ impl Command for Trim {
     type Output = bool;
     fn apply(self, engine: &mut Engine, now: Millis, keep: bool) -> (bool, Option<Op>) {
         let dropped = engine.trim(now, self.retention.max(0));
-        (dropped, (dropped && keep).then(|| self.into()))
+        (dropped, record(self, dropped, keep))
     }
 }

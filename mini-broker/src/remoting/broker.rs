@@ -18,7 +18,8 @@ impl Admin {
     }
 
     /// UPDATE_AND_CREATE_TOPIC: the queue count is the larger of the read and write counts
-    /// (one count serves both here); `message.type` comes from the `attributes` field
+    /// (one count serves both here; 1 to [`MAX_QUEUES`], never fewer than the topic has);
+    /// `message.type` comes from the `attributes` field
     /// (`+message.type=FIFO`, `-message.type` to reset), and an update without it keeps the
     /// topic's type.
     pub(super) async fn create_topic(&self, request: &Frame) -> Answered {
@@ -43,12 +44,23 @@ impl Admin {
                 })
                 .transpose()
         };
-        let queues = match (count("readQueueNums"), count("writeQueueNums")) {
+        let requested = match (count("readQueueNums"), count("writeQueueNums")) {
             (Ok(read), Ok(write)) => read.max(write).unwrap_or(DEFAULT_QUEUES),
             (Err(text), _) | (_, Err(text)) => {
                 return Err(Refusal::new(code::INVALID_PARAMETER, text));
             }
         };
+        if !(1..=MAX_QUEUES).contains(&requested) {
+            return Err(Refusal::new(
+                code::INVALID_PARAMETER,
+                format!("queue count {requested} is outside 1..={MAX_QUEUES}"),
+            ));
+        }
+        // Queues never go away here (their messages would be stranded): a smaller count
+        // keeps the topic's.
+        let queues = existing
+            .as_ref()
+            .map_or(requested, |t| t.queues.max(requested));
         let config = TopicConfig::new(name, topic_type).queues(queues);
         let (_, flushed) = self.core.execute(JTopic::from(&config));
         self.committed(request, flushed).await
@@ -135,7 +147,10 @@ impl Admin {
     /// DELETE_SUBSCRIPTIONGROUP: with `cleanOffset`, the group's progress goes too.
     pub(super) async fn delete_group(&self, request: &Frame) -> Answered {
         let name = Self::required(request, "groupName")?;
-        let clean_offset = request.field("cleanOffset") == Some("true");
+        // As Java's `Boolean.parseBoolean`.
+        let clean_offset = request
+            .field("cleanOffset")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let (_, flushed) = self.core.execute(Delete {
             what: Some(Deleted::Group(name.to_owned())),
             clean_offset,
@@ -183,6 +198,10 @@ impl Admin {
         ok(request, json::kv_table(&table))
     }
 }
+
+/// Most queues a topic made through the admin facade may have (each costs memory in every
+/// route and every group's progress).
+pub(crate) const MAX_QUEUES: u32 = 1024;
 
 /// The `message.type` an `attributes` field sets: `Some` when it sets or resets one.
 fn message_type(attributes: &str) -> Result<Option<TopicType>, String> {

@@ -276,8 +276,15 @@ pub(crate) async fn read<R: AsyncRead + Unpin>(io: &mut R) -> io::Result<Option<
             format!("frame of {total} bytes is over the {MAX_FRAME}-byte limit"),
         ));
     }
-    let mut rest = vec![0u8; total];
-    io.read_exact(&mut rest).await?;
+    // Grown as bytes arrive, so a length prefix alone reserves nothing.
+    let mut rest = Vec::new();
+    (&mut *io).take(total as u64).read_to_end(&mut rest).await?;
+    if rest.len() < total {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("the frame ended after {} of {total} bytes", rest.len()),
+        ));
+    }
     Frame::decode(Bytes::from(rest))
         .map(Some)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))

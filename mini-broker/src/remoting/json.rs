@@ -58,20 +58,23 @@ struct TopicRouteData<'a> {
     filter_server_table: BTreeMap<String, Vec<String>>,
 }
 
-/// `TopicRouteData`: every broker serves the topic with its queue count.
-pub(super) fn route(cluster: &str, brokers: &[BrokerEntry], topic: &TopicConfig) -> Vec<u8> {
+/// `TopicRouteData`: each broker holding the topic, with its queue count.
+pub(super) fn route(cluster: &str, holders: &[(BrokerEntry, u32)]) -> Vec<u8> {
     let body = TopicRouteData {
-        queue_datas: brokers
+        queue_datas: holders
             .iter()
-            .map(|b| QueueData {
+            .map(|(b, queues)| QueueData {
                 broker_name: &b.name,
-                read_queue_nums: topic.queues,
-                write_queue_nums: topic.queues,
+                read_queue_nums: *queues,
+                write_queue_nums: *queues,
                 perm: PERM_READ_WRITE,
                 topic_sys_flag: 0,
             })
             .collect(),
-        broker_datas: brokers.iter().map(|b| broker_data(cluster, b)).collect(),
+        broker_datas: holders
+            .iter()
+            .map(|(b, _)| broker_data(cluster, b))
+            .collect(),
         filter_server_table: BTreeMap::new(),
     };
     serde_json::to_vec(&body).unwrap_or_default()

@@ -26,6 +26,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
+/// A connection that sends nothing for this long is closed (Apache's channel idle time).
+const IDLE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The cluster every mini-broker belongs to, as Apache's default `brokerClusterName`.
 pub(crate) const CLUSTER: &str = "DefaultCluster";
 
@@ -127,11 +130,15 @@ impl Admin {
 
     async fn converse(self: Arc<Self>, mut io: Connection) {
         loop {
-            let request = match frame::read(&mut io).await {
-                Ok(Some(request)) => request,
-                Ok(None) => return,
-                Err(e) => {
+            let request = match tokio::time::timeout(IDLE, frame::read(&mut io)).await {
+                Ok(Ok(Some(request))) => request,
+                Ok(Ok(None)) => return,
+                Ok(Err(e)) => {
                     tracing::debug!(error = %e, "closing an admin connection");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!("closing an idle admin connection");
                     return;
                 }
             };
@@ -142,7 +149,20 @@ impl Admin {
             if request.is_oneway() {
                 continue;
             }
-            if io.write_all(&answer.encode()).await.is_err() {
+            let mut bytes = answer.encode();
+            if bytes.len() > frame::MAX_FRAME + 4 {
+                // Java closes the channel on a frame past its limit: say why instead.
+                bytes = Frame::answer(
+                    &request,
+                    code::SYSTEM_ERROR,
+                    format!(
+                        "the answer exceeds the {}-byte frame limit",
+                        frame::MAX_FRAME
+                    ),
+                )
+                .encode();
+            }
+            if io.write_all(&bytes).await.is_err() {
                 return;
             }
         }
@@ -198,20 +218,39 @@ impl Admin {
     /// Every broker of the cluster with its admin address: this one alone, or each broker
     /// of its mini-cluster.
     fn brokers(&self) -> Vec<json::BrokerEntry> {
-        let peers = self.core.peers.read();
+        self.members()
+            .into_iter()
+            .map(|(broker, _)| broker)
+            .collect()
+    }
+
+    /// The brokers that hold `topic`, each with its queue count, as a name server knows
+    /// them from the brokers' registrations.
+    fn holders(&self, topic: &str) -> Vec<(json::BrokerEntry, u32)> {
+        self.members()
+            .into_iter()
+            .filter_map(|(broker, core)| {
+                let queues = core?.inspect(|e| e.meta.topics.get(topic).map(|t| t.queues))?;
+                Some((broker, queues))
+            })
+            .collect()
+    }
+
+    fn members(&self) -> Vec<(json::BrokerEntry, Option<Arc<Core>>)> {
+        let peers = self.core.peers.read().clone();
         if peers.is_empty() {
-            return vec![json::BrokerEntry {
-                name: self.core.inspect(|e| e.config.broker_name.clone()),
+            let name = self.core.inspect(|e| e.config.broker_name.clone());
+            let own = json::BrokerEntry {
+                name,
                 addr: self.addr,
-            }];
+            };
+            return vec![(own, Some(self.core.clone()))];
         }
         peers
-            .iter()
+            .into_iter()
             .filter_map(|p| {
-                p.admin.map(|addr| json::BrokerEntry {
-                    name: p.name.clone(),
-                    addr,
-                })
+                let addr = p.admin?;
+                Some((json::BrokerEntry { name: p.name, addr }, p.core.upgrade()))
             })
             .collect()
     }

@@ -5,20 +5,21 @@ use super::{Admin, Answered, CLUSTER, Refusal, code, json, ok};
 use crate::remoting::frame::Frame;
 
 impl Admin {
-    /// GET_ROUTEINFO_BY_TOPIC: every broker serves a known topic with its queue count, as the
-    /// gRPC QueryRoute answers (a route never creates a topic here; Apache's name server
-    /// does not either).
+    /// GET_ROUTEINFO_BY_TOPIC: the brokers that hold the topic, each with its queue count
+    /// (the same counts gRPC QueryRoute gives). A route never creates a topic here; Apache's
+    /// name server does not either.
     pub(super) fn route(&self, request: &Frame) -> Answered {
         let topic = Self::required(request, "topic")?;
-        match self.core.inspect(|e| e.meta.topics.get(topic).cloned()) {
-            Some(config) => ok(request, json::route(CLUSTER, &self.brokers(), &config)),
-            None => Err(Refusal::new(
+        let holders = self.holders(topic);
+        if holders.is_empty() {
+            return Err(Refusal::new(
                 code::TOPIC_NOT_EXIST,
                 format!(
                     "No topic route info in name server for the topic: {topic}\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details."
                 ),
-            )),
+            ));
         }
+        ok(request, json::route(CLUSTER, &holders))
     }
 
     /// GET_BROKER_CLUSTER_INFO.
