@@ -51,7 +51,7 @@ function groupSpec(name, settings) {
 function brokerSpec(options, what) {
   if (options === null || typeof options !== 'object') throw new TypeError(`${what} takes an options object`);
   const { topics, groups, dataDir, virtualClock = false, strict = false,
-    transactionCheckDelay = 1000, transactionCheckInterval = 1000, credentials } = options;
+    transactionCheckDelay = 1000, transactionCheckInterval = 1000, credentials, admin = false } = options;
   const flatTopics = entries(topics, 'topics').flatMap(([name, kind]) => [name, topicType(name, kind)]);
   const flatCredentials = entries(credentials, 'credentials').flatMap(([ak, sk]) => {
     if (typeof ak !== 'string' || typeof sk !== 'string') throw new TypeError('credentials must map string access keys to string secret keys');
@@ -67,6 +67,7 @@ function brokerSpec(options, what) {
     transactionCheckDelay: ms(transactionCheckDelay, 'transactionCheckDelay'),
     transactionCheckInterval: ms(transactionCheckInterval, 'transactionCheckInterval'),
     credentials: flatCredentials,
+    admin: Boolean(admin),
   };
 }
 
@@ -88,7 +89,8 @@ class MiniBroker {
    *   topics are created on first use unless `strict`), `groups` (name to `{ fifo, maxAttempts,
    *   retryDelays }`), `dataDir` (durable; default memory), `virtualClock` (time moves only with
    *   advance()), `transactionCheckDelay` / `transactionCheckInterval` (ms, default 1000),
-   *   `strict`, `credentials` (access key to secret key).
+   *   `strict`, `credentials` (access key to secret key), `admin` (also serve the admin facade,
+   *   RocketMQ remoting for `mqadmin` and DefaultMQAdminExt, on a free port: `adminEndpoint`).
    */
   static async start(options = {}) {
     const started = await native.startBroker(brokerSpec(options, 'MiniBroker.start'));
@@ -100,6 +102,11 @@ class MiniBroker {
   /** `'127.0.0.1:port'`, for a client's `endpoints`. */
   get endpoint() {
     return this.#native.endpoint;
+  }
+
+  /** The admin facade's 'host:port' (give it to mqadmin as `-n`); undefined unless `admin`. */
+  get adminEndpoint() {
+    return this.#native.adminEndpoint ?? undefined;
   }
 
   /** The PEM certificate the broker presents to TLS clients (the port takes TLS and cleartext). */
@@ -188,6 +195,11 @@ class MiniCluster {
     const cluster = new MiniCluster();
     cluster.#native = started;
     return cluster;
+  }
+
+  /** The admin facade's 'host:port' (any broker's lists the whole cluster); undefined unless `admin`. */
+  get adminEndpoint() {
+    return this.#native.adminEndpoint ?? undefined;
   }
 
   /** Every broker's 'host:port' joined with ';', for a client's `endpoints`. */

@@ -48,6 +48,8 @@ export interface MiniBrokerOptions {
   strict?: boolean;
   /** Access key to secret key: requests must then be signed. */
   credentials?: Record<string, string> | Map<string, string>;
+  /** Also serve the admin facade (RocketMQ remoting, for mqadmin and DefaultMQAdminExt) on a free port. */
+  admin?: boolean;
 }
 
 export interface StoredMessage {
@@ -59,6 +61,8 @@ export declare class MiniBroker implements AsyncDisposable {
   static start(options?: MiniBrokerOptions): Promise<MiniBroker>;
   private constructor();
   readonly endpoint: string;
+  /** The admin facade's 'host:port' (mqadmin's `-n`); undefined unless started with `admin`. */
+  readonly adminEndpoint: string | undefined;
   readonly tlsCertificatePem: string;
   readonly closed: boolean;
   /** Moves the virtual clock forward (needs virtualClock). */
@@ -92,6 +96,8 @@ export declare class MiniCluster {
   private constructor();
   /** Every broker's 'host:port' joined with ';'. */
   readonly endpoints: string;
+  /** The admin facade's 'host:port', listing every broker; undefined unless started with `admin`. */
+  readonly adminEndpoint: string | undefined;
   readonly closed: boolean;
   /** Broker `i`'s own 'host:port'. */
   endpoint(i: number): string;

@@ -41,6 +41,8 @@ pub struct BrokerSpec {
     pub transaction_check_interval: f64,
     /// `[accessKey, secretKey, ...]`.
     pub credentials: Vec<String>,
+    /// Serve the admin facade on a free loopback port.
+    pub admin: bool,
 }
 
 pub(crate) type Invalid = String;
@@ -94,6 +96,9 @@ pub(crate) fn builder(spec: BrokerSpec) -> std::result::Result<mb::MiniBrokerBui
     for pair in spec.credentials.chunks_exact(2) {
         builder = builder.credentials(pair[0].clone(), pair[1].clone());
     }
+    if spec.admin {
+        builder = builder.admin_listen("127.0.0.1:0");
+    }
     Ok(builder)
 }
 
@@ -119,6 +124,7 @@ pub fn start_broker<'env>(
         |_, broker: mb::MiniBroker| {
             Ok(MiniBroker {
                 endpoint: broker.endpoint(),
+                admin_endpoint: broker.admin_endpoint(),
                 certificate_pem: broker.tls_certificate_pem().to_owned(),
                 inner: Arc::new(Mutex::new(Some(broker))),
             })
@@ -131,6 +137,7 @@ pub fn start_broker<'env>(
 pub struct MiniBroker {
     inner: Arc<Mutex<Option<mb::MiniBroker>>>,
     endpoint: String,
+    admin_endpoint: Option<String>,
     certificate_pem: String,
 }
 
@@ -157,6 +164,12 @@ impl MiniBroker {
     #[napi(getter)]
     pub fn endpoint(&self) -> String {
         self.endpoint.clone()
+    }
+
+    /// `host:port` of the admin facade, when started with it.
+    #[napi(getter)]
+    pub fn admin_endpoint(&self) -> Option<String> {
+        self.admin_endpoint.clone()
     }
 
     /// The PEM certificate the broker presents to TLS clients.

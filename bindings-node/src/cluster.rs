@@ -37,6 +37,7 @@ pub fn start_cluster<'env>(
         |_, cluster: mb::MiniCluster| {
             Ok(MiniCluster {
                 endpoints: cluster.brokers().iter().map(|b| b.endpoint()).collect(),
+                admin_endpoint: cluster.admin_endpoint(),
                 inner: Arc::new(Mutex::new(Some(Arc::new(cluster)))),
             })
         },
@@ -48,6 +49,7 @@ pub fn start_cluster<'env>(
 pub struct MiniCluster {
     inner: Arc<Mutex<Option<Arc<mb::MiniCluster>>>>,
     endpoints: Vec<String>,
+    admin_endpoint: Option<String>,
 }
 
 impl MiniCluster {
@@ -83,6 +85,12 @@ impl MiniCluster {
 
 #[napi]
 impl MiniCluster {
+    /// `host:port` of the admin facade (any broker's lists the whole cluster), when on.
+    #[napi(getter)]
+    pub fn admin_endpoint(&self) -> Option<String> {
+        self.admin_endpoint.clone()
+    }
+
     /// Every broker's `host:port`, in broker order.
     #[napi(getter)]
     pub fn endpoints(&self) -> Vec<String> {

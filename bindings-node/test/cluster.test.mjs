@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Producer, PushConsumer, ConsumeResult, InvalidArgumentError, ClosedError } from 'rmq';
 import { MiniCluster } from 'rmq/testing';
+import { remotingCall } from './helpers.mjs';
 
 test('a producer and a push consumer ride out a broker going down', async (t) => {
   const cluster = await MiniCluster.start({ brokers: 3, topics: { t: 'NORMAL' } });
@@ -51,4 +52,12 @@ test('bad indexes and names are refused; a closed cluster refuses its verbs', as
   await cluster.close();
   assert.ok(cluster.closed);
   assert.throws(() => cluster.messages('t'), ClosedError);
+});
+
+test('the admin facade answers for every broker of the cluster', async (t) => {
+  const cluster = await MiniCluster.start({ brokers: 2, admin: true });
+  t.after(() => cluster.close());
+  const [answer, body] = await remotingCall(cluster.adminEndpoint, 106, {});
+  assert.equal(answer.code, 0);
+  assert.deepEqual(JSON.parse(body.toString()).clusterAddrTable.DefaultCluster, ['broker-0', 'broker-1']);
 });

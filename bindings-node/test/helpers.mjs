@@ -1,5 +1,6 @@
 // Shared by the node:test files: waiting on conditions, never on fixed sleeps.
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 
 export const RUN = randomUUID().slice(0, 8);
 
@@ -36,4 +37,20 @@ export function deferred() {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/** One request to the admin facade, framed as Apache's tools frame it: the answer's header and body. */
+export async function remotingCall(endpoint, code, fields) {
+  const header = Buffer.from(JSON.stringify({ code, flag: 0, language: 'JAVA', opaque: 1, serializeTypeCurrentRPC: 'JSON', version: 513, extFields: fields }));
+  const frame = Buffer.alloc(8);
+  frame.writeUInt32BE(4 + header.length, 0);
+  frame.writeUInt32BE(header.length, 4);
+  const [host, port] = endpoint.split(':');
+  const socket = net.connect(Number(port), host);
+  socket.end(Buffer.concat([frame, header]));
+  const chunks = [];
+  for await (const chunk of socket) chunks.push(chunk);
+  const answer = Buffer.concat(chunks);
+  const length = answer.readUInt32BE(4) & 0xffffff;
+  return [JSON.parse(answer.subarray(8, 8 + length).toString()), answer.subarray(8 + length)];
 }

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Producer, SimpleConsumer, InvalidArgumentError, ClosedError, InternalServerError } from 'rmq';
 import { MiniBroker, useMiniBroker } from 'rmq/testing';
-import { receiveN, unique } from './helpers.mjs';
+import { receiveN, unique, remotingCall } from './helpers.mjs';
 
 const ctx = useMiniBroker({ topics: { t: 'NORMAL' }, groups: { capped: { maxAttempts: 1 } } });
 
@@ -76,4 +76,20 @@ test('a virtual clock moves only with advance(); a closed broker refuses its ver
   assert.throws(() => broker.messages('v'), ClosedError);
   await assert.rejects(MiniBroker.start({ topics: { x: 'SIDEWAYS' } }), RangeError);
   await assert.rejects(MiniBroker.start({ transactionCheckDelay: '1s' }), TypeError);
+});
+
+
+test('the admin facade creates topics a strict broker then serves', async (t) => {
+  const broker = await MiniBroker.start({ strict: true, admin: true });
+  t.after(() => broker.close());
+  assert.match(broker.adminEndpoint, /^127\.0\.0\.1:\d+$/);
+  const [answer] = await remotingCall(broker.adminEndpoint, 17, { topic: 'made', readQueueNums: '2', writeQueueNums: '2', attributes: '+message.type=FIFO' });
+  assert.equal(answer.code, 0);
+  const producer = await new Producer({ endpoints: broker.endpoint, topics: ['made'] }).start();
+  t.after(() => producer.close());
+  await producer.send({ topic: 'made', body: 'x', messageGroup: 'g' });
+  assert.equal(broker.messages('made').length, 1);
+  const plain = await MiniBroker.start();
+  t.after(() => plain.close());
+  assert.equal(plain.adminEndpoint, undefined);
 });

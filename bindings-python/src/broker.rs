@@ -19,6 +19,7 @@ pub(crate) type GroupSpec = (String, bool, i32, Vec<f64>);
 pub struct MiniBroker {
     inner: Mutex<Option<mb::MiniBroker>>,
     endpoint: String,
+    admin_endpoint: Option<String>,
     certificate_pem: String,
     owner: Owner,
 }
@@ -56,6 +57,8 @@ pub(crate) struct BrokerSpec {
     pub(crate) transaction_check_delay: f64,
     pub(crate) transaction_check_interval: f64,
     pub(crate) credentials: Vec<(String, String)>,
+    /// Serve the admin facade on a free loopback port.
+    pub(crate) admin: bool,
 }
 
 /// One builder for a broker and for each broker of a cluster.
@@ -83,6 +86,9 @@ pub(crate) fn builder(spec: BrokerSpec) -> PyResult<mb::MiniBrokerBuilder> {
     }
     for (ak, sk) in spec.credentials {
         builder = builder.credentials(ak, sk);
+    }
+    if spec.admin {
+        builder = builder.admin_listen("127.0.0.1:0");
     }
     Ok(builder)
 }
@@ -112,6 +118,7 @@ impl MiniBroker {
         transaction_check_delay: f64,
         transaction_check_interval: f64,
         credentials: Vec<(String, String)>,
+        admin: bool,
     ) -> PyResult<MiniBroker> {
         let builder = builder(BrokerSpec {
             topics,
@@ -122,11 +129,13 @@ impl MiniBroker {
             transaction_check_delay,
             transaction_check_interval,
             credentials,
+            admin,
         })?;
         let broker = block_on(py, builder.start())?
             .map_err(|e| PyOSError::new_err(format!("the mini-broker did not start: {e}")))?;
         Ok(MiniBroker {
             endpoint: broker.endpoint(),
+            admin_endpoint: broker.admin_endpoint(),
             certificate_pem: broker.tls_certificate_pem().to_owned(),
             inner: Mutex::new(Some(broker)),
             owner: Owner::here(),
@@ -137,6 +146,12 @@ impl MiniBroker {
     #[getter]
     fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// `host:port` of the admin facade, when started with it.
+    #[getter]
+    fn admin_endpoint(&self) -> Option<&str> {
+        self.admin_endpoint.as_deref()
     }
 
     /// The PEM certificate the broker presents to TLS clients.

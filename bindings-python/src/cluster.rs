@@ -16,6 +16,7 @@ use rmq_mini_broker as mb;
 pub struct MiniCluster {
     inner: Mutex<Option<std::sync::Arc<mb::MiniCluster>>>,
     endpoints: Vec<String>,
+    admin_endpoint: Option<String>,
     owner: Owner,
 }
 
@@ -63,6 +64,7 @@ impl MiniCluster {
         transaction_check_delay: f64,
         transaction_check_interval: f64,
         credentials: Vec<(String, String)>,
+        admin: bool,
     ) -> PyResult<MiniCluster> {
         let template = builder(BrokerSpec {
             topics,
@@ -73,14 +75,22 @@ impl MiniCluster {
             transaction_check_delay,
             transaction_check_interval,
             credentials,
+            admin,
         })?;
         let cluster = block_on(py, mb::MiniCluster::start(template, brokers))?
             .map_err(|e| PyOSError::new_err(format!("the mini-cluster did not start: {e}")))?;
         Ok(MiniCluster {
             endpoints: cluster.brokers().iter().map(|b| b.endpoint()).collect(),
+            admin_endpoint: cluster.admin_endpoint(),
             inner: Mutex::new(Some(std::sync::Arc::new(cluster))),
             owner: Owner::here(),
         })
+    }
+
+    /// `host:port` of the admin facade (any broker's answers for the cluster), when on.
+    #[getter]
+    fn admin_endpoint(&self) -> Option<&str> {
+        self.admin_endpoint.as_deref()
     }
 
     /// Every broker's `host:port`, in broker order.

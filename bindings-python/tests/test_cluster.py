@@ -59,3 +59,14 @@ def test_bad_indexes_and_names_are_refused():
     assert cluster.closed
     with pytest.raises(rmq.ClosedError):
         cluster.messages("t")
+
+
+def test_the_admin_facade_lists_every_broker():
+    from test_testing import _remoting_call
+    with MiniCluster(2, admin=True) as cluster:
+        import json
+        answer, body = _remoting_call(cluster.admin_endpoint, 106, {})  # GET_BROKER_CLUSTER_INFO
+        assert answer["code"] == 0
+        assert json.loads(body)["clusterAddrTable"]["DefaultCluster"] == ["broker-0", "broker-1"]
+    with MiniCluster(2) as plain:
+        assert plain.admin_endpoint is None

@@ -130,3 +130,37 @@ def test_pushed_errors_answer_the_coming_calls_in_order():
                 producer.send(rmq.Message("t", b"2"))
             producer.send(rmq.Message("t", b"3"))
             assert broker.rpc_calls("SendMessage") == 3
+
+
+def _remoting_call(endpoint, code, fields):
+    """One request to the admin facade, as Apache's tools frame it (JSON header): the
+    answer's header and body."""
+    import json
+    import socket
+    import struct
+    header = json.dumps({"code": code, "flag": 0, "language": "JAVA", "opaque": 1,
+                         "serializeTypeCurrentRPC": "JSON", "version": 513,
+                         "extFields": fields}).encode()
+    host, port = endpoint.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(struct.pack(">II", 4 + len(header), len(header)) + header)
+        total, mark = struct.unpack(">II", sock.recv(8, socket.MSG_WAITALL))
+        rest = sock.recv(total - 4, socket.MSG_WAITALL)
+    length = mark & 0xFFFFFF
+    return json.loads(rest[:length]), rest[length:]
+
+
+def test_admin_facade_creates_topics_for_a_strict_broker():
+    with MiniBroker(strict=True, admin=True) as broker:
+        assert broker.admin_endpoint.startswith("127.0.0.1:")
+        with pytest.raises(rmq.NotFoundError):
+            rmq.Producer(broker.config(), topics=["made"])
+        answer, _ = _remoting_call(broker.admin_endpoint, 17, {   # UPDATE_AND_CREATE_TOPIC
+            "topic": "made", "readQueueNums": "2", "writeQueueNums": "2",
+            "attributes": "+message.type=FIFO"})
+        assert answer["code"] == 0
+        with rmq.Producer(broker.config(), topics=["made"]) as producer:
+            producer.send(rmq.Message("made", b"x", message_group="g"))
+        assert len(broker.messages("made")) == 1
+    with MiniBroker() as plain:
+        assert plain.admin_endpoint is None

@@ -7,8 +7,12 @@ import {
 import { MiniBroker, MiniCluster, useMiniBroker } from 'rmq/testing';
 
 export async function clusterUsage(): Promise<void> {
-  const cluster = await MiniCluster.start({ brokers: 2, topics: { t: 'NORMAL' } });
+  const cluster = await MiniCluster.start({ brokers: 2, topics: { t: 'NORMAL' }, admin: true });
   const endpoints: string = cluster.endpoints;
+  const admin: string | undefined = cluster.adminEndpoint;
+  // @ts-expect-error the admin endpoint may be absent
+  const adminAlways: string = cluster.adminEndpoint;
+  void admin; void adminAlways;
   await cluster.brokerDown(1);
   await cluster.brokerUp(1);
   cluster.setLatency(0, 50);

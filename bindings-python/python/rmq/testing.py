@@ -75,7 +75,7 @@ def _broker_args(topics: Optional[Mapping[str, str]],
                  groups: Optional[Mapping[str, Optional[Mapping[str, Any]]]],
                  data_dir: Union[str, "os.PathLike[str]", None], virtual_clock: bool,
                  strict: bool, transaction_check_delay: float, transaction_check_interval: float,
-                 credentials: Optional[Mapping[str, str]]) -> Tuple[Any, ...]:
+                 credentials: Optional[Mapping[str, str]], admin: bool) -> Tuple[Any, ...]:
     """One broker's settings, checked, in the order the native start functions take them."""
     if groups is not None and not isinstance(groups, Mapping):
         raise TypeError("groups must be a dict of name to settings")
@@ -87,7 +87,8 @@ def _broker_args(topics: Optional[Mapping[str, str]],
     return (_topics(topics), group_specs, None if data_dir is None else os.fspath(data_dir),
             bool(virtual_clock), bool(strict),
             _seconds(transaction_check_delay, "transaction_check_delay"),
-            _seconds(transaction_check_interval, "transaction_check_interval"), creds)
+            _seconds(transaction_check_interval, "transaction_check_interval"), creds,
+            bool(admin))
 
 
 class MiniBroker:
@@ -107,6 +108,8 @@ class MiniBroker:
             between later checks of an undecided transaction (default 1.0 each).
         strict: refuse undeclared topics with ``TOPIC_NOT_FOUND``, like a production proxy.
         credentials: access key to secret key; requests must then be signed.
+        admin: also serve the admin facade (RocketMQ remoting, what ``mqadmin`` and Java's
+            ``DefaultMQAdminExt`` speak) on a free port; ``admin_endpoint`` gives it.
     """
 
     def __init__(self, *, topics: Optional[Mapping[str, str]] = None,
@@ -114,15 +117,21 @@ class MiniBroker:
                  data_dir: Union[str, "os.PathLike[str]", None] = None,
                  virtual_clock: bool = False, transaction_check_delay: float = 1.0,
                  transaction_check_interval: float = 1.0, strict: bool = False,
-                 credentials: Optional[Mapping[str, str]] = None) -> None:
+                 credentials: Optional[Mapping[str, str]] = None, admin: bool = False) -> None:
         self._native = _native.MiniBroker.start(*_broker_args(
             topics, groups, data_dir, virtual_clock, strict, transaction_check_delay,
-            transaction_check_interval, credentials))
+            transaction_check_interval, credentials, admin))
 
     @property
     def endpoint(self) -> str:
         """``"127.0.0.1:port"``, for ``ClientConfig(endpoints=...)``."""
         return self._native.endpoint
+
+    @property
+    def admin_endpoint(self) -> Optional[str]:
+        """``"127.0.0.1:port"`` of the admin facade, to give Apache's tools as their name
+        server (``mqadmin ... -n``); ``None`` unless started with ``admin=True``."""
+        return self._native.admin_endpoint
 
     @property
     def tls_certificate_pem(self) -> str:
@@ -216,15 +225,21 @@ class MiniCluster:
                  data_dir: Union[str, "os.PathLike[str]", None] = None,
                  virtual_clock: bool = False, transaction_check_delay: float = 1.0,
                  transaction_check_interval: float = 1.0, strict: bool = False,
-                 credentials: Optional[Mapping[str, str]] = None) -> None:
+                 credentials: Optional[Mapping[str, str]] = None, admin: bool = False) -> None:
         self._native = _native.MiniCluster.start(_count(brokers, "brokers"), *_broker_args(
             topics, groups, data_dir, virtual_clock, strict, transaction_check_delay,
-            transaction_check_interval, credentials))
+            transaction_check_interval, credentials, admin))
 
     @property
     def endpoints(self) -> str:
         """Every broker's ``host:port`` joined with ``;``, for ``ClientConfig``."""
         return ";".join(self._native.endpoints)
+
+    @property
+    def admin_endpoint(self) -> Optional[str]:
+        """The admin facade's ``host:port`` (any broker's lists the whole cluster); ``None``
+        unless started with ``admin=True``."""
+        return self._native.admin_endpoint
 
     def endpoint(self, broker: int) -> str:
         """Broker ``broker``'s own ``host:port``."""
