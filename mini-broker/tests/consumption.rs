@@ -60,28 +60,7 @@ async fn long_poll_answers_as_soon_as_a_message_arrives() {
 async fn a_deadline_shorter_than_the_minimum_poll_is_illegal_polling_time() {
     let broker = MiniBroker::builder().start().await.expect("start");
     let mut c = consumer(&broker, "g", "t").await;
-    let mut request = tonic::Request::new(ReceiveMessageRequest {
-        group: resource("g"),
-        message_queue: Some(MessageQueue {
-            topic: resource("t"),
-            ..Default::default()
-        }),
-        batch_size: 1,
-        invisible_duration: secs(30),
-        long_polling_timeout: secs(20),
-        ..Default::default()
-    });
-    request.set_timeout(Duration::from_secs(2));
-    let mut stream = c
-        .stub
-        .receive_message(request)
-        .await
-        .expect("rpc")
-        .into_inner();
-    let first = stream.message().await.expect("item").expect("some");
-    let Some(receive_message_response::Content::Status(s)) = first.content else {
-        panic!("status first")
-    };
+    let s = receive_within(&mut c.stub, "g", "t", Duration::from_secs(2)).await;
     assert_eq!(s.code, Code::IllegalPollingTime as i32);
 }
 

@@ -360,3 +360,36 @@ pub fn fifo_message(group: &str, body: &str) -> Message {
         s.message_type = MessageType::Fifo as i32;
     })
 }
+
+/// The status of a receive made with its own gRPC deadline (a 5 s long poll, the minimum),
+/// for the refusals that depend on the deadline.
+pub async fn receive_within(
+    stub: &mut Stub,
+    group: &str,
+    topic: &str,
+    deadline: Duration,
+) -> Status {
+    let mut request = tonic::Request::new(ReceiveMessageRequest {
+        group: resource(group),
+        message_queue: Some(MessageQueue {
+            topic: resource(topic),
+            ..Default::default()
+        }),
+        batch_size: 1,
+        invisible_duration: secs(30),
+        long_polling_timeout: secs(5),
+        ..Default::default()
+    });
+    request.set_timeout(deadline);
+    let mut stream = stub
+        .receive_message(request)
+        .await
+        .expect("rpc")
+        .into_inner();
+    while let Some(item) = stream.next().await {
+        if let Some(receive_message_response::Content::Status(st)) = item.expect("item").content {
+            return st;
+        }
+    }
+    panic!("no status")
+}

@@ -3,33 +3,6 @@
 
 use super::*;
 
-/// A receive with its own gRPC deadline, for the refusals that depend on it.
-async fn receive_within(stub: &mut Stub, deadline: Duration) -> Status {
-    let mut request = tonic::Request::new(ReceiveMessageRequest {
-        group: resource("g"),
-        message_queue: Some(MessageQueue {
-            topic: resource("t"),
-            ..Default::default()
-        }),
-        batch_size: 1,
-        invisible_duration: secs(30),
-        long_polling_timeout: secs(5),
-        ..Default::default()
-    });
-    request.set_timeout(deadline);
-    let mut stream = stub
-        .receive_message(request)
-        .await
-        .expect("rpc")
-        .into_inner();
-    while let Some(item) = stream.next().await {
-        if let Some(receive_message_response::Content::Status(st)) = item.expect("item").content {
-            return st;
-        }
-    }
-    panic!("no status")
-}
-
 async fn receive_status(
     c: &mut Client,
     invisible: i64,
@@ -67,7 +40,7 @@ async fn receive_message() {
             "parse the consumer's subscription failed: unexpected end of expression in \"a >\"",
         ),
         (
-            receive_within(&mut c.stub, Duration::from_secs(1)).await,
+            receive_within(&mut c.stub, "g", "t", Duration::from_secs(1)).await,
             Code::IllegalPollingTime,
             "The deadline time remaining is not enough for polling, please check network condition",
         ),
