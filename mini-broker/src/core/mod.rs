@@ -147,6 +147,18 @@ impl Core {
         self.run(|at| at.apply(command))
     }
 
+    /// Like [`Core::execute`], with the command made from the state under the same lock, so
+    /// an update that keeps what it does not name cannot race another update.
+    pub(crate) fn execute_with<C: Command>(
+        &self,
+        make: impl FnOnce(&Engine) -> C,
+    ) -> (C::Output, Flushed) {
+        self.run(|at| {
+            let command = make(at.engine);
+            at.apply(command)
+        })
+    }
+
     /// Applies several commands under one lock, in order, like [`Core::execute`].
     pub(crate) fn execute_all<C: Command>(&self, commands: Vec<C>) -> (Vec<C::Output>, Flushed) {
         self.run(|at| commands.into_iter().map(|c| at.apply(c)).collect())

@@ -27,42 +27,39 @@ impl Admin {
         if let Err(reject) = crate::validate::topic(name) {
             return Err(Refusal::new(code::INVALID_PARAMETER, reject.message));
         }
-        let existing = self.core.inspect(|e| e.meta.topics.get(name).cloned());
-        let topic_type = match message_type(request.field("attributes").unwrap_or("")) {
-            Ok(Some(kind)) => kind,
-            Ok(None) => existing
-                .as_ref()
-                .map_or(TopicType::Normal, |t| t.topic_type),
-            Err(text) => return Err(Refusal::new(code::INVALID_PARAMETER, text)),
-        };
-        let count = |field: &str| -> Result<Option<u32>, String> {
+        let kind = message_type(request.field("attributes").unwrap_or(""))
+            .map_err(|text| Refusal::new(code::INVALID_PARAMETER, text))?;
+        let count = |field: &str| -> Result<Option<u32>, Refusal> {
             request
                 .field(field)
                 .map(|v| {
-                    v.parse::<u32>()
-                        .map_err(|_| format!("{field} {v:?} is not a queue count"))
+                    v.parse::<u32>().map_err(|_| {
+                        Refusal::new(
+                            code::INVALID_PARAMETER,
+                            format!("{field} {v:?} is not a queue count"),
+                        )
+                    })
                 })
                 .transpose()
         };
-        let requested = match (count("readQueueNums"), count("writeQueueNums")) {
-            (Ok(read), Ok(write)) => read.max(write).unwrap_or(DEFAULT_QUEUES),
-            (Err(text), _) | (_, Err(text)) => {
-                return Err(Refusal::new(code::INVALID_PARAMETER, text));
-            }
-        };
+        let (read, write) = (count("readQueueNums")?, count("writeQueueNums")?);
+        let requested = read.max(write).unwrap_or(DEFAULT_QUEUES);
         if !(1..=MAX_QUEUES).contains(&requested) {
             return Err(Refusal::new(
                 code::INVALID_PARAMETER,
                 format!("queue count {requested} is outside 1..={MAX_QUEUES}"),
             ));
         }
-        // Queues never go away here (their messages would be stranded): a smaller count
-        // keeps the topic's.
-        let queues = existing
-            .as_ref()
-            .map_or(requested, |t| t.queues.max(requested));
-        let config = TopicConfig::new(name, topic_type).queues(queues);
-        let (_, flushed) = self.core.execute(JTopic::from(&config));
+        let (_, flushed) = self.core.execute_with(|e| {
+            let existing = e.meta.topics.get(name);
+            let topic_type = kind
+                .or(existing.map(|t| t.topic_type))
+                .unwrap_or(TopicType::Normal);
+            // Queues never go away here (their messages would be stranded): a smaller count
+            // keeps the topic's.
+            let queues = existing.map_or(requested, |t| t.queues.max(requested));
+            JTopic::from(&TopicConfig::new(name, topic_type).queues(queues))
+        });
         self.committed(request, flushed).await
     }
 
