@@ -33,6 +33,17 @@ pub(crate) type CommandHandler =
 /// Sends commands to the server on the session's stream.
 pub(crate) type Replies = mpsc::Sender<TelemetryCommand>;
 
+/// How far the first exchange got: what [`Session::open`] waits on.
+#[derive(Clone, Debug)]
+enum Opening {
+    Waiting,
+    /// The server's Settings came back.
+    Answered,
+    /// The stream could not be opened, or ended before the server answered: the server is
+    /// down, refused the connection, or refused the client's Settings.
+    Refused(tonic::Status),
+}
+
 /// A live session; dropping it (or [`Session::close`]) ends the stream.
 pub(crate) struct Session {
     settings: watch::Sender<Settings>,
@@ -41,7 +52,9 @@ pub(crate) struct Session {
 
 impl Session {
     /// Opens the session and waits up to `wait` for the server's Settings, which are also
-    /// published to `publish` whenever they arrive.
+    /// published to `publish` whenever they arrive. A stream the server refuses, or ends
+    /// before answering, fails at once with the server's status, instead of at the end of
+    /// `wait` (a broker that is down is isolated without delaying the client's start).
     pub(crate) async fn open(
         transport: Transport,
         endpoint: Endpoint,
@@ -51,7 +64,7 @@ impl Session {
         publish: ServerSettings,
     ) -> Result<Session> {
         let (settings_tx, settings_rx) = watch::channel(settings);
-        let (arrived_tx, mut arrived) = watch::channel(false);
+        let (arrived_tx, mut arrived) = watch::channel(Opening::Waiting);
         let (stop, stopped) = watch::channel(false);
         tokio::spawn(run(
             transport,
@@ -62,15 +75,21 @@ impl Session {
             handler,
             publish,
         ));
-        let arrived = tokio::time::timeout(wait, arrived.wait_for(|a| *a))
-            .await
-            .is_ok_and(|r| r.is_ok());
-        match arrived {
-            true => Ok(Session {
+        let outcome =
+            tokio::time::timeout(wait, arrived.wait_for(|a| !matches!(a, Opening::Waiting)))
+                .await
+                .ok()
+                .and_then(|r| r.ok().map(|o| o.clone()));
+        match outcome {
+            Some(Opening::Answered) => Ok(Session {
                 settings: settings_tx,
                 stop,
             }),
-            false => {
+            Some(Opening::Refused(status)) => {
+                let _ = stop.send(true);
+                Err(Error::from_grpc(OP, status))
+            }
+            Some(Opening::Waiting) | None => {
                 let _ = stop.send(true);
                 Err(Error::new(
                     ErrorKind::Timeout,
@@ -121,7 +140,7 @@ async fn run(
     transport: Transport,
     endpoint: Endpoint,
     mut settings: watch::Receiver<Settings>,
-    arrived: watch::Sender<bool>,
+    arrived: watch::Sender<Opening>,
     mut stopped: watch::Receiver<bool>,
     handler: Option<CommandHandler>,
     publish: ServerSettings,
@@ -143,8 +162,18 @@ async fn run(
                 .map(tonic::Response::into_inner),
             Err(e) => Err(tonic::Status::unavailable(e.to_string())),
         };
+        // Only the first exchange is reported; later ones reopen quietly.
+        let refused = |status: tonic::Status| {
+            arrived.send_if_modified(|a| match a {
+                Opening::Waiting => {
+                    *a = Opening::Refused(status);
+                    true
+                }
+                _ => false,
+            });
+        };
         if let Ok(mut inbound) = opened {
-            loop {
+            let ended = loop {
                 tokio::select! {
                     () = until_stopped(&mut stopped) => return,
                     changed = settings.changed() => {
@@ -153,20 +182,26 @@ async fn run(
                         }
                         let command = settings_command(&settings.borrow_and_update());
                         if tx.send(command).await.is_err() {
-                            break;
+                            break tonic::Status::unavailable("the telemetry stream closed");
                         }
                     }
                     next = inbound.next() => {
-                        let Some(Ok(command)) = next else { break };
+                        let command = match next {
+                            Some(Ok(command)) => command,
+                            Some(Err(status)) => break status,
+                            None => break tonic::Status::unavailable("the server ended the telemetry stream"),
+                        };
                         let answered = answer(&endpoint, command, &tx, &arrived, &publish, handler.as_ref());
                         if !answered.await {
-                            break;
+                            break tonic::Status::unavailable("the server asked for a reconnect");
                         }
                     }
                 }
-            }
+            };
+            refused(ended);
         } else if let Err(status) = opened {
             tracing::debug!(%endpoint, %status, "telemetry stream failed to open");
+            refused(status);
         }
         tokio::select! {
             () = until_stopped(&mut stopped) => return,
@@ -180,7 +215,7 @@ async fn answer(
     endpoint: &Endpoint,
     command: TelemetryCommand,
     tx: &mpsc::Sender<TelemetryCommand>,
-    arrived: &watch::Sender<bool>,
+    arrived: &watch::Sender<Opening>,
     publish: &ServerSettings,
     handler: Option<&CommandHandler>,
 ) -> bool {
@@ -194,7 +229,7 @@ async fn answer(
     match command.command {
         Some(Command::Settings(settings)) => {
             publish.send_replace(Some(Arc::new(settings)));
-            arrived.send_replace(true);
+            arrived.send_replace(Opening::Answered);
             true
         }
         Some(Command::PrintThreadStackTraceCommand(c)) => {

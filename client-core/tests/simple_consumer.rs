@@ -304,3 +304,26 @@ async fn bad_arguments_are_refused_with_clear_errors() {
     }
     consumer.shutdown().await;
 }
+
+/// A server that refuses the client's Settings on the Telemetry stream (here: a strict broker
+/// that does not know the group) fails the start at once with the server's reason, not with
+/// a timeout once the Settings wait runs out.
+#[tokio::test]
+async fn refused_settings_fail_the_start_with_the_servers_reason() {
+    let broker = MiniBroker::builder()
+        .topic(TopicConfig::new("t", TopicType::Normal))
+        .strict(true)
+        .start()
+        .await
+        .expect("start");
+    let config = common::config(&broker);
+    let Err(error) = SimpleConsumer::builder(config, "nobody-declared-me")
+        .subscribe("t", FilterExpression::all())
+        .start()
+        .await
+    else {
+        panic!("an unknown group is refused")
+    };
+    assert_eq!(error.kind(), ErrorKind::BadRequest, "{error}");
+    assert!(error.to_string().contains("nobody-declared-me"), "{error}");
+}
