@@ -51,7 +51,11 @@ function groupSpec(name, settings) {
 function brokerSpec(options, what) {
   if (options === null || typeof options !== 'object') throw new TypeError(`${what} takes an options object`);
   const { topics, groups, dataDir, virtualClock = false, strict = false,
-    transactionCheckDelay = 1000, transactionCheckInterval = 1000, credentials, admin = false } = options;
+    transactionCheckDelay = 1000, transactionCheckInterval = 1000, credentials, admin = false,
+    retention = 3_600_000, snapshotEvery = 100_000 } = options;
+  if (snapshotEvery !== null && (!Number.isInteger(snapshotEvery) || snapshotEvery < 1 || snapshotEvery > 0xffffffff)) {
+    throw new RangeError(`snapshotEvery must be a whole number of journal entries from 1, or null, got ${snapshotEvery}`);
+  }
   const flatTopics = entries(topics, 'topics').flatMap(([name, kind]) => [name, topicType(name, kind)]);
   const flatCredentials = entries(credentials, 'credentials').flatMap(([ak, sk]) => {
     if (typeof ak !== 'string' || typeof sk !== 'string') throw new TypeError('credentials must map string access keys to string secret keys');
@@ -68,6 +72,9 @@ function brokerSpec(options, what) {
     transactionCheckInterval: ms(transactionCheckInterval, 'transactionCheckInterval'),
     credentials: flatCredentials,
     admin: Boolean(admin),
+    // The native side takes an absent value as "off" (null does not cross as a number).
+    retention: retention === null ? undefined : ms(retention, 'retention'),
+    snapshotEvery: snapshotEvery === null ? undefined : snapshotEvery,
   };
 }
 
@@ -90,7 +97,10 @@ class MiniBroker {
    *   retryDelays }`), `dataDir` (durable; default memory), `virtualClock` (time moves only with
    *   advance()), `transactionCheckDelay` / `transactionCheckInterval` (ms, default 1000),
    *   `strict`, `credentials` (access key to secret key), `admin` (also serve the admin facade,
-   *   RocketMQ remoting for `mqadmin` and DefaultMQAdminExt, on a free port: `adminEndpoint`).
+   *   RocketMQ remoting for `mqadmin` and DefaultMQAdminExt, on a free port: `adminEndpoint`),
+   *   `retention` (ms a message every group consumed is kept, default one hour; null keeps all),
+   *   `snapshotEvery` (with `dataDir`: journal entries between snapshots, default 100000; null
+   *   keeps the whole journal).
    */
   static async start(options = {}) {
     const started = await native.startBroker(brokerSpec(options, 'MiniBroker.start'));

@@ -50,6 +50,10 @@ export interface MiniBrokerOptions {
   credentials?: Record<string, string> | Map<string, string>;
   /** Also serve the admin facade (RocketMQ remoting, for mqadmin and DefaultMQAdminExt) on a free port. */
   admin?: boolean;
+  /** ms a message every group has consumed is kept (default one hour); null keeps every message. */
+  retention?: number | null;
+  /** With dataDir: journal entries between snapshots (default 100000, and at close); null keeps the whole journal. */
+  snapshotEvery?: number | null;
 }
 
 export interface StoredMessage {

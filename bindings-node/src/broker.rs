@@ -43,6 +43,11 @@ pub struct BrokerSpec {
     pub credentials: Vec<String>,
     /// Serve the admin facade on a free loopback port.
     pub admin: bool,
+    /// Milliseconds consumed messages are kept; absent keeps every message (the JS layer
+    /// applies the default).
+    pub retention: Option<f64>,
+    /// Journal entries between snapshots; absent never snapshots.
+    pub snapshot_every: Option<u32>,
 }
 
 pub(crate) type Invalid = String;
@@ -99,7 +104,10 @@ pub(crate) fn builder(spec: BrokerSpec) -> std::result::Result<mb::MiniBrokerBui
     if spec.admin {
         builder = builder.admin_listen("127.0.0.1:0");
     }
-    Ok(builder)
+    let retention = spec.retention.map(|r| ms(r, "retention")).transpose()?;
+    Ok(builder
+        .retention(retention)
+        .snapshot_every(spec.snapshot_every.map(u64::from)))
 }
 
 /// Starts a broker on 127.0.0.1 and a free port.

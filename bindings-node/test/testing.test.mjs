@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Producer, SimpleConsumer, InvalidArgumentError, ClosedError, InternalServerError } from 'rmq';
 import { MiniBroker, useMiniBroker } from 'rmq/testing';
-import { receiveN, unique, remotingCall } from './helpers.mjs';
+import { receiveN, unique, remotingCall, waitFor } from './helpers.mjs';
 
 const ctx = useMiniBroker({ topics: { t: 'NORMAL' }, groups: { capped: { maxAttempts: 1 } } });
 
@@ -92,4 +92,28 @@ test('the admin facade creates topics a strict broker then serves', async (t) =>
   const plain = await MiniBroker.start();
   t.after(() => plain.close());
   assert.equal(plain.adminEndpoint, undefined);
+});
+
+test('retention drops what was consumed; snapshots cover the journal', async (t) => {
+  const { mkdtempSync, existsSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dataDir = mkdtempSync(join(tmpdir(), 'rmq-node-retention-'));
+  const broker = await MiniBroker.start({ topics: { t: 'NORMAL' }, dataDir, retention: 0, snapshotEvery: 1 });
+  t.after(async () => {
+    await broker.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const producer = await new Producer({ endpoints: broker.endpoint, topics: ['t'] }).start();
+  t.after(() => producer.close());
+  await producer.send({ topic: 't', body: 'consumed' });
+  const consumer = await new SimpleConsumer({ endpoints: broker.endpoint, consumerGroup: unique('g'), subscriptions: { t: '*' }, awaitDuration: 5000 }).start();
+  t.after(() => consumer.close());
+  for (const view of await receiveN(consumer, 1)) await consumer.ack(view);
+  await waitFor(() => broker.messages('t').length === 0, 20000, 'retention to drop the consumed message');
+  await waitFor(() => existsSync(join(dataDir, 'snapshot')), 20000, 'a snapshot');
+  await assert.rejects(MiniBroker.start({ retention: -1 }), InvalidArgumentError);
+  await assert.rejects(MiniBroker.start({ snapshotEvery: 0 }), RangeError);
+  const keeping = await MiniBroker.start({ retention: null, snapshotEvery: null });
+  await keeping.close();
 });

@@ -59,6 +59,10 @@ pub(crate) struct BrokerSpec {
     pub(crate) credentials: Vec<(String, String)>,
     /// Serve the admin facade on a free loopback port.
     pub(crate) admin: bool,
+    /// Seconds consumed messages are kept; `None` keeps every message.
+    pub(crate) retention: Option<f64>,
+    /// Journal entries between snapshots; `None` never snapshots.
+    pub(crate) snapshot_every: Option<u64>,
 }
 
 /// One builder for a broker and for each broker of a cluster.
@@ -90,7 +94,13 @@ pub(crate) fn builder(spec: BrokerSpec) -> PyResult<mb::MiniBrokerBuilder> {
     if spec.admin {
         builder = builder.admin_listen("127.0.0.1:0");
     }
-    Ok(builder)
+    let retention = spec
+        .retention
+        .map(|s| seconds(s, "retention"))
+        .transpose()?;
+    Ok(builder
+        .retention(retention)
+        .snapshot_every(spec.snapshot_every))
 }
 
 impl MiniBroker {
@@ -119,6 +129,8 @@ impl MiniBroker {
         transaction_check_interval: f64,
         credentials: Vec<(String, String)>,
         admin: bool,
+        retention: Option<f64>,
+        snapshot_every: Option<u64>,
     ) -> PyResult<MiniBroker> {
         let builder = builder(BrokerSpec {
             topics,
@@ -130,6 +142,8 @@ impl MiniBroker {
             transaction_check_interval,
             credentials,
             admin,
+            retention,
+            snapshot_every,
         })?;
         let broker = block_on(py, builder.start())?
             .map_err(|e| PyOSError::new_err(format!("the mini-broker did not start: {e}")))?;

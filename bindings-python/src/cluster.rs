@@ -65,6 +65,8 @@ impl MiniCluster {
         transaction_check_interval: f64,
         credentials: Vec<(String, String)>,
         admin: bool,
+        retention: Option<f64>,
+        snapshot_every: Option<u64>,
     ) -> PyResult<MiniCluster> {
         let template = builder(BrokerSpec {
             topics,
@@ -76,6 +78,8 @@ impl MiniCluster {
             transaction_check_interval,
             credentials,
             admin,
+            retention,
+            snapshot_every,
         })?;
         let cluster = block_on(py, mb::MiniCluster::start(template, brokers))?
             .map_err(|e| PyOSError::new_err(format!("the mini-cluster did not start: {e}")))?;

@@ -164,3 +164,22 @@ def test_admin_facade_creates_topics_for_a_strict_broker():
         assert len(broker.messages("made")) == 1
     with MiniBroker() as plain:
         assert plain.admin_endpoint is None
+
+
+def test_retention_drops_what_was_consumed_and_snapshots_cover_the_journal(tmp_path):
+    from conftest import receive_n, wait_for
+    with MiniBroker(topics={"t": "NORMAL"}, data_dir=tmp_path, retention=0,
+                    snapshot_every=1) as broker:
+        with rmq.Producer(broker.config(), topics=["t"]) as producer:
+            producer.send(rmq.Message("t", b"consumed"))
+        with rmq.SimpleConsumer(broker.config(), "g", {"t": "*"}, await_duration=5) as consumer:
+            for view in receive_n(consumer, 1):
+                consumer.ack(view)
+        assert wait_for(lambda: broker.messages("t") == []), "retention kept a consumed message"
+        assert wait_for(lambda: (tmp_path / "snapshot").exists()), "no snapshot was written"
+    with MiniBroker(topics={"t": "NORMAL"}, retention=None, snapshot_every=None) as keeping:
+        assert keeping.messages("t") == []
+    with pytest.raises(ValueError):
+        MiniBroker(retention=-1)
+    with pytest.raises(ValueError):
+        MiniBroker(snapshot_every=0)

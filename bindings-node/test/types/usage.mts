@@ -7,7 +7,7 @@ import {
 import { MiniBroker, MiniCluster, useMiniBroker } from 'rmq/testing';
 
 export async function clusterUsage(): Promise<void> {
-  const cluster = await MiniCluster.start({ brokers: 2, topics: { t: 'NORMAL' }, admin: true });
+  const cluster = await MiniCluster.start({ brokers: 2, topics: { t: 'NORMAL' }, admin: true, retention: null, snapshotEvery: 1000 });
   const endpoints: string = cluster.endpoints;
   const admin: string | undefined = cluster.adminEndpoint;
   // @ts-expect-error the admin endpoint may be absent

@@ -193,7 +193,8 @@ class MiniBroker:
     def start(topics: List[Tuple[str, str]], groups: List[Tuple[str, bool, int, List[float]]],
               data_dir: Optional[str], virtual_clock: bool, strict: bool,
               transaction_check_delay: float, transaction_check_interval: float,
-              credentials: List[Tuple[str, str]], admin: bool) -> MiniBroker: ...
+              credentials: List[Tuple[str, str]], admin: bool, retention: Optional[float],
+              snapshot_every: Optional[int]) -> MiniBroker: ...
     @property
     def endpoint(self) -> str: ...
     @property
@@ -224,7 +225,8 @@ class MiniCluster:
               groups: List[Tuple[str, bool, int, List[float]]], data_dir: Optional[str],
               virtual_clock: bool, strict: bool, transaction_check_delay: float,
               transaction_check_interval: float,
-              credentials: List[Tuple[str, str]], admin: bool) -> "MiniCluster": ...
+              credentials: List[Tuple[str, str]], admin: bool, retention: Optional[float],
+              snapshot_every: Optional[int]) -> "MiniCluster": ...
     @property
     def endpoints(self) -> List[str]: ...
     @property

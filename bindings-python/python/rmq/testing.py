@@ -75,7 +75,8 @@ def _broker_args(topics: Optional[Mapping[str, str]],
                  groups: Optional[Mapping[str, Optional[Mapping[str, Any]]]],
                  data_dir: Union[str, "os.PathLike[str]", None], virtual_clock: bool,
                  strict: bool, transaction_check_delay: float, transaction_check_interval: float,
-                 credentials: Optional[Mapping[str, str]], admin: bool) -> Tuple[Any, ...]:
+                 credentials: Optional[Mapping[str, str]], admin: bool,
+                 retention: Optional[float], snapshot_every: Optional[int]) -> Tuple[Any, ...]:
     """One broker's settings, checked, in the order the native start functions take them."""
     if groups is not None and not isinstance(groups, Mapping):
         raise TypeError("groups must be a dict of name to settings")
@@ -88,7 +89,9 @@ def _broker_args(topics: Optional[Mapping[str, str]],
             bool(virtual_clock), bool(strict),
             _seconds(transaction_check_delay, "transaction_check_delay"),
             _seconds(transaction_check_interval, "transaction_check_interval"), creds,
-            bool(admin))
+            bool(admin),
+            None if retention is None else _seconds(retention, "retention", allow_zero=True),
+            None if snapshot_every is None else _count(snapshot_every, "snapshot_every"))
 
 
 class MiniBroker:
@@ -110,6 +113,11 @@ class MiniBroker:
         credentials: access key to secret key; requests must then be signed.
         admin: also serve the admin facade (RocketMQ remoting, what ``mqadmin`` and Java's
             ``DefaultMQAdminExt`` speak) on a free port; ``admin_endpoint`` gives it.
+        retention: seconds a message every group has consumed is kept (default one hour);
+            ``None`` keeps every message. Unconsumed messages are always kept.
+        snapshot_every: with ``data_dir``, journal entries between snapshots of the whole state
+            (default 100000; also at close), after which the covered journal is deleted;
+            ``None`` keeps the whole journal.
     """
 
     def __init__(self, *, topics: Optional[Mapping[str, str]] = None,
@@ -117,10 +125,12 @@ class MiniBroker:
                  data_dir: Union[str, "os.PathLike[str]", None] = None,
                  virtual_clock: bool = False, transaction_check_delay: float = 1.0,
                  transaction_check_interval: float = 1.0, strict: bool = False,
-                 credentials: Optional[Mapping[str, str]] = None, admin: bool = False) -> None:
+                 credentials: Optional[Mapping[str, str]] = None, admin: bool = False,
+                 retention: Optional[float] = 3600.0,
+                 snapshot_every: Optional[int] = 100_000) -> None:
         self._native = _native.MiniBroker.start(*_broker_args(
             topics, groups, data_dir, virtual_clock, strict, transaction_check_delay,
-            transaction_check_interval, credentials, admin))
+            transaction_check_interval, credentials, admin, retention, snapshot_every))
 
     @property
     def endpoint(self) -> str:
@@ -225,10 +235,12 @@ class MiniCluster:
                  data_dir: Union[str, "os.PathLike[str]", None] = None,
                  virtual_clock: bool = False, transaction_check_delay: float = 1.0,
                  transaction_check_interval: float = 1.0, strict: bool = False,
-                 credentials: Optional[Mapping[str, str]] = None, admin: bool = False) -> None:
+                 credentials: Optional[Mapping[str, str]] = None, admin: bool = False,
+                 retention: Optional[float] = 3600.0,
+                 snapshot_every: Optional[int] = 100_000) -> None:
         self._native = _native.MiniCluster.start(_count(brokers, "brokers"), *_broker_args(
             topics, groups, data_dir, virtual_clock, strict, transaction_check_delay,
-            transaction_check_interval, credentials, admin))
+            transaction_check_interval, credentials, admin, retention, snapshot_every))
 
     @property
     def endpoints(self) -> str:
