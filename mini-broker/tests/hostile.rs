@@ -197,23 +197,19 @@ async fn a_heartbeat_of_an_unknown_client_type_is_unrecognized() {
         )
         .await;
         let mut stub = client.stub;
-        let reply = stub
-            .heartbeat(HeartbeatRequest {
-                group: None,
-                client_type: ClientType::Producer as i32,
-            })
-            .await
-            .expect("rpc")
-            .into_inner();
         assert_eq!(
-            code(&reply.status),
+            producer_heartbeat(&mut stub).await,
             Code::UnrecognizedClientType,
             "client type {client_type}"
         );
     }
     let mut known = producer(&broker, &["t"]).await;
-    let reply = known
-        .stub
+    assert_eq!(producer_heartbeat(&mut known.stub).await, Code::Ok);
+}
+
+/// The code a producer's heartbeat is answered with.
+async fn producer_heartbeat(stub: &mut Stub) -> Code {
+    let reply = stub
         .heartbeat(HeartbeatRequest {
             group: None,
             client_type: ClientType::Producer as i32,
@@ -221,7 +217,7 @@ async fn a_heartbeat_of_an_unknown_client_type_is_unrecognized() {
         .await
         .expect("rpc")
         .into_inner();
-    assert_eq!(code(&reply.status), Code::Ok);
+    code(&reply.status)
 }
 
 #[tokio::test]
