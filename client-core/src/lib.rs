@@ -21,6 +21,8 @@
 
 mod ack;
 mod auth;
+pub mod callback_pool;
+pub mod caller_driven;
 mod client;
 mod config;
 mod error;

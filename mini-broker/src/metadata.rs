@@ -176,6 +176,68 @@ impl GroupConfig {
     }
 }
 
+/// `NAME:TYPE[:QUEUES]`, as the CLI's `--topic` and the bindings' string options take it.
+impl std::str::FromStr for TopicConfig {
+    type Err = String;
+
+    fn from_str(spec: &str) -> Result<TopicConfig, String> {
+        let mut parts = spec.split(':');
+        let name = parts
+            .next()
+            .filter(|n| !n.is_empty())
+            .ok_or("topic needs a name")?;
+        let topic_type: TopicType = parts
+            .next()
+            .ok_or(format!("topic {name} needs a type"))?
+            .parse()?;
+        let mut topic = TopicConfig::new(name, topic_type);
+        if let Some(queues) = parts.next() {
+            let queues: u32 = queues
+                .parse()
+                .map_err(|_| format!("bad queue count {queues:?} for topic {name}"))?;
+            if queues == 0 {
+                return Err(format!("topic {name} needs at least one queue"));
+            }
+            topic = topic.queues(queues);
+        }
+        if parts.next().is_some() {
+            return Err(format!("unexpected text after the queue count in {spec:?}"));
+        }
+        Ok(topic)
+    }
+}
+
+/// `NAME[:fifo][:max-attempts=N]`, as the CLI's `--group` and the bindings' string options
+/// take it.
+impl std::str::FromStr for GroupConfig {
+    type Err = String;
+
+    fn from_str(spec: &str) -> Result<GroupConfig, String> {
+        let mut parts = spec.split(':');
+        let name = parts
+            .next()
+            .filter(|n| !n.is_empty())
+            .ok_or("group needs a name")?;
+        let mut group = GroupConfig::new(name);
+        for part in parts {
+            if part.eq_ignore_ascii_case("fifo") {
+                group = group.fifo(true);
+            } else if let Some(n) = part.strip_prefix("max-attempts=") {
+                let n: i32 = n.parse().map_err(|_| format!("bad max-attempts {n:?}"))?;
+                if n < 1 {
+                    return Err("max-attempts must be at least 1".into());
+                }
+                group = group.max_delivery_attempts(n);
+            } else {
+                return Err(format!(
+                    "unknown group option {part:?} (fifo, max-attempts=N)"
+                ));
+            }
+        }
+        Ok(group)
+    }
+}
+
 /// Declared and auto-created topics and groups.
 #[derive(Debug, Default)]
 pub(crate) struct Metadata {
