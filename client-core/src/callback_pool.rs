@@ -67,6 +67,9 @@ impl CallbackPool {
 
     /// Lets the threads finish their current job and exit.
     pub fn close(&self) {
-        self.jobs.lock().unwrap_or_else(PoisonError::into_inner).take();
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
     }
 }

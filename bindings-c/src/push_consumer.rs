@@ -1,0 +1,156 @@
+//! `rmq_push_consumer`: the client receives in the background and calls the listener set with
+//! `rmq_conf_set_message_listener` on its own listener threads (see `rmq_message_listener`).
+
+#![allow(non_camel_case_types)]
+
+use crate::callbacks::in_listener;
+use crate::config::rmq_conf;
+use crate::error::{boundary, boundary_or, fail, fail_with, rmq_err};
+use crate::ffi::{self, check, core_try};
+use crate::filter::{rmq_subscription, subscriptions};
+use crate::runtime::{Owner, block_on};
+use rmq_client::callback_pool::CallbackPool;
+use rmq_client::{ConsumeResult, MessageView, PushConsumer};
+use std::ffi::c_char;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A started push consumer.
+pub struct rmq_push_consumer {
+    inner: PushConsumer,
+    pool: Arc<CallbackPool>,
+    /// This consumer's number, to recognise a close from inside its own listener.
+    id: u64,
+    owner: Owner,
+}
+
+impl rmq_push_consumer {
+    fn live(&self) -> Result<&PushConsumer, rmq_err> {
+        self.owner.check("push consumer").map_err(|e| fail(&e))?;
+        Ok(&self.inner)
+    }
+
+    fn close(&self) {
+        let _ = block_on(self.inner.shutdown());
+        self.pool.close();
+    }
+}
+
+/// Builds and starts a push consumer of `group` from `conf` (client and push-consumer keys of
+/// `client-core/OPTIONS.md`, and the listener, which is required) with `count` subscriptions.
+/// Blocks until started; the listener may be called before this returns.
+///
+/// # Safety
+/// `conf` is live; `group` NUL-terminated; `subs` points to `count` subscriptions; `out`
+/// writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rmq_push_consumer_new(
+    conf: *const rmq_conf,
+    group: *const c_char,
+    subs: *const rmq_subscription,
+    count: usize,
+    out: *mut *mut rmq_push_consumer,
+) -> rmq_err {
+    boundary("rmq_push_consumer_new", || {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        // SAFETY: the caller's contract.
+        let conf = check!(unsafe { ffi::handle(conf, "conf") });
+        // SAFETY: the caller's contract.
+        let group = check!(unsafe { ffi::text(group, "group") });
+        // SAFETY: the caller's contract.
+        let subs = check!(unsafe { subscriptions(subs, count) });
+        let out = check!(ffi::out(out, "out"));
+        let Some(listener) = conf.listener else {
+            return fail_with(
+                rmq_err::RMQ_ERR__INVALID_ARGUMENT,
+                "a push consumer needs a message listener (rmq_conf_set_message_listener)",
+            );
+        };
+        let mut builder = core_try!(PushConsumer::builder_from_map(group, conf.map()));
+        let pool = match CallbackPool::new("rmq-listener", builder.listener_concurrency()) {
+            Ok(pool) => pool,
+            Err(e) => {
+                return fail_with(
+                    rmq_err::RMQ_ERR__UNEXPECTED,
+                    &format!("cannot start the listener threads: {e}"),
+                );
+            }
+        };
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        let on = pool.clone();
+        builder = builder.listener(move |view: &MessageView| {
+            let view = view.clone();
+            on.call(move || listener.consume(id, view))
+                .unwrap_or(ConsumeResult::Failure)
+        });
+        for (topic, filter) in subs {
+            builder = builder.subscribe(topic, filter);
+        }
+        let started = block_on(builder.start());
+        let inner = match started {
+            Ok(Ok(inner)) => inner,
+            Ok(Err(e)) | Err(e) => {
+                pool.close();
+                return fail(&e);
+            }
+        };
+        let consumer = rmq_push_consumer {
+            inner,
+            pool,
+            id,
+            owner: Owner::here(),
+        };
+        // SAFETY: checked by `ffi::out`.
+        unsafe { ffi::write(out, ffi::boxed(consumer)) };
+        rmq_err::RMQ_OK
+    })
+}
+
+/// Stops receiving, waits for listener calls in progress and their acks, tells the servers the
+/// consumer leaves, and closes it. From inside this consumer's own listener it returns
+/// `RMQ_ERR__WOULD_DEADLOCK` instead of waiting for itself. Closing twice is fine.
+///
+/// # Safety
+/// `consumer` is live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rmq_push_consumer_close(consumer: *const rmq_push_consumer) -> rmq_err {
+    boundary("rmq_push_consumer_close", || {
+        // SAFETY: the caller's contract.
+        let consumer = check!(unsafe { ffi::handle(consumer, "consumer") });
+        check!(consumer.live());
+        if in_listener(consumer.id) {
+            return fail_with(
+                rmq_err::RMQ_ERR__WOULD_DEADLOCK,
+                "a push consumer cannot be closed from inside its own listener (close waits for \
+                 the listener calls in progress)",
+            );
+        }
+        consumer.close();
+        rmq_err::RMQ_OK
+    })
+}
+
+/// Closes the consumer (if still open) and frees it; NULL is a no-op. Never call it from the
+/// consumer's own listener.
+///
+/// # Safety
+/// `consumer` is NULL or live, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rmq_push_consumer_free(consumer: *mut rmq_push_consumer) {
+    boundary_or("rmq_push_consumer_free", (), || {
+        // SAFETY: the caller's contract.
+        if let Some(c) = unsafe { consumer.as_ref() } {
+            if in_listener(c.id) {
+                crate::error::set_last(
+                    "rmq_push_consumer_free: called from the consumer's own listener; not freed",
+                );
+                return;
+            }
+            if c.owner.check("push consumer").is_ok() {
+                c.close();
+            }
+        }
+        // SAFETY: the caller's contract.
+        unsafe { ffi::free(consumer) }
+    })
+}
