@@ -6,10 +6,12 @@
 //!   strings — one code path for Python keyword arguments, JS option objects and C
 //!   `rmq_conf_set`.
 //! - Clients: [`Producer`] (normal, FIFO, delay, priority and transactional messages, batches,
-//!   linger mode, recall), [`SimpleConsumer`] (receive, ack, change invisible duration) and
-//!   [`PushConsumer`] (a listener fed in the background, concurrently or in FIFO order). Each
-//!   is a cheap `Clone` handle over one client with one background task on the caller's tokio
-//!   runtime; it stops on `shutdown()` or when its last handle is dropped.
+//!   linger mode, recall), [`SimpleConsumer`] (receive, ack, change invisible duration),
+//!   [`PushConsumer`] (a listener fed in the background, concurrently or in FIFO order) and
+//!   [`PullConsumer`] (reads queues from offsets the application keeps; servers with the pull
+//!   RPCs only, such as rmq's mini-broker). Each is a cheap `Clone` handle over one client; the
+//!   first three run one background task on the caller's tokio runtime and stop on
+//!   `shutdown()` or when their last handle is dropped.
 //! - Messages: [`Message`] (built and checked by [`MessageBuilder`]), [`MessageView`] (as
 //!   received), [`FilterExpression`].
 //! - Errors: one [`Error`] with a stable [`ErrorKind`] every binding maps, the server's status
@@ -30,6 +32,7 @@ pub mod log_text;
 mod message;
 pub mod metrics;
 mod producer;
+mod pull_consumer;
 mod push_consumer;
 mod receive;
 mod retry;
@@ -50,6 +53,7 @@ pub use producer::{
     DEFAULT_MAX_ATTEMPTS, LingerConfig, Producer, ProducerBuilder, SendReceipt, Transaction,
     TransactionChecker, TransactionResolution,
 };
+pub use pull_consumer::{PullConsumer, PullConsumerBuilder, PullQueue, PullStatus, Pulled};
 pub use push_consumer::{
     ConsumeResult, DEFAULT_ASSIGNMENT_SCAN, DEFAULT_CONSUMPTION_THREADS, DEFAULT_MAX_CACHE_BYTES,
     DEFAULT_MAX_CACHE_MESSAGES, MessageListener, PushConsumer, PushConsumerBuilder,

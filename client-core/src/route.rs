@@ -49,7 +49,7 @@ impl Route {
 
 /// Asks the access point for `topic`'s route, trying each configured endpoint in turn while
 /// they cannot be reached.
-async fn query(transport: &Transport, topic: &str) -> Result<Route> {
+pub(crate) async fn query(transport: &Transport, topic: &str) -> Result<Route> {
     const OP: &str = "query route";
     let config = transport.config();
     let mut last = None;

@@ -271,6 +271,13 @@ impl Producer {
         Ok(Transaction::new(self.clone()))
     }
 
+    /// How many queues of `topic` take sends (master brokers, writable), from the route
+    /// cache (fetched if needed). The legacy C API's queue selectors choose among these.
+    pub async fn writable_queues(&self, topic: &str) -> Result<usize> {
+        self.inner.base.check_open("route")?;
+        Ok(self.inner.base.route(topic).await?.writable.len())
+    }
+
     /// Cancels a scheduled message before it is delivered, with the handle its send returned.
     /// Returns the message id.
     pub async fn recall(&self, topic: &str, recall_handle: &str) -> Result<String> {

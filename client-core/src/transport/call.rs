@@ -33,6 +33,7 @@ answers!(
     AckMessageResponse,
     ForwardMessageToDeadLetterQueueResponse,
     EndTransactionResponse,
+    QueryOffsetResponse,
     NotifyClientTerminationResponse,
     ChangeInvisibleDurationResponse,
     RecallMessageResponse,
