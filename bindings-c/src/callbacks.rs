@@ -15,14 +15,16 @@ use std::sync::{Arc, OnceLock};
 /// The application's pointer, handed back to its callbacks. rmq never reads it; the
 /// application makes whatever it points to safe to use from rmq's threads.
 #[derive(Clone, Copy)]
-pub(crate) struct Opaque(*mut c_void);
+pub struct Opaque(*mut c_void);
 
 impl Opaque {
-    pub(crate) fn new(p: *mut c_void) -> Opaque {
+    /// Wraps the application's pointer.
+    pub fn new(p: *mut c_void) -> Opaque {
         Opaque(p)
     }
 
-    pub(crate) fn get(self) -> *mut c_void {
+    /// The application's pointer.
+    pub fn get(self) -> *mut c_void {
         self.0
     }
 }
@@ -165,7 +167,7 @@ pub(crate) fn in_listener(consumer: u64) -> bool {
 }
 
 /// The threads async send completions run on (one per process, started on first use).
-pub(crate) fn completions() -> Option<&'static Arc<CallbackPool>> {
+pub fn completions() -> Option<&'static Arc<CallbackPool>> {
     static POOL: OnceLock<Option<Arc<CallbackPool>>> = OnceLock::new();
     POOL.get_or_init(|| CallbackPool::new("rmq-callback", 1).ok())
         .as_ref()
