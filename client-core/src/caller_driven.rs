@@ -60,7 +60,10 @@ impl Driver {
     fn leave(&self) {
         self.released.store(self.now(), Ordering::Release);
         if self.callers.fetch_sub(1, Ordering::AcqRel) == 1 {
-            let _guard = self.idle_lock.lock().unwrap_or_else(PoisonError::into_inner);
+            let _guard = self
+                .idle_lock
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             self.idle.notify_one();
         }
     }
@@ -72,9 +75,15 @@ impl Driver {
         let gave_up = Instant::now();
         loop {
             {
-                let mut guard = self.idle_lock.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut guard = self
+                    .idle_lock
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
                 while self.callers.load(Ordering::Acquire) > 0 {
-                    guard = self.idle.wait(guard).unwrap_or_else(PoisonError::into_inner);
+                    guard = self
+                        .idle
+                        .wait(guard)
+                        .unwrap_or_else(PoisonError::into_inner);
                 }
             }
             std::thread::sleep(HAND_BACK);
