@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every rmq test from a clean checkout. It installs what it needs itself (Rust components,
 # a Python venv with the Python binding built from source, the official RocketMQ clients for Java, Go, Python and Node.js and a real
-# Apache RocketMQ server from their registries), so a fresh machine needs rustup, python3, a JDK with Maven, Go and Node.js with
-# npm, and network access to the package registries.
+# Apache RocketMQ server from their registries; cbindgen for the C binding, and the C tools it tests with through apt), so a fresh
+# machine needs rustup, python3, a JDK with Maven, Go and Node.js with npm, and network access to the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -60,14 +60,15 @@ started=$(date +%s)
 (cd bindings-node && npm install --no-audit --no-fund --foreground-scripts)
 echo "built $(ls bindings-node/lib/rmq.*.node) ($(( $(stat -c %s bindings-node/lib/rmq.*.node) / 1024 )) KiB) in $(( $(date +%s) - started )) s"
 
-step "a real Apache RocketMQ 5.3.3 (name server + proxy in local mode, from Maven Central): examples, the scenario suite and the Python and Node bindings' scenarios"
+step "a real Apache RocketMQ 5.3.3 (name server + proxy in local mode, from Maven Central): examples, the scenario suite, the Python and Node bindings' scenarios and the C examples"
 apache_dir="$root/target/apache-rocketmq"
 cargo build --quiet -p rmq-interop-scenarios --bins --tests
 eval "$(cargo run --quiet -p rmq-interop-scenarios --bin scenario-setup)"
 # The Python and Node bindings' scenarios (test_server_scenarios.py, server_scenarios.test.mjs)
-# need a FIFO group each; the Node quickstart its topic.
-export RMQ_APACHE_GROUPS="$RMQ_APACHE_GROUPS py-fifo:fifo node-fifo-sc:fifo"
-export RMQ_APACHE_TOPICS="$RMQ_APACHE_TOPICS quickstart:NORMAL"
+# need a FIFO group each; the Node quickstart its topic; the C examples (modern and legacy)
+# theirs (bindings-c/examples/against-broker.sh).
+export RMQ_APACHE_GROUPS="$RMQ_APACHE_GROUPS py-fifo:fifo node-fifo-sc:fifo legacy_fifo_group:fifo"
+export RMQ_APACHE_TOPICS="$RMQ_APACHE_TOPICS quickstart:NORMAL orders:NORMAL LegacyTopic:NORMAL LegacyFifoTopic:FIFO LegacyDelayTopic:DELAY LegacyTxTopic:TRANSACTION"
 trap 'bash interop/apache/server.sh stop "$apache_dir" || true' EXIT
 bash interop/apache/server.sh start "$apache_dir"
 apache=$(cat "$apache_dir/endpoint")
@@ -79,6 +80,7 @@ echo "scenario suite against Apache RocketMQ 5.3.3: $(( $(date +%s%3N) - started
   "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider test_server_scenarios.py)
 (cd bindings-node && RMQ_NODE_SERVER_ENDPOINT=$apache node --test --test-timeout=180000 test/server_scenarios.test.mjs)
 node bindings-node/examples/quickstart.mjs "$apache"
+make -C bindings-c --no-print-directory examples-against ENDPOINT="$apache"
 bash interop/apache/server.sh stop "$apache_dir"
 trap - EXIT
 
@@ -132,6 +134,34 @@ app=$(mktemp -d)
 rm -rf "$app"
 (cd bindings-node/bench && npm install --no-audit --no-fund --silent)
 node bindings-node/bench/bench.mjs --quick
+
+step "C binding: make -C bindings-c header-check test (rmq.h against cbindgen 0.29.4; librmq's and librocketmq's C suites and the examples, also under valgrind; install with pkg-config and CMake; the legacy ABI and exported symbols)"
+# cbindgen is pinned (point releases change rmq.h). It is installed apart from any other
+# cbindgen, outside the work tree, so later runs and fresh clones on this machine reuse it.
+cbindgen_version=0.29.4
+if [ "$(cbindgen --version 2>/dev/null)" = "cbindgen $cbindgen_version" ]; then
+  cbindgen=cbindgen
+else
+  cbindgen_root="${XDG_CACHE_HOME:-$HOME/.cache}/rmq/cbindgen-$cbindgen_version"
+  cbindgen="$cbindgen_root/bin/cbindgen"
+  if [ "$("$cbindgen" --version 2>/dev/null)" != "cbindgen $cbindgen_version" ]; then
+    cargo install --quiet --locked cbindgen --version "$cbindgen_version" --root "$cbindgen_root"
+  fi
+fi
+# make, a C compiler, valgrind, pkg-config and cmake from apt when missing (as root, or through
+# sudo -n).
+missing=()
+for tool in make:make cc:gcc valgrind:valgrind pkg-config:pkg-config cmake:cmake; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
+  echo "installing ${missing[*]} with apt-get"
+  ${sudo[@]+"${sudo[@]}"} apt-get update -qq
+  ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+make -C bindings-c CBINDGEN="$cbindgen" header-check test examples-against
 
 step "official RocketMQ clients (Java, Go, Python, Node.js) against rmq-mini-broker"
 cargo build --quiet -p rmq-mini-broker --bin rmq-mini-broker
