@@ -162,6 +162,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 make -C bindings-c CBINDGEN="$cbindgen" header-check test examples-against
+bindings-c/bench/run.sh --quick
 
 step "official RocketMQ clients (Java, Go, Python, Node.js) against rmq-mini-broker"
 cargo build --quiet -p rmq-mini-broker --bin rmq-mini-broker

@@ -15,7 +15,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let (sends, receives): (usize, usize) = (sends.parse()?, receives.parse()?);
     let runtime = CallerDriven::start("rmq-io")?;
-    let config = ClientConfig::builder().endpoints(endpoint.as_str()).build()?;
+    let config = ClientConfig::builder()
+        .endpoints(endpoint.as_str())
+        .build()?;
     let producer = runtime.block_on(Producer::builder(config.clone()).topics(["bench"]).start())?;
     let message = Message::builder("bench", vec![b'x'; 1024]).build()?;
 

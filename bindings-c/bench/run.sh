@@ -3,10 +3,11 @@
 # beside the same loops made by the Rust core directly (peer.rs), alternating rounds against
 # one in-memory mini-broker process; prints each round and the medians.
 #
-#   bench/run.sh [--quick]        (from bindings-c/, after `make build`)
+#   bindings-c/bench/run.sh [--quick]     (ROUNDS, SENDS, RECEIVES override the defaults)
+#   PEER_ONLY=1 bindings-c/bench/run.sh   (the peer in both places: the noise floor)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=3 SENDS=5000 RECEIVES=5000
+ROUNDS=${ROUNDS:-5} SENDS=${SENDS:-5000} RECEIVES=${RECEIVES:-5000}
 if [[ "${1:-}" == "--quick" ]]; then ROUNDS=2 SENDS=1000 RECEIVES=1000; fi
 PROFILE=${PROFILE:-dist}
 TARGET=${CARGO_TARGET_DIR:-$(cd .. && pwd)/target}/$PROFILE
@@ -28,7 +29,11 @@ echo "rmq C binding benchmark: 1 KiB bodies, in-memory mini-broker at $endpoint,
 results=build/bench/results.txt
 : >"$results"
 for round in $(seq "$ROUNDS"); do
-  build/bench/bench "$endpoint" "$SENDS" "$RECEIVES" | tee -a "$results" | sed "s/^/round $round: /"
+  if [[ -n "${PEER_ONLY:-}" ]]; then
+    "$TARGET/rmq-c-bench-peer" "$endpoint" "$SENDS" "$RECEIVES" | sed "s/^rust/c/"
+  else
+    build/bench/bench "$endpoint" "$SENDS" "$RECEIVES"
+  fi | tee -a "$results" | sed "s/^/round $round: /"
   "$TARGET/rmq-c-bench-peer" "$endpoint" "$SENDS" "$RECEIVES" | tee -a "$results" | sed "s/^/round $round: /"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }

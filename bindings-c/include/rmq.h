@@ -52,6 +52,36 @@
 #define RMQ_FILTER_SQL 1
 
 /**
+ * No events.
+ */
+#define RMQ_LOG_OFF 0
+
+/**
+ * Errors only.
+ */
+#define RMQ_LOG_ERROR 1
+
+/**
+ * Warnings and errors (the default).
+ */
+#define RMQ_LOG_WARN 2
+
+/**
+ * Informational events and above.
+ */
+#define RMQ_LOG_INFO 3
+
+/**
+ * Debugging events and above.
+ */
+#define RMQ_LOG_DEBUG 4
+
+/**
+ * Everything.
+ */
+#define RMQ_LOG_TRACE 5
+
+/**
  * Every result of the C API. Stable numbers: 0 success, negative client-side errors
  * (`RMQ_ERR__*`), positive the server's status codes (`RMQ_ERR_*`).
  */
@@ -467,6 +497,17 @@ typedef int32_t (*rmq_transaction_checker)(void *opaque,
                                            const rmq_message_view *view);
 
 /**
+ * A log callback: `level` is one of `RMQ_LOG_ERROR` … `RMQ_LOG_TRACE`, `logger` the part of
+ * rmq it comes from (`rmq.client`, `rmq.broker`, `rmq.c`), `message` one line. Called on
+ * rmq's logging thread (`rmq-log`), one event at a time; the strings are borrowed for the
+ * call.
+ */
+typedef void (*rmq_log_callback)(void *opaque,
+                                 int32_t level,
+                                 const char *logger,
+                                 const char *message);
+
+/**
  * An async send's completion: called once, on an rmq callback thread, with `RMQ_OK` and the
  * receipt, or an error (its text in `rmq_last_error_message()` during the call) and a NULL
  * receipt. The receipt is borrowed for the call.
@@ -653,6 +694,19 @@ int32_t rmq_err_is_retriable(int32_t err);
  * failing call on this thread.
  */
 const char *rmq_last_error_message(void);
+
+/**
+ * Sends rmq's log events at `level` (`RMQ_LOG_OFF` … `RMQ_LOG_TRACE`) and more severe to
+ * `callback` (see `rmq_log_callback`); a NULL callback restores the default, which writes
+ * them to stderr. Process-wide; the default level is `RMQ_LOG_WARN`.
+ *
+ * # Safety
+ * `callback` is NULL or a function valid for the rest of the process (or until replaced);
+ * `opaque` is passed back as given.
+ */
+rmq_err rmq_set_log_callback(rmq_log_callback callback,
+                             void *opaque,
+                             int32_t level);
 
 /**
  * A new message for `topic` with a copy of `body_len` bytes at `body`, written to `*out`.

@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod ffi;
 pub mod filter;
+pub mod logging;
 pub mod message;
 pub mod producer;
 pub mod push_consumer;

@@ -24,6 +24,9 @@ pub struct rmq_message {
     group: Option<CString>,
     delivery_timestamp_ms: Option<i64>,
     priority: Option<i32>,
+    /// The core message, built and checked at the first send and reused by later sends until
+    /// the message changes (a loop of sends of one message builds it once).
+    built: OnceLock<Message>,
 }
 
 fn text(c: &CString) -> &str {
@@ -32,8 +35,22 @@ fn text(c: &CString) -> &str {
 }
 
 impl rmq_message {
-    /// The core message, checked.
+    /// The core message, checked (built once per change).
     pub(crate) fn build(&self) -> Result<Message, rmq_client::Error> {
+        if let Some(built) = self.built.get() {
+            return Ok(built.clone());
+        }
+        let built = self.build_now()?;
+        Ok(self.built.get_or_init(|| built).clone())
+    }
+
+    /// For a setter: the message changes, so it is built again at the next send.
+    fn edit(&mut self) -> &mut rmq_message {
+        self.built.take();
+        self
+    }
+
+    fn build_now(&self) -> Result<Message, rmq_client::Error> {
         let mut b = Message::builder(text(&self.topic), self.body.clone());
         if let Some(tag) = &self.tag {
             b = b.tag(text(tag));
@@ -92,6 +109,7 @@ pub unsafe extern "C" fn rmq_message_new(
             group: None,
             delivery_timestamp_ms: None,
             priority: None,
+            built: OnceLock::new(),
         };
         // SAFETY: checked by `ffi::out`.
         unsafe { ffi::write(out, ffi::boxed(message)) };
@@ -118,7 +136,7 @@ unsafe fn set_text(
 ) -> rmq_err {
     boundary(what, || {
         // SAFETY: the caller's contract.
-        let message = check!(unsafe { ffi::handle_mut(message, "message") });
+        let message = check!(unsafe { ffi::handle_mut(message, "message") }).edit();
         // SAFETY: the caller's contract.
         let value = check!(unsafe { ffi::text(value, "value") });
         set(message, cstring(value));
@@ -151,7 +169,7 @@ pub unsafe extern "C" fn rmq_message_set_body(
 ) -> rmq_err {
     boundary("rmq_message_set_body", || {
         // SAFETY: the caller's contract.
-        let message = check!(unsafe { ffi::handle_mut(message, "message") });
+        let message = check!(unsafe { ffi::handle_mut(message, "message") }).edit();
         // SAFETY: the caller's contract.
         message.body = check!(unsafe { ffi::bytes(body, body_len, "body") }).to_vec();
         rmq_err::RMQ_OK
@@ -196,7 +214,7 @@ pub unsafe extern "C" fn rmq_message_set_property(
 ) -> rmq_err {
     boundary("rmq_message_set_property", || {
         // SAFETY: the caller's contract.
-        let message = check!(unsafe { ffi::handle_mut(message, "message") });
+        let message = check!(unsafe { ffi::handle_mut(message, "message") }).edit();
         // SAFETY: the caller's contract.
         let key = check!(unsafe { ffi::text(key, "key") });
         // SAFETY: the caller's contract.
@@ -235,7 +253,7 @@ pub unsafe extern "C" fn rmq_message_set_delivery_timestamp(
 ) -> rmq_err {
     boundary("rmq_message_set_delivery_timestamp", || {
         // SAFETY: the caller's contract.
-        let message = check!(unsafe { ffi::handle_mut(message, "message") });
+        let message = check!(unsafe { ffi::handle_mut(message, "message") }).edit();
         message.delivery_timestamp_ms = Some(epoch_ms);
         rmq_err::RMQ_OK
     })
@@ -252,7 +270,7 @@ pub unsafe extern "C" fn rmq_message_set_priority(
 ) -> rmq_err {
     boundary("rmq_message_set_priority", || {
         // SAFETY: the caller's contract.
-        let message = check!(unsafe { ffi::handle_mut(message, "message") });
+        let message = check!(unsafe { ffi::handle_mut(message, "message") }).edit();
         message.priority = Some(priority);
         rmq_err::RMQ_OK
     })

@@ -21,6 +21,7 @@ pub fn runtime() -> Result<CallerDriven, Error> {
     {
         return Ok(runtime);
     }
+    crate::logging::install();
     let runtime = CallerDriven::start("rmq-io").map_err(|e| {
         Error::new(
             ErrorKind::Closed,

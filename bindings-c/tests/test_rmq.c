@@ -447,6 +447,35 @@ static void test_push_consumer(void) {
   printf("ok push consumer: failure redelivered, success, close from inside refused\n");
 }
 
+typedef struct {
+  counter events;
+  int from_client;
+} log_state;
+
+static void on_log(void* opaque, int32_t level, const char* logger, const char* message) {
+  log_state* s = opaque;
+  CHECK(level >= RMQ_LOG_ERROR && level <= RMQ_LOG_DEBUG);
+  CHECK(strlen(message) > 0);
+  if (strcmp(logger, "rmq.client") == 0 && strstr(message, "client started") != NULL) {
+    s->from_client = 1;
+    counter_add(&s->events, 1);
+  }
+}
+
+static void test_logging(void) {
+  log_state state = {.from_client = 0};
+  counter_init(&state.events);
+  CHECK(rmq_set_log_callback(on_log, &state, 9) == RMQ_ERR__INVALID_ARGUMENT);
+  OK(rmq_set_log_callback(on_log, &state, RMQ_LOG_DEBUG));
+  rmq_producer* p = producer_new();
+  rmq_producer_free(p);
+  CHECK(counter_wait(&state.events, 1, 10) >= 1);
+  CHECK(state.from_client == 1); /* the core's "client started" at debug level */
+  OK(rmq_set_log_callback(NULL, NULL, RMQ_LOG_WARN)); /* back to the default: stderr */
+  counter_destroy(&state.events);
+  printf("ok log callback: events with their logger, a bad level refused\n");
+}
+
 #ifdef RMQ_TEST_PANIC
 rmq_err rmq_test_panic(void);
 #endif
@@ -472,6 +501,7 @@ int main(void) {
   test_async_sends();
   test_transactions();
   test_push_consumer();
+  test_logging();
 #ifdef RMQ_TEST_PANIC
   CHECK(rmq_test_panic() == RMQ_ERR__PANIC);
   CHECK(strstr(rmq_last_error_message(), "forced by rmq_test_panic") != NULL);

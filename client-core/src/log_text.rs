@@ -7,14 +7,15 @@ use tracing::Event;
 use tracing::field::{Field, Visit};
 
 /// The host logger for events of `target`: `rmq.client` for this crate, `rmq.broker` for
-/// the mini-broker; `None` for anything else (not forwarded).
+/// the mini-broker, `rmq.c` for the C binding's libraries (`rmq`, and `rocketmq`, the legacy
+/// API); `None` for anything else (not forwarded).
 pub fn logger_name(target: &str) -> Option<&'static str> {
-    if target.starts_with("rmq_client") {
-        Some("rmq.client")
-    } else if target.starts_with("rmq_mini_broker") {
-        Some("rmq.broker")
-    } else {
-        None
+    let crate_name = target.split("::").next().unwrap_or_default();
+    match crate_name {
+        "rmq_client" => Some("rmq.client"),
+        "rmq_mini_broker" => Some("rmq.broker"),
+        "rmq" | "rocketmq" => Some("rmq.c"),
+        _ => None,
     }
 }
 

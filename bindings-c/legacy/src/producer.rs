@@ -217,8 +217,8 @@ pub unsafe extern "C" fn SetProducerLogFileNumAndSize(
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn SetProducerLogLevel(p: *mut CProducer, _level: c_int) -> c_int {
-    setters::accepted("SetProducerLogLevel", p)
+pub unsafe extern "C" fn SetProducerLogLevel(p: *mut CProducer, level: c_int) -> c_int {
+    setters::log_level("SetProducerLogLevel", p, level)
 }
 
 #[unsafe(no_mangle)]

@@ -207,8 +207,8 @@ pub unsafe extern "C" fn SetPullConsumerLogFileNumAndSize(
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn SetPullConsumerLogLevel(c: *mut CPullConsumer, _level: c_int) -> c_int {
-    setters::accepted("SetPullConsumerLogLevel", c)
+pub unsafe extern "C" fn SetPullConsumerLogLevel(c: *mut CPullConsumer, level: c_int) -> c_int {
+    setters::log_level("SetPullConsumerLogLevel", c, level)
 }
 
 #[unsafe(no_mangle)]

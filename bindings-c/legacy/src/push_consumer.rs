@@ -420,8 +420,8 @@ pub unsafe extern "C" fn SetPushConsumerLogFileNumAndSize(
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn SetPushConsumerLogLevel(c: *mut CPushConsumer, _level: c_int) -> c_int {
-    setters::accepted("SetPushConsumerLogLevel", c)
+pub unsafe extern "C" fn SetPushConsumerLogLevel(c: *mut CPushConsumer, level: c_int) -> c_int {
+    setters::log_level("SetPushConsumerLogLevel", c, level)
 }
 
 #[unsafe(no_mangle)]

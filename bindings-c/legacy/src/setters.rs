@@ -91,11 +91,30 @@ pub fn ssl_file<C: Client>(what: &str, client: *mut C, path: *const c_char) -> c
     })
 }
 
-/// Logging and trace setters: accepted; rmq logs through `tracing` and traces through
-/// OpenTelemetry, neither of which these 4.x knobs configure.
+/// Log file and trace setters: accepted; rmq's log events go to stderr or the application's
+/// `rmq_set_log_callback`, and it traces through OpenTelemetry, which these 4.x knobs do not
+/// configure.
 pub fn accepted<C: Client>(what: &str, client: *mut C) -> c_int {
     guard(what, NULL_POINTER, || {
         handle!(client);
+        OK
+    })
+}
+
+/// `Set*LogLevel`: the process-wide level of rmq's log events (stderr unless the application
+/// set `rmq_set_log_callback`); an out-of-range level is accepted and ignored.
+pub fn log_level<C: Client>(what: &str, client: *mut C, level: c_int) -> c_int {
+    guard(what, NULL_POINTER, || {
+        handle!(client);
+        let gate = match level {
+            1 | 2 => rmq::logging::RMQ_LOG_ERROR,
+            3 => rmq::logging::RMQ_LOG_WARN,
+            4 => rmq::logging::RMQ_LOG_INFO,
+            5 => rmq::logging::RMQ_LOG_DEBUG,
+            6 => rmq::logging::RMQ_LOG_TRACE,
+            _ => return OK,
+        };
+        let _ = rmq::logging::set_level(gate);
         OK
     })
 }

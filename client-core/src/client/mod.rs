@@ -139,6 +139,11 @@ impl ClientBase {
                 }
             })?;
         }
+        tracing::debug!(
+            client_id = %base.client_id,
+            kind = base.role.client_type().as_str_name(),
+            "client started"
+        );
         Ok((base, guard))
     }
 
@@ -398,6 +403,7 @@ impl ClientBase {
     /// Tells every broker this client leaves (a consumer's unsettled messages come back at
     /// once for others) and closes the sessions.
     pub(crate) async fn terminate(&self) {
+        tracing::debug!(client_id = %self.client_id, "client shutting down");
         let sessions: Vec<(Endpoint, Arc<Session>)> = lock(&self.sessions).drain().collect();
         for (endpoint, session) in sessions {
             let request = NotifyClientTerminationRequest {

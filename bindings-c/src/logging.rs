@@ -1,0 +1,193 @@
+//! The core's `tracing` events for C: `rmq_set_log_callback` sends them to the application's
+//! function; without one, warnings and errors go to stderr (as librdkafka's default logger).
+//!
+//! Events are formatted where they happen and queued to one logging thread (`rmq-log`), which
+//! calls the callback: runtime threads never wait for the application's code, and beyond the
+//! queue's room events are dropped instead of piling up.
+
+#![allow(non_camel_case_types)]
+
+use crate::callbacks::Opaque;
+use crate::error::{boundary, boundary_or, fail_with, rmq_err};
+use rmq_client::log_text::{event_text, logger_name};
+use std::ffi::{c_char, c_void};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::{Mutex, OnceLock, PoisonError};
+use tracing::{Event, Level, Metadata, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+
+/// No events.
+pub const RMQ_LOG_OFF: i32 = 0;
+/// Errors only.
+pub const RMQ_LOG_ERROR: i32 = 1;
+/// Warnings and errors (the default).
+pub const RMQ_LOG_WARN: i32 = 2;
+/// Informational events and above.
+pub const RMQ_LOG_INFO: i32 = 3;
+/// Debugging events and above.
+pub const RMQ_LOG_DEBUG: i32 = 4;
+/// Everything.
+pub const RMQ_LOG_TRACE: i32 = 5;
+
+/// A log callback: `level` is one of `RMQ_LOG_ERROR` … `RMQ_LOG_TRACE`, `logger` the part of
+/// rmq it comes from (`rmq.client`, `rmq.broker`, `rmq.c`), `message` one line. Called on
+/// rmq's logging thread (`rmq-log`), one event at a time; the strings are borrowed for the
+/// call.
+pub type rmq_log_callback = Option<
+    unsafe extern "C" fn(
+        opaque: *mut c_void,
+        level: i32,
+        logger: *const c_char,
+        message: *const c_char,
+    ),
+>;
+
+/// Events queued for the logging thread before further ones are dropped.
+const QUEUE: usize = 10_000;
+
+static GATE: AtomicU8 = AtomicU8::new(RMQ_LOG_WARN as u8);
+
+type Callback = unsafe extern "C" fn(*mut c_void, i32, *const c_char, *const c_char);
+
+/// Where events go: the application's function, or stderr.
+static SINK: Mutex<Option<(Callback, Opaque)>> = Mutex::new(None);
+
+struct Line {
+    level: i32,
+    logger: &'static str,
+    text: String,
+}
+
+fn rank(level: &Level) -> i32 {
+    match *level {
+        Level::ERROR => RMQ_LOG_ERROR,
+        Level::WARN => RMQ_LOG_WARN,
+        Level::INFO => RMQ_LOG_INFO,
+        Level::DEBUG => RMQ_LOG_DEBUG,
+        Level::TRACE => RMQ_LOG_TRACE,
+    }
+}
+
+fn level_name(level: i32) -> &'static str {
+    match level {
+        RMQ_LOG_ERROR => "ERROR",
+        RMQ_LOG_WARN => "WARN",
+        RMQ_LOG_INFO => "INFO",
+        RMQ_LOG_DEBUG => "DEBUG",
+        _ => "TRACE",
+    }
+}
+
+fn deliver(line: Line) {
+    let sink = *SINK.lock().unwrap_or_else(PoisonError::into_inner);
+    match sink {
+        Some((callback, opaque)) => {
+            let logger = crate::ffi::cstring(line.logger);
+            let text = crate::ffi::cstring(&line.text);
+            boundary_or("log callback", (), || {
+                // SAFETY: the application's callback, with strings valid for the call.
+                unsafe { callback(opaque.get(), line.level, logger.as_ptr(), text.as_ptr()) }
+            });
+        }
+        None => eprintln!(
+            "rmq {} {}: {}",
+            level_name(line.level),
+            line.logger,
+            line.text
+        ),
+    }
+}
+
+/// The logging thread's queue, started once.
+fn queue() -> Option<&'static SyncSender<Line>> {
+    static QUEUE_TX: OnceLock<Option<SyncSender<Line>>> = OnceLock::new();
+    QUEUE_TX
+        .get_or_init(|| {
+            let (tx, rx) = sync_channel::<Line>(QUEUE);
+            std::thread::Builder::new()
+                .name("rmq-log".to_owned())
+                .spawn(move || rx.into_iter().for_each(deliver))
+                .ok()?;
+            Some(tx)
+        })
+        .as_ref()
+}
+
+struct ToC;
+
+impl<S: Subscriber> Layer<S> for ToC {
+    fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        metadata.is_event()
+            && logger_name(metadata.target()).is_some()
+            && rank(metadata.level()) <= i32::from(GATE.load(Ordering::Relaxed))
+    }
+
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        let metadata = event.metadata();
+        let Some(logger) = logger_name(metadata.target()) else {
+            return;
+        };
+        let line = Line {
+            level: rank(metadata.level()),
+            logger,
+            text: event_text(event),
+        };
+        // A full queue drops the event.
+        if let Some(queue) = queue() {
+            let _ = queue.try_send(line);
+        }
+    }
+}
+
+/// Installs the forwarding once per process (an application's own global subscriber, if it
+/// set one first, is left alone).
+pub(crate) fn install() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(ToC));
+    });
+}
+
+/// Lets events at `level` (`RMQ_LOG_OFF` … `RMQ_LOG_TRACE`) and more severe through.
+pub fn set_level(level: i32) -> Result<(), rmq_err> {
+    let gate = u8::try_from(level)
+        .ok()
+        .filter(|l| i32::from(*l) <= RMQ_LOG_TRACE)
+        .ok_or_else(|| {
+            fail_with(
+                rmq_err::RMQ_ERR__INVALID_ARGUMENT,
+                &format!("log level {level} is not one of RMQ_LOG_OFF (0) … RMQ_LOG_TRACE (5)"),
+            )
+        })?;
+    install();
+    if GATE.swap(gate, Ordering::Relaxed) != gate {
+        // Callsites cache whether they are enabled; make them ask again.
+        tracing::callsite::rebuild_interest_cache();
+    }
+    Ok(())
+}
+
+/// Sends rmq's log events at `level` (`RMQ_LOG_OFF` … `RMQ_LOG_TRACE`) and more severe to
+/// `callback` (see `rmq_log_callback`); a NULL callback restores the default, which writes
+/// them to stderr. Process-wide; the default level is `RMQ_LOG_WARN`.
+///
+/// # Safety
+/// `callback` is NULL or a function valid for the rest of the process (or until replaced);
+/// `opaque` is passed back as given.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rmq_set_log_callback(
+    callback: rmq_log_callback,
+    opaque: *mut c_void,
+    level: i32,
+) -> rmq_err {
+    boundary("rmq_set_log_callback", || {
+        if let Err(e) = set_level(level) {
+            return e;
+        }
+        *SINK.lock().unwrap_or_else(PoisonError::into_inner) =
+            callback.map(|f| (f, Opaque::new(opaque)));
+        rmq_err::RMQ_OK
+    })
+}
