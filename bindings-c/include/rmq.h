@@ -698,7 +698,9 @@ const char *rmq_last_error_message(void);
 /**
  * Sends rmq's log events at `level` (`RMQ_LOG_OFF` … `RMQ_LOG_TRACE`) and more severe to
  * `callback` (see `rmq_log_callback`); a NULL callback restores the default, which writes
- * them to stderr. Process-wide; the default level is `RMQ_LOG_WARN`.
+ * them to stderr. Process-wide; the default level is `RMQ_LOG_WARN`. It returns once no call
+ * of the previous callback is in progress, so its `opaque` may then be released; from inside
+ * a log callback it returns `RMQ_ERR__WOULD_DEADLOCK`.
  *
  * # Safety
  * `callback` is NULL or a function valid for the rest of the process (or until replaced);
@@ -880,166 +882,6 @@ int32_t rmq_message_priority(const rmq_message *message,
                              int32_t *priority);
 
 /**
- * The message id (the one its send returned).
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-const char *rmq_message_view_message_id(const rmq_message_view *view);
-
-/**
- * The topic.
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-const char *rmq_message_view_topic(const rmq_message_view *view);
-
-/**
- * The tag, or NULL if none.
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-const char *rmq_message_view_tag(const rmq_message_view *view);
-
-/**
- * The message group, or NULL if it is not a FIFO message.
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-const char *rmq_message_view_message_group(const rmq_message_view *view);
-
-/**
- * The producer's host.
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-const char *rmq_message_view_born_host(const rmq_message_view *view);
-
-/**
- * The receipt handle (replaced by `rmq_simple_consumer_change_invisible_duration`).
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-const char *rmq_message_view_receipt_handle(const rmq_message_view *view);
-
-/**
- * Why the body is unusable (digest mismatch, failed decompression), or NULL if it is fine.
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-const char *rmq_message_view_corrupted(const rmq_message_view *view);
-
-/**
- * 1 on the first delivery, 2 on the second, ...
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-int32_t rmq_message_view_delivery_attempt(const rmq_message_view *view);
-
-/**
- * The queue id.
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-int32_t rmq_message_view_queue_id(const rmq_message_view *view);
-
-/**
- * The queue offset, or -1 if the server gave none.
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-int64_t rmq_message_view_offset(const rmq_message_view *view);
-
-/**
- * When the producer built the message, in milliseconds since 1970 (-1 if unknown).
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-int64_t rmq_message_view_born_timestamp(const rmq_message_view *view);
-
-/**
- * The scheduled delivery time in milliseconds since 1970, or -1 if it was not delayed.
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-int64_t rmq_message_view_delivery_timestamp(const rmq_message_view *view);
-
-/**
- * How many keys the message has.
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-size_t rmq_message_view_key_count(const rmq_message_view *view);
-
-/**
- * How many user properties the message has.
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-size_t rmq_message_view_property_count(const rmq_message_view *view);
-
-/**
- * The body: its address, and its length in `*len` (`len` may be NULL).
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`; `len` NULL or writable.
- */
-const uint8_t *rmq_message_view_body(const rmq_message_view *view,
-                                     size_t *len);
-
-/**
- * Key number `index`, or NULL past the end.
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`.
- */
-const char *rmq_message_view_key(const rmq_message_view *view,
-                                 size_t index);
-
-/**
- * The value of user property `key`, or NULL if the message has none.
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`; `key` NULL or a NUL-terminated string.
- */
-const char *rmq_message_view_property(const rmq_message_view *view,
-                                      const char *key);
-
-/**
- * Property number `index` (in key order): writes its key and value and returns 1, or returns
- * 0 past the end.
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`; `key` and `value` NULL or writable.
- */
-int32_t rmq_message_view_property_at(const rmq_message_view *view,
-                                     size_t index,
-                                     const char **key,
-                                     const char **value);
-
-/**
- * Writes the priority to `*priority` and returns 1 if the message has one; 0 otherwise.
- *
- * # Safety
- * `view` is NULL or a live `rmq_message_view`; `priority` NULL or writable.
- */
-int32_t rmq_message_view_priority(const rmq_message_view *view,
-                                  int32_t *priority);
-
-/**
  * Builds and starts a producer from `conf` (client and producer keys of
  * `client-core/OPTIONS.md`; `topics` are checked at start; a transaction checker from
  * `rmq_conf_set_transaction_checker`). Blocks until started. `conf` is not kept: free it when
@@ -1077,8 +919,9 @@ rmq_err rmq_producer_send_batch(const rmq_producer *producer,
 
 /**
  * Sends `message` without waiting: returns at once (an error only for a message refused
- * before any I/O), and `callback` runs later, once, on an rmq callback thread (see
- * `rmq_send_callback`). The message is copied: free it when you like.
+ * before any I/O, or a closed producer), and `callback` runs later, once, on an rmq callback
+ * thread (see `rmq_send_callback`). The message is copied: free it when you like. Closing or
+ * freeing the producer waits for the callbacks still to come.
  *
  * # Safety
  * `producer` and `message` are live handles; `opaque` is passed back as given.
@@ -1099,8 +942,10 @@ rmq_err rmq_producer_recall(const rmq_producer *producer,
                             const char *recall_handle);
 
 /**
- * Sends what linger mode holds, tells the servers the producer leaves, and closes it. Later
- * sends fail with `RMQ_ERR__CLOSED`. Closing twice is fine.
+ * Waits for the async send callbacks and transaction checks in progress, sends what linger
+ * mode holds, tells the servers the producer leaves, and closes it. Later sends fail with
+ * `RMQ_ERR__CLOSED`. Closing twice is fine; from inside the producer's own send callback or
+ * checker it returns `RMQ_ERR__WOULD_DEADLOCK`.
  *
  * # Safety
  * `producer` is a live producer.
@@ -1108,7 +953,9 @@ rmq_err rmq_producer_recall(const rmq_producer *producer,
 rmq_err rmq_producer_close(const rmq_producer *producer);
 
 /**
- * Closes the producer (if still open) and frees it; NULL is a no-op.
+ * Closes the producer (if still open; see `rmq_producer_close`) and frees it; NULL is a
+ * no-op. Never call it from the producer's own send callback or checker: there it frees
+ * nothing and leaves the reason in `rmq_last_error_message()`.
  *
  * # Safety
  * `producer` is NULL or a live producer, not used afterwards.
@@ -1328,6 +1175,166 @@ void rmq_transaction_free(rmq_transaction *transaction);
  * The version of this library (`"0.1.0"`), static storage.
  */
 const char *rmq_version(void);
+
+/**
+ * The message id (the one its send returned).
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+const char *rmq_message_view_message_id(const rmq_message_view *view);
+
+/**
+ * The topic.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+const char *rmq_message_view_topic(const rmq_message_view *view);
+
+/**
+ * The tag, or NULL if none.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+const char *rmq_message_view_tag(const rmq_message_view *view);
+
+/**
+ * The message group, or NULL if it is not a FIFO message.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+const char *rmq_message_view_message_group(const rmq_message_view *view);
+
+/**
+ * The producer's host.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+const char *rmq_message_view_born_host(const rmq_message_view *view);
+
+/**
+ * The receipt handle (replaced by `rmq_simple_consumer_change_invisible_duration`).
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+const char *rmq_message_view_receipt_handle(const rmq_message_view *view);
+
+/**
+ * Why the body is unusable (digest mismatch, failed decompression), or NULL if it is fine.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+const char *rmq_message_view_corrupted(const rmq_message_view *view);
+
+/**
+ * 1 on the first delivery, 2 on the second, ...
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+int32_t rmq_message_view_delivery_attempt(const rmq_message_view *view);
+
+/**
+ * The queue id.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+int32_t rmq_message_view_queue_id(const rmq_message_view *view);
+
+/**
+ * The queue offset, or -1 if the server gave none.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+int64_t rmq_message_view_offset(const rmq_message_view *view);
+
+/**
+ * When the producer built the message, in milliseconds since 1970 (-1 if unknown).
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+int64_t rmq_message_view_born_timestamp(const rmq_message_view *view);
+
+/**
+ * The scheduled delivery time in milliseconds since 1970, or -1 if it was not delayed.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+int64_t rmq_message_view_delivery_timestamp(const rmq_message_view *view);
+
+/**
+ * How many keys the message has.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+size_t rmq_message_view_key_count(const rmq_message_view *view);
+
+/**
+ * How many user properties the message has.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+size_t rmq_message_view_property_count(const rmq_message_view *view);
+
+/**
+ * The body: its address, and its length in `*len` (`len` may be NULL).
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`; `len` NULL or writable.
+ */
+const uint8_t *rmq_message_view_body(const rmq_message_view *view,
+                                     size_t *len);
+
+/**
+ * Key number `index`, or NULL past the end.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+const char *rmq_message_view_key(const rmq_message_view *view,
+                                 size_t index);
+
+/**
+ * The value of user property `key`, or NULL if the message has none.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`; `key` NULL or a NUL-terminated string.
+ */
+const char *rmq_message_view_property(const rmq_message_view *view,
+                                      const char *key);
+
+/**
+ * Property number `index` (in key order): writes its key and value and returns 1, or returns
+ * 0 past the end.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`; `key` and `value` NULL or writable.
+ */
+int32_t rmq_message_view_property_at(const rmq_message_view *view,
+                                     size_t index,
+                                     const char **key,
+                                     const char **value);
+
+/**
+ * Writes the priority to `*priority` and returns 1 if the message has one; 0 otherwise.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`; `priority` NULL or writable.
+ */
+int32_t rmq_message_view_priority(const rmq_message_view *view,
+                                  int32_t *priority);
 
 #ifdef __cplusplus
 }  // extern "C"

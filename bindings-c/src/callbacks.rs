@@ -5,10 +5,13 @@
 #![allow(non_camel_case_types)]
 
 use crate::error::{boundary_or, rmq_err};
-use crate::message::rmq_message_view;
+use crate::inflight::{self, Entered, InFlight};
 use crate::producer::rmq_send_receipt;
+use crate::view::rmq_message_view;
 use rmq_client::callback_pool::CallbackPool;
-use rmq_client::{ConsumeResult, MessageView, TransactionResolution};
+use rmq_client::{
+    ConsumeResult, MessageView, PushConsumerBuilder, TransactionChecker, TransactionResolution,
+};
 use std::ffi::c_void;
 use std::sync::{Arc, OnceLock};
 
@@ -86,19 +89,13 @@ impl Listener {
         }
     }
 
-    /// Calls the listener of consumer number `consumer` on `view`; a panic or a failure value
-    /// is a consume failure.
-    pub(crate) fn consume(self, consumer: u64, view: MessageView) -> ConsumeResult {
+    /// Calls the listener on `view`: its status (a panic is a failure).
+    pub(crate) fn consume(self, view: MessageView) -> i32 {
         let view = rmq_message_view::new(view);
-        let result = boundary_or("message listener", RMQ_CONSUME_FAILURE, || {
-            let _inside = InListener::enter(consumer);
+        boundary_or("message listener", RMQ_CONSUME_FAILURE, || {
             // SAFETY: the application's callback, given a view valid for the call.
             unsafe { (self.call)(self.opaque.0, &view) }
-        });
-        match result {
-            RMQ_CONSUME_SUCCESS => ConsumeResult::Success,
-            _ => ConsumeResult::Failure,
-        }
+        })
     }
 }
 
@@ -117,58 +114,68 @@ impl Checker {
         }
     }
 
-    /// Asks the checker about `view`, on the checker's own thread.
-    pub(crate) fn into_core(self) -> std::io::Result<impl rmq_client::TransactionChecker> {
-        let pool = CallbackPool::new("rmq-checker", 1)?;
-        let (call, opaque) = (self.call, self.opaque);
-        Ok(move |view: &MessageView| {
-            let view = view.clone();
-            let answer = pool.call(move || {
-                let view = rmq_message_view::new(view);
-                boundary_or("transaction checker", RMQ_TRANSACTION_UNKNOWN, || {
-                    // SAFETY: the application's callback, given a view valid for the call.
-                    unsafe { call(opaque.get(), &view) }
-                })
-            });
-            match answer {
-                Some(RMQ_TRANSACTION_COMMIT) => TransactionResolution::Commit,
-                Some(RMQ_TRANSACTION_ROLLBACK) => TransactionResolution::Rollback,
-                _ => TransactionResolution::Unknown,
-            }
+    /// Asks the checker about `view`: its status (a panic is "unknown").
+    pub(crate) fn check(self, view: MessageView) -> i32 {
+        let view = rmq_message_view::new(view);
+        boundary_or("transaction checker", RMQ_TRANSACTION_UNKNOWN, || {
+            // SAFETY: the application's callback, given a view valid for the call.
+            unsafe { (self.call)(self.opaque.0, &view) }
         })
     }
 }
 
-thread_local! {
-    /// The consumer whose listener runs on this thread (0: none).
-    static IN_LISTENER: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+/// Gives a push consumer a listener that runs `consume` (the application's callback, answering
+/// 0 for success) on the consumer's own threads (`rmq-listener-N`, as many as it calls at
+/// once), marked as inside consumer `id`. The threads stop with [`CallbackPool::close`].
+pub fn listen_on_threads(
+    builder: PushConsumerBuilder,
+    id: usize,
+    consume: impl Fn(MessageView) -> i32 + Send + Sync + Clone + 'static,
+) -> std::io::Result<(PushConsumerBuilder, Arc<CallbackPool>)> {
+    let pool = CallbackPool::new("rmq-listener", builder.listener_concurrency())?;
+    let on = pool.clone();
+    let builder = builder.listener(move |view: &MessageView| {
+        let (view, consume) = (view.clone(), consume.clone());
+        match on.call(move || inflight::inside(id, || consume(view))) {
+            Some(RMQ_CONSUME_SUCCESS) => ConsumeResult::Success,
+            _ => ConsumeResult::Failure,
+        }
+    });
+    Ok((builder, pool))
 }
 
-/// Marks the current thread as running a listener, so closing a consumer from inside its
-/// listener is refused instead of waiting for itself.
-struct InListener;
-
-impl InListener {
-    fn enter(consumer: u64) -> InListener {
-        IN_LISTENER.with(|i| i.set(consumer));
-        InListener
-    }
+/// A transaction checker that runs `check` (the application's callback, answering 0 commit,
+/// 1 rollback, anything else unknown) on the producer's checker thread (`rmq-checker-0`),
+/// counted in `inflight`: once the producer is closing, checks answer "unknown" without
+/// calling it (the server asks again later).
+pub fn check_on_thread(
+    inflight: Arc<InFlight>,
+    check: impl Fn(MessageView) -> i32 + Send + Sync + Clone + 'static,
+) -> std::io::Result<impl TransactionChecker> {
+    let pool = CallbackPool::new("rmq-checker", 1)?;
+    Ok(move |view: &MessageView| {
+        let Some(entered) = inflight.enter() else {
+            return TransactionResolution::Unknown;
+        };
+        let (view, check) = (view.clone(), check.clone());
+        match pool.call(move || entered.run(|| check(view))) {
+            Some(RMQ_TRANSACTION_COMMIT) => TransactionResolution::Commit,
+            Some(RMQ_TRANSACTION_ROLLBACK) => TransactionResolution::Rollback,
+            _ => TransactionResolution::Unknown,
+        }
+    })
 }
 
-impl Drop for InListener {
-    fn drop(&mut self) {
-        IN_LISTENER.with(|i| i.set(0));
-    }
-}
-
-/// Whether the current thread is inside the listener of consumer number `consumer`.
-pub(crate) fn in_listener(consumer: u64) -> bool {
-    IN_LISTENER.with(|i| i.get()) == consumer
-}
-
-/// The threads async send completions run on (one per process, started on first use).
-pub fn completions() -> Option<&'static Arc<CallbackPool>> {
+/// Runs a send's completion callback on rmq's callback thread (`rmq-callback-0`), inside the
+/// producer's callbacks; `entered` (taken when the send started) ends after it. Never silent:
+/// a completion that cannot be delivered is logged.
+pub fn complete_on_thread(entered: Entered, done: impl FnOnce() + Send + 'static) {
     static POOL: OnceLock<Option<Arc<CallbackPool>>> = OnceLock::new();
-    POOL.get_or_init(|| CallbackPool::new("rmq-callback", 1).ok())
+    let pool = POOL.get_or_init(|| CallbackPool::new("rmq-callback", 1).ok());
+    let delivered = pool
         .as_ref()
+        .is_some_and(|pool| pool.spawn(move || entered.run(done)));
+    if !delivered {
+        tracing::error!("a send completion could not be delivered: no callback thread");
+    }
 }

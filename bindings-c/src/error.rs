@@ -14,7 +14,8 @@ use rmq_client::proto::Code;
 use rmq_client::{Error, ErrorKind};
 use std::cell::RefCell;
 use std::ffi::{CString, c_char};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+
+pub use crate::panic::{boundary, boundary_or};
 
 /// Every result of the C API. Stable numbers: 0 success, negative client-side errors
 /// (`RMQ_ERR__*`), positive the server's status codes (`RMQ_ERR_*`).
@@ -413,37 +414,6 @@ pub fn result(outcome: Result<(), Error>) -> rmq_err {
     match outcome {
         Ok(()) => rmq_err::RMQ_OK,
         Err(e) => fail(&e),
-    }
-}
-
-/// Runs an exported function's body; a panic becomes `RMQ_ERR__PANIC` with its text, never an
-/// unwind into C.
-pub fn boundary(what: &str, body: impl FnOnce() -> rmq_err) -> rmq_err {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(err) => err,
-        Err(panic) => {
-            let text = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            fail_with(
-                rmq_err::RMQ_ERR__PANIC,
-                &format!("{what}: rmq panicked: {text}"),
-            )
-        }
-    }
-}
-
-/// Runs the body of an exported function that returns a value (a pointer, a number); a panic
-/// gives `default`.
-pub fn boundary_or<T>(what: &str, default: T, body: impl FnOnce() -> T) -> T {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(value) => value,
-        Err(_) => {
-            set_last(&format!("{what}: rmq panicked"));
-            default
-        }
     }
 }
 

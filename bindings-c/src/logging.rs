@@ -9,11 +9,13 @@
 
 use crate::callbacks::Opaque;
 use crate::error::{boundary, boundary_or, fail_with, rmq_err};
+use crate::inflight;
 use rmq_client::log_text::{event_text, logger_name};
 use std::ffi::{c_char, c_void};
+use std::io::Write as _;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{OnceLock, PoisonError, RwLock};
 use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -51,8 +53,12 @@ static GATE: AtomicU8 = AtomicU8::new(RMQ_LOG_WARN as u8);
 
 type Callback = unsafe extern "C" fn(*mut c_void, i32, *const c_char, *const c_char);
 
-/// Where events go: the application's function, or stderr.
-static SINK: Mutex<Option<(Callback, Opaque)>> = Mutex::new(None);
+/// Where events go: the application's function, or stderr. Held for reading while the
+/// function runs, so replacing it waits until no call of the old one is in progress.
+static SINK: RwLock<Option<(Callback, Opaque)>> = RwLock::new(None);
+
+/// The logging thread's mark while it calls the application (see `inflight::inside`).
+const IN_LOG_CALLBACK: usize = usize::MAX;
 
 struct Line {
     level: i32,
@@ -81,22 +87,28 @@ fn level_name(level: i32) -> &'static str {
 }
 
 fn deliver(line: Line) {
-    let sink = *SINK.lock().unwrap_or_else(PoisonError::into_inner);
-    match sink {
+    let sink = SINK.read().unwrap_or_else(PoisonError::into_inner);
+    match *sink {
         Some((callback, opaque)) => {
             let logger = crate::ffi::cstring(line.logger);
             let text = crate::ffi::cstring(&line.text);
-            boundary_or("log callback", (), || {
-                // SAFETY: the application's callback, with strings valid for the call.
-                unsafe { callback(opaque.get(), line.level, logger.as_ptr(), text.as_ptr()) }
+            inflight::inside(IN_LOG_CALLBACK, || {
+                boundary_or("log callback", (), || {
+                    // SAFETY: the application's callback, with strings valid for the call.
+                    unsafe { callback(opaque.get(), line.level, logger.as_ptr(), text.as_ptr()) }
+                })
             });
         }
-        None => eprintln!(
-            "rmq {} {}: {}",
-            level_name(line.level),
-            line.logger,
-            line.text
-        ),
+        None => {
+            // Nowhere to report a failed write to stderr.
+            let _ = writeln!(
+                std::io::stderr(),
+                "rmq {} {}: {}",
+                level_name(line.level),
+                line.logger,
+                line.text
+            );
+        }
     }
 }
 
@@ -171,7 +183,9 @@ pub fn set_level(level: i32) -> Result<(), rmq_err> {
 
 /// Sends rmq's log events at `level` (`RMQ_LOG_OFF` … `RMQ_LOG_TRACE`) and more severe to
 /// `callback` (see `rmq_log_callback`); a NULL callback restores the default, which writes
-/// them to stderr. Process-wide; the default level is `RMQ_LOG_WARN`.
+/// them to stderr. Process-wide; the default level is `RMQ_LOG_WARN`. It returns once no call
+/// of the previous callback is in progress, so its `opaque` may then be released; from inside
+/// a log callback it returns `RMQ_ERR__WOULD_DEADLOCK`.
 ///
 /// # Safety
 /// `callback` is NULL or a function valid for the rest of the process (or until replaced);
@@ -183,10 +197,16 @@ pub unsafe extern "C" fn rmq_set_log_callback(
     level: i32,
 ) -> rmq_err {
     boundary("rmq_set_log_callback", || {
+        if inflight::is_inside(IN_LOG_CALLBACK) {
+            return fail_with(
+                rmq_err::RMQ_ERR__WOULD_DEADLOCK,
+                "the log callback cannot be replaced from inside a log callback",
+            );
+        }
         if let Err(e) = set_level(level) {
             return e;
         }
-        *SINK.lock().unwrap_or_else(PoisonError::into_inner) =
+        *SINK.write().unwrap_or_else(PoisonError::into_inner) =
             callback.map(|f| (f, Opaque::new(opaque)));
         rmq_err::RMQ_OK
     })

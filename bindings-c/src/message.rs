@@ -1,13 +1,13 @@
-//! `rmq_message` (a message being built for sending) and `rmq_message_view` (a message as
-//! received), with an accessor for every field. Bodies are `(const uint8_t *, size_t)`; strings
-//! handed out are owned by the object, NUL-terminated, and valid until the object changes or is
-//! freed.
+//! `rmq_message`, a message being built for sending, with an accessor for every field
+//! (`view.rs` has `rmq_message_view`, a message as received). Bodies are
+//! `(const uint8_t *, size_t)`; strings handed out are owned by the message, NUL-terminated, and
+//! valid until the message changes or is freed.
 
 #![allow(non_camel_case_types)]
 
 use crate::error::{boundary, boundary_or, rmq_err};
 use crate::ffi::{self, check, cstring};
-use rmq_client::{Message, MessageView};
+use rmq_client::Message;
 use std::ffi::{CString, c_char};
 use std::ptr::null;
 use std::sync::OnceLock;
@@ -29,7 +29,7 @@ pub struct rmq_message {
     built: OnceLock<Message>,
 }
 
-fn text(c: &CString) -> &str {
+pub(crate) fn text(c: &CString) -> &str {
     // Set only from checked UTF-8 (`ffi::text`).
     c.to_str().unwrap_or_default()
 }
@@ -292,7 +292,20 @@ pub(crate) fn read<O, T: Copy>(
     })
 }
 
-fn opt(c: &Option<CString>) -> *const c_char {
+/// [`read`] for the legacy library's getters.
+///
+/// # Safety
+/// `object` is NULL or a live object of that library.
+pub unsafe fn read_field<O, T: Copy>(
+    what: &str,
+    object: *const O,
+    default: T,
+    f: impl FnOnce(&O) -> T,
+) -> T {
+    read(what, object, default, f)
+}
+
+pub(crate) fn opt(c: &Option<CString>) -> *const c_char {
     c.as_ref().map_or(null(), |c| c.as_ptr())
 }
 
@@ -424,327 +437,8 @@ pub(crate) fn write_opt<T>(value: Option<T>, dest: *mut T) -> i32 {
     }
 }
 
-fn epoch_ms(t: Option<SystemTime>) -> i64 {
+/// Milliseconds since 1970, -1 when unknown.
+pub fn epoch_ms(t: Option<SystemTime>) -> i64 {
     t.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(-1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// A received message. Views from `rmq_simple_consumer_receive` are the caller's (free each
-/// with `rmq_message_view_free`); a listener's or checker's view is borrowed for the call.
-pub struct rmq_message_view {
-    pub(crate) inner: MessageView,
-    strings: Strings,
-}
-
-/// NUL-terminated copies of the view's strings, made when first asked for.
-#[derive(Default)]
-struct Strings {
-    id: OnceLock<CString>,
-    topic: OnceLock<CString>,
-    tag: OnceLock<Option<CString>>,
-    keys: OnceLock<Vec<CString>>,
-    properties: OnceLock<Vec<(CString, CString)>>,
-    group: OnceLock<Option<CString>>,
-    born_host: OnceLock<CString>,
-    receipt_handle: OnceLock<CString>,
-    corrupted: OnceLock<Option<CString>>,
-}
-
-impl rmq_message_view {
-    pub(crate) fn new(inner: MessageView) -> rmq_message_view {
-        rmq_message_view {
-            inner,
-            strings: Strings::default(),
-        }
-    }
-
-    /// Replaces the view's message (a new receipt handle).
-    pub(crate) fn replace(&mut self, inner: MessageView) {
-        *self = rmq_message_view::new(inner);
-    }
-
-    fn properties(&self) -> &[(CString, CString)] {
-        self.strings.properties.get_or_init(|| {
-            let mut p: Vec<_> = self
-                .inner
-                .properties
-                .iter()
-                .map(|(k, v)| (cstring(k), cstring(v)))
-                .collect();
-            p.sort();
-            p
-        })
-    }
-}
-
-fn lazy(cell: &OnceLock<CString>, s: &str) -> *const c_char {
-    cell.get_or_init(|| cstring(s)).as_ptr()
-}
-
-fn lazy_opt(cell: &OnceLock<Option<CString>>, s: Option<&str>) -> *const c_char {
-    opt(cell.get_or_init(|| s.map(cstring)))
-}
-
-/// The message id (the one its send returned).
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_message_id(
-    view: *const rmq_message_view,
-) -> *const c_char {
-    read("rmq_message_view_message_id", view, null(), |v| {
-        lazy(&v.strings.id, &v.inner.message_id)
-    })
-}
-
-/// The topic.
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_topic(view: *const rmq_message_view) -> *const c_char {
-    read("rmq_message_view_topic", view, null(), |v| {
-        lazy(&v.strings.topic, &v.inner.topic)
-    })
-}
-
-/// The tag, or NULL if none.
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_tag(view: *const rmq_message_view) -> *const c_char {
-    read("rmq_message_view_tag", view, null(), |v| {
-        lazy_opt(&v.strings.tag, v.inner.tag.as_deref())
-    })
-}
-
-/// The message group, or NULL if it is not a FIFO message.
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_message_group(
-    view: *const rmq_message_view,
-) -> *const c_char {
-    read("rmq_message_view_message_group", view, null(), |v| {
-        lazy_opt(&v.strings.group, v.inner.message_group.as_deref())
-    })
-}
-
-/// The producer's host.
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_born_host(
-    view: *const rmq_message_view,
-) -> *const c_char {
-    read("rmq_message_view_born_host", view, null(), |v| {
-        lazy(&v.strings.born_host, &v.inner.born_host)
-    })
-}
-
-/// The receipt handle (replaced by `rmq_simple_consumer_change_invisible_duration`).
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_receipt_handle(
-    view: *const rmq_message_view,
-) -> *const c_char {
-    read("rmq_message_view_receipt_handle", view, null(), |v| {
-        lazy(&v.strings.receipt_handle, v.inner.receipt_handle())
-    })
-}
-
-/// Why the body is unusable (digest mismatch, failed decompression), or NULL if it is fine.
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_corrupted(
-    view: *const rmq_message_view,
-) -> *const c_char {
-    read("rmq_message_view_corrupted", view, null(), |v| {
-        lazy_opt(&v.strings.corrupted, v.inner.corrupted.as_deref())
-    })
-}
-
-/// 1 on the first delivery, 2 on the second, ...
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_delivery_attempt(view: *const rmq_message_view) -> i32 {
-    read("rmq_message_view_delivery_attempt", view, 0, |v| {
-        v.inner.delivery_attempt
-    })
-}
-
-/// The queue id.
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_queue_id(view: *const rmq_message_view) -> i32 {
-    read("rmq_message_view_queue_id", view, -1, |v| v.inner.queue_id)
-}
-
-/// The queue offset, or -1 if the server gave none.
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_offset(view: *const rmq_message_view) -> i64 {
-    read("rmq_message_view_offset", view, -1, |v| {
-        v.inner.queue_offset.unwrap_or(-1)
-    })
-}
-
-/// When the producer built the message, in milliseconds since 1970 (-1 if unknown).
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_born_timestamp(view: *const rmq_message_view) -> i64 {
-    read("rmq_message_view_born_timestamp", view, -1, |v| {
-        epoch_ms(v.inner.born_timestamp)
-    })
-}
-
-/// The scheduled delivery time in milliseconds since 1970, or -1 if it was not delayed.
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_delivery_timestamp(view: *const rmq_message_view) -> i64 {
-    read("rmq_message_view_delivery_timestamp", view, -1, |v| {
-        epoch_ms(v.inner.delivery_timestamp)
-    })
-}
-
-/// How many keys the message has.
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_key_count(view: *const rmq_message_view) -> usize {
-    read("rmq_message_view_key_count", view, 0, |v| {
-        v.inner.keys.len()
-    })
-}
-
-/// How many user properties the message has.
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_property_count(view: *const rmq_message_view) -> usize {
-    read("rmq_message_view_property_count", view, 0, |v| {
-        v.inner.properties.len()
-    })
-}
-
-/// The body: its address, and its length in `*len` (`len` may be NULL).
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`; `len` NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_body(
-    view: *const rmq_message_view,
-    len: *mut usize,
-) -> *const u8 {
-    let (p, n) = read("rmq_message_view_body", view, (null(), 0), |v| {
-        (v.inner.body.as_ptr(), v.inner.body.len())
-    });
-    if !len.is_null() {
-        // SAFETY: the caller's contract.
-        unsafe { len.write(n) };
-    }
-    p
-}
-
-/// Key number `index`, or NULL past the end.
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_key(
-    view: *const rmq_message_view,
-    index: usize,
-) -> *const c_char {
-    read("rmq_message_view_key", view, null(), |v| {
-        let keys = v
-            .strings
-            .keys
-            .get_or_init(|| v.inner.keys.iter().map(|k| cstring(k)).collect());
-        keys.get(index).map_or(null(), |k| k.as_ptr())
-    })
-}
-
-/// The value of user property `key`, or NULL if the message has none.
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`; `key` NULL or a NUL-terminated string.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_property(
-    view: *const rmq_message_view,
-    key: *const c_char,
-) -> *const c_char {
-    // SAFETY: the caller's contract.
-    let Ok(key) = (unsafe { ffi::text(key, "key") }) else {
-        return null();
-    };
-    read("rmq_message_view_property", view, null(), |v| {
-        v.properties()
-            .iter()
-            .find(|(k, _)| text(k) == key)
-            .map_or(null(), |(_, value)| value.as_ptr())
-    })
-}
-
-/// Property number `index` (in key order): writes its key and value and returns 1, or returns
-/// 0 past the end.
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`; `key` and `value` NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_property_at(
-    view: *const rmq_message_view,
-    index: usize,
-    key: *mut *const c_char,
-    value: *mut *const c_char,
-) -> i32 {
-    let pair = read("rmq_message_view_property_at", view, None, |v| {
-        v.properties()
-            .get(index)
-            .map(|(k, v)| (k.as_ptr(), v.as_ptr()))
-    });
-    match pair {
-        Some((k, v)) => {
-            write_opt(Some(k), key);
-            write_opt(Some(v), value);
-            1
-        }
-        None => 0,
-    }
-}
-
-/// Writes the priority to `*priority` and returns 1 if the message has one; 0 otherwise.
-///
-/// # Safety
-/// `view` is NULL or a live `rmq_message_view`; `priority` NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn rmq_message_view_priority(
-    view: *const rmq_message_view,
-    priority: *mut i32,
-) -> i32 {
-    write_opt(
-        read("rmq_message_view_priority", view, None, |v| {
-            v.inner.priority
-        }),
-        priority,
-    )
 }

@@ -3,20 +3,24 @@
 
 #![allow(non_camel_case_types)]
 
-use crate::callbacks::{Opaque, completions, rmq_send_callback};
+use crate::callbacks::{Opaque, check_on_thread, complete_on_thread, rmq_send_callback};
 use crate::config::rmq_conf;
 use crate::error::{boundary, boundary_or, fail, fail_with, result, rmq_err};
 use crate::ffi::{self, check, core_try, cstring};
+use crate::inflight::{self, InFlight};
 use crate::message::{read, rmq_message};
 use crate::runtime::{Owner, block_on, runtime};
 use rmq_client::{Producer, SendReceipt};
 use std::ffi::{CString, c_char, c_void};
 use std::ptr::null;
+use std::sync::Arc;
 
 /// A started producer. Thread-safe: any thread may send.
 pub struct rmq_producer {
     pub(crate) inner: Producer,
     pub(crate) owner: Owner,
+    /// Async send completions and transaction checks still to come.
+    inflight: Arc<InFlight>,
 }
 
 impl rmq_producer {
@@ -24,6 +28,19 @@ impl rmq_producer {
     pub(crate) fn live(&self) -> Result<&Producer, rmq_err> {
         self.owner.check("producer").map_err(|e| fail(&e))?;
         Ok(&self.inner)
+    }
+
+    /// Waits for the callbacks in flight (refusing new ones), then shuts the client down.
+    fn close(&self) -> Result<(), rmq_err> {
+        self.inflight.close().map_err(|_| {
+            fail_with(
+                rmq_err::RMQ_ERR__WOULD_DEADLOCK,
+                "a producer cannot be closed or freed from inside its own send callback or \
+                 transaction checker (closing waits for them)",
+            )
+        })?;
+        let _ = block_on(self.inner.shutdown());
+        Ok(())
     }
 }
 
@@ -73,8 +90,9 @@ pub unsafe extern "C" fn rmq_producer_new(
         let conf = check!(unsafe { ffi::handle(conf, "conf") });
         let out = check!(ffi::out(out, "out"));
         let mut builder = core_try!(Producer::builder_from_map(conf.map()));
+        let inflight = InFlight::new(inflight::next_id());
         if let Some(checker) = conf.checker {
-            let checker = match checker.into_core() {
+            let checker = match check_on_thread(inflight.clone(), move |view| checker.check(view)) {
                 Ok(c) => c,
                 Err(e) => {
                     return fail_with(
@@ -89,6 +107,7 @@ pub unsafe extern "C" fn rmq_producer_new(
         let producer = rmq_producer {
             inner,
             owner: Owner::here(),
+            inflight,
         };
         // SAFETY: checked by `ffi::out`.
         unsafe { ffi::write(out, ffi::boxed(producer)) };
@@ -158,8 +177,9 @@ pub unsafe extern "C" fn rmq_producer_send_batch(
 }
 
 /// Sends `message` without waiting: returns at once (an error only for a message refused
-/// before any I/O), and `callback` runs later, once, on an rmq callback thread (see
-/// `rmq_send_callback`). The message is copied: free it when you like.
+/// before any I/O, or a closed producer), and `callback` runs later, once, on an rmq callback
+/// thread (see `rmq_send_callback`). The message is copied: free it when you like. Closing or
+/// freeing the producer waits for the callbacks still to come.
 ///
 /// # Safety
 /// `producer` and `message` are live handles; `opaque` is passed back as given.
@@ -172,45 +192,43 @@ pub unsafe extern "C" fn rmq_producer_send_async(
 ) -> rmq_err {
     boundary("rmq_producer_send_async", || {
         // SAFETY: the caller's contract.
-        let producer = check!(check!(unsafe { ffi::handle(producer, "producer") }).live()).clone();
+        let handle = check!(unsafe { ffi::handle(producer, "producer") });
+        let producer = check!(handle.live()).clone();
         // SAFETY: the caller's contract.
         let message = check!(unsafe { ffi::handle(message, "message") });
         let message = core_try!(message.build());
         let runtime = core_try!(runtime());
+        let Some(entered) = handle.inflight.enter() else {
+            return fail_with(rmq_err::RMQ_ERR__CLOSED, "the producer is closed");
+        };
         let opaque = Opaque::new(opaque);
         runtime.handle().spawn(async move {
             let sent = producer.send(&message).await;
-            complete(callback, opaque, sent);
+            complete_on_thread(entered, move || complete(callback, opaque, sent));
         });
         rmq_err::RMQ_OK
     })
 }
 
-/// Runs a send callback on the completion thread.
-pub(crate) fn complete(
+/// Calls a send callback with the send's outcome (on the completion thread).
+fn complete(
     callback: rmq_send_callback,
     opaque: Opaque,
     sent: Result<SendReceipt, rmq_client::Error>,
 ) {
     let Some(callback) = callback else { return };
-    let Some(pool) = completions() else { return };
-    pool.spawn(move || {
-        boundary_or("send callback", (), || {
-            let opaque = opaque.get();
-            match sent {
-                Ok(receipt) => {
-                    let receipt = rmq_send_receipt::new(receipt);
-                    // SAFETY: the application's callback; the receipt lives for the call.
-                    unsafe { callback(opaque, rmq_err::RMQ_OK, &receipt) }
-                }
-                Err(e) => {
-                    let err = fail(&e);
-                    // SAFETY: the application's callback.
-                    unsafe { callback(opaque, err, null()) }
-                }
-            }
-        })
-    });
+    boundary_or("send callback", (), || match sent {
+        Ok(receipt) => {
+            let receipt = rmq_send_receipt::new(receipt);
+            // SAFETY: the application's callback; the receipt lives for the call.
+            unsafe { callback(opaque.get(), rmq_err::RMQ_OK, &receipt) }
+        }
+        Err(e) => {
+            let err = fail(&e);
+            // SAFETY: the application's callback.
+            unsafe { callback(opaque.get(), err, null()) }
+        }
+    })
 }
 
 /// Cancels a delayed message before delivery, with the recall handle its send returned.
@@ -234,8 +252,10 @@ pub unsafe extern "C" fn rmq_producer_recall(
     })
 }
 
-/// Sends what linger mode holds, tells the servers the producer leaves, and closes it. Later
-/// sends fail with `RMQ_ERR__CLOSED`. Closing twice is fine.
+/// Waits for the async send callbacks and transaction checks in progress, sends what linger
+/// mode holds, tells the servers the producer leaves, and closes it. Later sends fail with
+/// `RMQ_ERR__CLOSED`. Closing twice is fine; from inside the producer's own send callback or
+/// checker it returns `RMQ_ERR__WOULD_DEADLOCK`.
 ///
 /// # Safety
 /// `producer` is a live producer.
@@ -243,13 +263,16 @@ pub unsafe extern "C" fn rmq_producer_recall(
 pub unsafe extern "C" fn rmq_producer_close(producer: *const rmq_producer) -> rmq_err {
     boundary("rmq_producer_close", || {
         // SAFETY: the caller's contract.
-        let producer = check!(check!(unsafe { ffi::handle(producer, "producer") }).live());
-        core_try!(block_on(producer.shutdown()));
+        let producer = check!(unsafe { ffi::handle(producer, "producer") });
+        check!(producer.live());
+        check!(producer.close());
         rmq_err::RMQ_OK
     })
 }
 
-/// Closes the producer (if still open) and frees it; NULL is a no-op.
+/// Closes the producer (if still open; see `rmq_producer_close`) and frees it; NULL is a
+/// no-op. Never call it from the producer's own send callback or checker: there it frees
+/// nothing and leaves the reason in `rmq_last_error_message()`.
 ///
 /// # Safety
 /// `producer` is NULL or a live producer, not used afterwards.
@@ -259,8 +282,9 @@ pub unsafe extern "C" fn rmq_producer_free(producer: *mut rmq_producer) {
         // SAFETY: the caller's contract.
         if let Some(p) = unsafe { producer.as_ref() }
             && p.owner.check("producer").is_ok()
+            && p.close().is_err()
         {
-            let _ = block_on(p.inner.shutdown());
+            return;
         }
         // SAFETY: the caller's contract.
         unsafe { ffi::free(producer) }

@@ -3,24 +3,24 @@
 
 #![allow(non_camel_case_types)]
 
-use crate::callbacks::in_listener;
+use crate::callbacks::listen_on_threads;
 use crate::config::rmq_conf;
 use crate::error::{boundary, boundary_or, fail, fail_with, rmq_err};
 use crate::ffi::{self, check, core_try};
 use crate::filter::{rmq_subscription, subscriptions};
+use crate::inflight::{self, is_inside};
 use crate::runtime::{Owner, block_on};
+use rmq_client::PushConsumer;
 use rmq_client::callback_pool::CallbackPool;
-use rmq_client::{ConsumeResult, MessageView, PushConsumer};
 use std::ffi::c_char;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A started push consumer.
 pub struct rmq_push_consumer {
     inner: PushConsumer,
     pool: Arc<CallbackPool>,
     /// This consumer's number, to recognise a close from inside its own listener.
-    id: u64,
+    id: usize,
     owner: Owner,
 }
 
@@ -52,7 +52,6 @@ pub unsafe extern "C" fn rmq_push_consumer_new(
     out: *mut *mut rmq_push_consumer,
 ) -> rmq_err {
     boundary("rmq_push_consumer_new", || {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
         // SAFETY: the caller's contract.
         let conf = check!(unsafe { ffi::handle(conf, "conf") });
         // SAFETY: the caller's contract.
@@ -66,23 +65,18 @@ pub unsafe extern "C" fn rmq_push_consumer_new(
                 "a push consumer needs a message listener (rmq_conf_set_message_listener)",
             );
         };
-        let mut builder = core_try!(PushConsumer::builder_from_map(group, conf.map()));
-        let pool = match CallbackPool::new("rmq-listener", builder.listener_concurrency()) {
-            Ok(pool) => pool,
-            Err(e) => {
-                return fail_with(
-                    rmq_err::RMQ_ERR__UNEXPECTED,
-                    &format!("cannot start the listener threads: {e}"),
-                );
-            }
-        };
-        let id = NEXT.fetch_add(1, Ordering::Relaxed);
-        let on = pool.clone();
-        builder = builder.listener(move |view: &MessageView| {
-            let view = view.clone();
-            on.call(move || listener.consume(id, view))
-                .unwrap_or(ConsumeResult::Failure)
-        });
+        let builder = core_try!(PushConsumer::builder_from_map(group, conf.map()));
+        let id = inflight::next_id();
+        let (mut builder, pool) =
+            match listen_on_threads(builder, id, move |view| listener.consume(view)) {
+                Ok(wired) => wired,
+                Err(e) => {
+                    return fail_with(
+                        rmq_err::RMQ_ERR__UNEXPECTED,
+                        &format!("cannot start the listener threads: {e}"),
+                    );
+                }
+            };
         for (topic, filter) in subs {
             builder = builder.subscribe(topic, filter);
         }
@@ -118,7 +112,7 @@ pub unsafe extern "C" fn rmq_push_consumer_close(consumer: *const rmq_push_consu
         // SAFETY: the caller's contract.
         let consumer = check!(unsafe { ffi::handle(consumer, "consumer") });
         check!(consumer.live());
-        if in_listener(consumer.id) {
+        if is_inside(consumer.id) {
             return fail_with(
                 rmq_err::RMQ_ERR__WOULD_DEADLOCK,
                 "a push consumer cannot be closed from inside its own listener (close waits for \
@@ -140,7 +134,7 @@ pub unsafe extern "C" fn rmq_push_consumer_free(consumer: *mut rmq_push_consumer
     boundary_or("rmq_push_consumer_free", (), || {
         // SAFETY: the caller's contract.
         if let Some(c) = unsafe { consumer.as_ref() } {
-            if in_listener(c.id) {
+            if is_inside(c.id) {
                 crate::error::set_last(
                     "rmq_push_consumer_free: called from the consumer's own listener; not freed",
                 );

@@ -4,20 +4,22 @@
 
 #![allow(non_camel_case_types)]
 
-use crate::error::{boundary, boundary_or, fail_with, result, rmq_err};
+use crate::error::{boundary, boundary_or, fail, fail_with, result, rmq_err};
 use crate::ffi::{self, check, core_try};
 use crate::message::rmq_message;
 use crate::producer::{give_receipt, rmq_producer, rmq_send_receipt};
-use crate::runtime::block_on;
+use crate::runtime::{Owner, block_on};
 use rmq_client::Transaction;
 
 /// A transaction: send messages in it, then commit or roll back (once).
 pub struct rmq_transaction {
     inner: Option<Transaction>,
+    owner: Owner,
 }
 
 impl rmq_transaction {
     fn open(&mut self) -> Result<Transaction, rmq_err> {
+        self.owner.check("transaction").map_err(|e| fail(&e))?;
         self.inner.take().ok_or_else(|| {
             fail_with(
                 rmq_err::RMQ_ERR__INVALID_ARGUMENT,
@@ -38,11 +40,16 @@ pub unsafe extern "C" fn rmq_producer_begin_transaction(
 ) -> rmq_err {
     boundary("rmq_producer_begin_transaction", || {
         // SAFETY: the caller's contract.
-        let producer = check!(check!(unsafe { ffi::handle(producer, "producer") }).live());
+        let producer_handle = check!(unsafe { ffi::handle(producer, "producer") });
+        let producer = check!(producer_handle.live());
         let out = check!(ffi::out(out, "out"));
         let inner = core_try!(producer.begin_transaction());
+        let transaction = rmq_transaction {
+            inner: Some(inner),
+            owner: producer_handle.owner,
+        };
         // SAFETY: checked by `ffi::out`.
-        unsafe { ffi::write(out, ffi::boxed(rmq_transaction { inner: Some(inner) })) };
+        unsafe { ffi::write(out, ffi::boxed(transaction)) };
         rmq_err::RMQ_OK
     })
 }
@@ -62,6 +69,7 @@ pub unsafe extern "C" fn rmq_transaction_send(
         let transaction = check!(unsafe { ffi::handle_mut(transaction, "transaction") });
         // SAFETY: the caller's contract.
         let message = check!(unsafe { ffi::handle(message, "message") });
+        check!(transaction.owner.check("transaction").map_err(|e| fail(&e)));
         let Some(inner) = transaction.inner.as_ref() else {
             return fail_with(
                 rmq_err::RMQ_ERR__INVALID_ARGUMENT,

@@ -6,65 +6,7 @@
  * panic forced through the boundary. Run under valgrind by the test command. */
 #include "check.h"
 
-static rmq_mini_broker* broker;
-
-static rmq_conf* client_conf(void) {
-  rmq_conf* conf = rmq_conf_new();
-  char err[256];
-  CHECK(rmq_conf_set(conf, "endpoints", rmq_mini_broker_endpoint(broker), err, sizeof err) ==
-        RMQ_CONF_OK);
-  return conf;
-}
-
-static rmq_producer* producer_new(void) {
-  rmq_conf* conf = client_conf();
-  rmq_producer* p = NULL;
-  OK(rmq_producer_new(conf, &p));
-  rmq_conf_free(conf);
-  return p;
-}
-
-static rmq_simple_consumer* simple_new(const char* group, const char* topic, const char* tag) {
-  rmq_conf* conf = client_conf();
-  char err[256];
-  CHECK(rmq_conf_set(conf, "await_duration", "1s", err, sizeof err) == RMQ_CONF_OK);
-  rmq_subscription sub = {topic, RMQ_FILTER_TAG, tag};
-  rmq_simple_consumer* c = NULL;
-  OK(rmq_simple_consumer_new(conf, group, &sub, 1, &c));
-  rmq_conf_free(conf);
-  return c;
-}
-
-static rmq_message* message(const char* topic, const char* body) {
-  rmq_message* m = NULL;
-  OK(rmq_message_new(topic, (const uint8_t*)body, strlen(body), &m));
-  return m;
-}
-
-static void send(rmq_producer* p, rmq_message* m, char* id_out) {
-  rmq_send_receipt* r = NULL;
-  OK(rmq_producer_send(p, m, &r));
-  CHECK(strlen(rmq_send_receipt_message_id(r)) > 0);
-  if (id_out) strcpy(id_out, rmq_send_receipt_message_id(r));
-  rmq_send_receipt_free(r);
-}
-
-/* Receives until `want` messages arrived or 10 s passed, into `views`; returns how many. */
-static size_t receive(rmq_simple_consumer* c, rmq_message_view** views, size_t want,
-                      int64_t invisible_ms) {
-  size_t got = 0;
-  long long deadline = now_ms() + 10000;
-  while (got < want && now_ms() < deadline) {
-    size_t n = 0;
-    OK(rmq_simple_consumer_receive(c, (uint32_t)(want - got), invisible_ms, views + got, &n));
-    got += n;
-  }
-  return got;
-}
-
-static void free_views(rmq_message_view** views, size_t n) {
-  for (size_t i = 0; i < n; i++) rmq_message_view_free(views[i]);
-}
+#include "helpers.h"
 
 static void test_errors_and_nulls(void) {
   CHECK(strcmp(rmq_err2name(RMQ_ERR__TIMEOUT), "RMQ_ERR__TIMEOUT") == 0);
@@ -191,8 +133,15 @@ static void test_messages_and_simple_consumer(void) {
   OK(rmq_simple_consumer_ack(c, views[0]));
   char old_handle[512];
   snprintf(old_handle, sizeof old_handle, "%s", rmq_message_view_receipt_handle(views[1]));
+  /* pointers taken before the change stay valid (valgrind checks the reads) */
+  const char* id_before = rmq_message_view_message_id(views[1]);
+  const char* handle_before = rmq_message_view_receipt_handle(views[1]);
+  const char* region_before = rmq_message_view_property(views[1], "region");
   OK(rmq_simple_consumer_change_invisible_duration(c, views[1], 1000));
   CHECK(strcmp(old_handle, rmq_message_view_receipt_handle(views[1])) != 0);
+  CHECK(strcmp(handle_before, old_handle) == 0);
+  CHECK(strcmp(id_before, rmq_message_view_message_id(views[1])) == 0);
+  CHECK(strcmp(region_before, "eu") == 0);
   rmq_message_view* again[1];
   CHECK(receive(c, again, 1, 30000) == 1);
   CHECK(strcmp(rmq_message_view_message_id(again[0]), rmq_message_view_message_id(views[1])) == 0);
@@ -252,29 +201,44 @@ static void test_message_types(void) {
   rmq_err refused = rmq_producer_recall(p, "c-delay", "not-a-recall-handle");
   CHECK(refused > 40000);
 
-  /* delay: delivered at its timestamp; a second delayed message is recalled */
-  rmq_simple_consumer* delayed = simple_new("g-delay", "c-delay", "*");
+  /* delay, on a broker with a virtual clock: nothing before its time, the message after;
+   * a second delayed message is recalled and never comes */
+  rmq_option clocked[] = {{"topic", "c-delay:DELAY"}, {"virtual_clock", "true"}};
+  rmq_mini_broker* timed = NULL;
+  OK(rmq_mini_broker_start(clocked, 2, &timed));
+  rmq_producer* tp = producer_on(timed);
+  rmq_simple_consumer* delayed = simple_on(timed, "g-delay", "c-delay", "*");
   rmq_message* later = message("c-delay", "later");
-  long long at = now_ms() + 1000;
+  long long at = now_ms() + 600000;
   OK(rmq_message_set_delivery_timestamp(later, at));
   CHECK(rmq_message_delivery_timestamp(later) == at);
-  send(p, later, NULL);
+  send(tp, later, NULL);
   rmq_message* recalled = message("c-delay", "recalled");
-  OK(rmq_message_set_delivery_timestamp(recalled, now_ms() + 600000));
+  OK(rmq_message_set_delivery_timestamp(recalled, at));
   rmq_send_receipt* r = NULL;
-  OK(rmq_producer_send(p, recalled, &r));
+  OK(rmq_producer_send(tp, recalled, &r));
   CHECK(strlen(rmq_send_receipt_recall_handle(r)) > 0);
-  OK(rmq_producer_recall(p, "c-delay", rmq_send_receipt_recall_handle(r)));
+  OK(rmq_producer_recall(tp, "c-delay", rmq_send_receipt_recall_handle(r)));
   rmq_send_receipt_free(r);
   rmq_message_view* v[2];
+  size_t n = 0;
+  OK(rmq_simple_consumer_receive(delayed, 2, 30000, v, &n)); /* a 1 s poll: not due */
+  CHECK(n == 0);
+  OK(rmq_mini_broker_advance(timed, 600000 + 2000));
   CHECK(receive(delayed, v, 1, 30000) == 1);
-  CHECK(now_ms() >= at - 1000); /* the broker's timer has 1 s slots, as Apache's */
+  size_t len;
+  CHECK(memcmp(rmq_message_view_body(v[0], &len), "later", 5) == 0);
   CHECK(rmq_message_view_delivery_timestamp(v[0]) == at);
   OK(rmq_simple_consumer_ack(delayed, v[0]));
   rmq_message_view_free(v[0]);
+  OK(rmq_simple_consumer_receive(delayed, 2, 30000, v, &n)); /* the recalled one never comes */
+  CHECK(n == 0);
+  CHECK(rmq_mini_broker_advance(broker, 1) == RMQ_ERR__INVALID_ARGUMENT); /* real clock */
   rmq_message_free(later);
   rmq_message_free(recalled);
   rmq_simple_consumer_free(delayed);
+  rmq_producer_free(tp);
+  rmq_mini_broker_free(timed);
 
   /* priority */
   rmq_simple_consumer* prio = simple_new("g-prio", "c-prio", "*");
@@ -311,8 +275,13 @@ static void test_message_types(void) {
   printf("ok FIFO, type conflict, delay, recall, priority, batch\n");
 }
 
+static rmq_producer* _Atomic closing_inside; /* closed from inside its own send callback */
+static rmq_err close_inside_result = RMQ_OK;
+
 static void on_sent(void* opaque, rmq_err err, const rmq_send_receipt* receipt) {
   counter* done = opaque;
+  rmq_producer* self = atomic_exchange(&closing_inside, NULL);
+  if (self) close_inside_result = rmq_producer_close(self);
   if (err != RMQ_OK || receipt == NULL || strlen(rmq_send_receipt_message_id(receipt)) == 0) {
     pthread_mutex_lock(&done->lock);
     done->failures++;
@@ -335,7 +304,15 @@ static void test_async_sends(void) {
   rmq_message* bad = message("c-async", "");
   CHECK(rmq_producer_send_async(p, bad, on_sent, &done) != RMQ_OK);
   rmq_message_free(bad);
+  /* a close from inside the producer's own callback is refused; freeing waits for every
+   * callback still to come, so nothing runs after free returns */
+  m = message("c-async", "b");
+  atomic_store(&closing_inside, p);
+  for (int i = 0; i < 20; i++) OK(rmq_producer_send_async(p, m, on_sent, &done));
+  rmq_message_free(m);
   rmq_producer_free(p);
+  CHECK(counter_wait(&done, 70, 0) == 70); /* already: free waited for every callback */
+  CHECK(close_inside_result == RMQ_ERR__WOULD_DEADLOCK);
   counter_destroy(&done);
   printf("ok async sends\n");
 }
@@ -407,20 +384,22 @@ static void test_transactions(void) {
 
 typedef struct {
   counter calls;
-  rmq_push_consumer* self;
+  rmq_push_consumer* _Atomic self;
   rmq_err close_from_inside;
 } push_state;
 
 /* Fails each message's first delivery, accepts the second. */
 static int32_t listen(void* opaque, const rmq_message_view* view) {
   push_state* s = opaque;
-  if (s->self) s->close_from_inside = rmq_push_consumer_close(s->self);
+  rmq_push_consumer* self = atomic_load(&s->self);
+  if (self) s->close_from_inside = rmq_push_consumer_close(self);
   counter_add(&s->calls, 1);
   return rmq_message_view_delivery_attempt(view) >= 2 ? RMQ_CONSUME_SUCCESS : RMQ_CONSUME_FAILURE;
 }
 
 static void test_push_consumer(void) {
-  push_state state = {.self = NULL, .close_from_inside = RMQ_OK};
+  push_state state = {.close_from_inside = RMQ_OK};
+  atomic_init(&state.self, NULL);
   counter_init(&state.calls);
   rmq_conf* conf = client_conf();
   OK(rmq_conf_set_message_listener(conf, listen, &state));
@@ -430,7 +409,7 @@ static void test_push_consumer(void) {
   rmq_push_consumer* c = NULL;
   OK(rmq_push_consumer_new(conf, "g-push", &sub, 1, &c));
   rmq_conf_free(conf);
-  state.self = c;
+  atomic_store(&state.self, c);
 
   rmq_producer* p = producer_new();
   rmq_message* m = message("c-push", "push me");
@@ -439,7 +418,7 @@ static void test_push_consumer(void) {
   /* first delivery fails (redelivered after the group's 1 s backoff), the second succeeds */
   CHECK(counter_wait(&state.calls, 2, 30) >= 2);
   CHECK(state.close_from_inside == RMQ_ERR__WOULD_DEADLOCK);
-  state.self = NULL;
+  atomic_store(&state.self, NULL);
   OK(rmq_push_consumer_close(c));
   rmq_push_consumer_free(c);
   rmq_producer_free(p);

@@ -4,7 +4,6 @@
 
 use rmq::error::set_last;
 use std::ffi::{CStr, CString, c_char, c_int};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 pub const OK: c_int = 0;
 pub const NULL_POINTER: c_int = 1;
@@ -33,33 +32,65 @@ pub fn failed_with(code: c_int, error: &rmq_client::Error) -> c_int {
     code
 }
 
-/// Runs a legacy function's body; a panic becomes `code` with its text, never an unwind into C.
-pub fn guard(what: &str, code: c_int, body: impl FnOnce() -> c_int) -> c_int {
-    rmq::error::boundary_or(what, code, body)
+/// Runs a legacy function's body; a panic becomes `default` (the call family's code, or NULL)
+/// with its text in `GetLatestErrorMessage`, never an unwind into C.
+pub fn guard<T>(what: &str, default: T, body: impl FnOnce() -> T) -> T {
+    rmq::error::boundary_or(what, default, body)
 }
 
-/// Runs a body returning a value; a panic gives `default`.
-pub fn guard_or<T>(what: &str, default: T, body: impl FnOnce() -> T) -> T {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(v) => v,
-        Err(_) => {
-            set_last(&format!("{what}: rmq panicked"));
-            default
+/// A string argument: `Ok(None)` for NULL; text that is not UTF-8 is refused (RocketMQ 5
+/// carries topics, tags, keys and properties as UTF-8, and changing the bytes would corrupt
+/// them). Message bodies are bytes and never pass through here.
+///
+/// # Safety
+/// `p` is NULL or NUL-terminated.
+pub unsafe fn arg(p: *const c_char) -> Result<Option<String>, String> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: the caller's contract.
+    let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(Some(s.to_owned())),
+        Err(e) => Err(format!(
+            "not valid UTF-8 at byte {} (RocketMQ 5 carries names and properties as UTF-8)",
+            e.valid_up_to()
+        )),
+    }
+}
+
+/// A string argument where failure can only be NULL (constructors, getters): text that is not
+/// UTF-8 gives `None` with the reason in `GetLatestErrorMessage`.
+///
+/// # Safety
+/// `p` is NULL or NUL-terminated.
+pub unsafe fn arg_or_none(p: *const c_char, what: &str) -> Option<String> {
+    // SAFETY: the caller's contract.
+    match unsafe { arg(p) } {
+        Ok(s) => s,
+        Err(e) => {
+            set_last(&format!("{what} is {e}"));
+            None
         }
     }
 }
 
-/// A string argument: `None` for NULL; invalid UTF-8 is taken lossily (legacy applications
-/// pass whatever bytes they have).
+/// The bytes of a C string argument as given (for bodies), `None` for NULL.
 ///
 /// # Safety
 /// `p` is NULL or NUL-terminated.
-pub unsafe fn arg(p: *const c_char) -> Option<String> {
-    if p.is_null() {
-        return None;
-    }
+pub unsafe fn arg_bytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
     // SAFETY: the caller's contract.
-    Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_bytes())
+}
+
+/// Copies `text` into a fixed C buffer of the legacy structs, cut to fit, NUL-terminated.
+pub fn fill<const N: usize>(dest: &mut [c_char; N], text: &str) {
+    let n = text.len().min(N - 1);
+    for (d, s) in dest.iter_mut().zip(&text.as_bytes()[..n]) {
+        *d = *s as c_char;
+    }
+    dest[n] = 0;
 }
 
 /// A C copy of `s` (cut at an interior NUL).
@@ -173,7 +204,8 @@ impl Settings {
     }
 }
 
-/// Borrows a legacy handle mutably, or returns `NULL_POINTER`.
+/// Borrows a legacy handle mutably, or returns `NULL_POINTER`: for setters, which the
+/// application calls before sharing the handle between threads.
 macro_rules! handle {
     ($p:expr) => {
         // SAFETY: every legacy function's contract: NULL or a live handle of this library.
@@ -185,16 +217,35 @@ macro_rules! handle {
 }
 pub(crate) use handle;
 
-/// A required string argument, or `NULL_POINTER`.
+/// Borrows a legacy handle for reading, or returns `NULL_POINTER`: what many threads may do
+/// at once with one handle (sending through one producer).
+macro_rules! handle_ref {
+    ($p:expr) => {
+        // SAFETY: every legacy function's contract: NULL or a live handle of this library.
+        match unsafe { $p.as_ref() } {
+            Some(h) => h,
+            None => return $crate::common::failed($crate::common::NULL_POINTER, "NULL handle"),
+        }
+    };
+}
+pub(crate) use handle_ref;
+
+/// A required UTF-8 string argument, or `NULL_POINTER` with the reason.
 macro_rules! text {
     ($p:expr, $what:literal) => {
         // SAFETY: the legacy contract: NULL or NUL-terminated.
         match unsafe { $crate::common::arg($p) } {
-            Some(s) => s,
-            None => {
+            Ok(Some(s)) => s,
+            Ok(None) => {
                 return $crate::common::failed(
                     $crate::common::NULL_POINTER,
                     concat!($what, " is NULL"),
+                );
+            }
+            Err(e) => {
+                return $crate::common::failed(
+                    $crate::common::NULL_POINTER,
+                    &format!(concat!($what, " is {}"), e),
                 );
             }
         }

@@ -2,7 +2,7 @@
 //! (copies of messages sent in one request). Reserved 4.x property names are mapped to the
 //! typed 5.x fields or dropped, never sent; delay levels become delivery timestamps at each send.
 
-use crate::common::{NULL_POINTER, OK, c, empty, failed, guard, guard_or, handle, text};
+use crate::common::{NULL_POINTER, OK, c, empty, failed, guard, handle, text};
 use rmq_client::proto::properties::is_reserved;
 use rmq_client::{Error, Message};
 use std::ffi::{CString, c_char, c_int};
@@ -57,6 +57,17 @@ impl CMessage {
         self.topic.to_string_lossy().into_owned()
     }
 
+    /// The body without the NUL kept after it.
+    pub(crate) fn body(&self) -> &[u8] {
+        self.body.split_last().map_or(&[][..], |(_, body)| body)
+    }
+
+    fn set_body(&mut self, bytes: &[u8]) {
+        self.body = Vec::with_capacity(bytes.len() + 1);
+        self.body.extend_from_slice(bytes);
+        self.body.push(0);
+    }
+
     pub(crate) fn delay_level(&self) -> i32 {
         self.delay_level
     }
@@ -104,7 +115,7 @@ impl CMessage {
     /// The 5.x message for one send: the delay from now, `group` (or the sharding-key
     /// property) as the message group.
     pub(crate) fn to_core(&self, group: Option<&str>) -> Result<Message, Error> {
-        let body = self.body[..self.body.len() - 1].to_vec();
+        let body = self.body().to_vec();
         let mut b = Message::builder(self.topic.to_string_lossy(), body);
         let tags = self.tags.to_string_lossy();
         if !tags.is_empty() {
@@ -133,9 +144,15 @@ impl CMessage {
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn CreateMessage(topic: *const c_char) -> *mut CMessage {
-    guard_or("CreateMessage", std::ptr::null_mut(), || {
+    guard("CreateMessage", std::ptr::null_mut(), || {
         // SAFETY: NULL or NUL-terminated.
-        let topic = unsafe { crate::common::arg(topic) }.unwrap_or_default();
+        let topic = match unsafe { crate::common::arg(topic) } {
+            Ok(topic) => topic.unwrap_or_default(),
+            Err(e) => {
+                failed(NULL_POINTER, &format!("CreateMessage: the topic is {e}"));
+                return std::ptr::null_mut();
+            }
+        };
         Box::into_raw(Box::new(CMessage::new(&topic)))
     })
 }
@@ -182,11 +199,17 @@ pub unsafe extern "C" fn SetMessageKeys(msg: *mut CMessage, keys: *const c_char)
     with_text("SetMessageKeys", msg, keys, |m, v| m.keys = c(&v))
 }
 
+/// The body is `strlen(body)` bytes, taken as they are (GBK or Latin-1 text stays intact).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn SetMessageBody(msg: *mut CMessage, body: *const c_char) -> c_int {
-    with_text("SetMessageBody", msg, body, |m, v| {
-        m.body = v.into_bytes();
-        m.body.push(0);
+    guard("SetMessageBody", NULL_POINTER, || {
+        let m = handle!(msg);
+        // SAFETY: the legacy contract: NULL or NUL-terminated.
+        let Some(bytes) = (unsafe { crate::common::arg_bytes(body) }) else {
+            return failed(NULL_POINTER, "SetMessageBody: NULL body");
+        };
+        m.set_body(bytes);
+        OK
     })
 }
 
@@ -204,13 +227,12 @@ pub unsafe extern "C" fn SetByteMessageBody(
         if body.is_null() && len > 0 {
             return failed(NULL_POINTER, "SetByteMessageBody: NULL body");
         }
-        let mut bytes = match len {
-            0 => Vec::new(),
+        let bytes = match len {
+            0 => &[][..],
             // SAFETY: `len` readable bytes at `body`, by the caller's contract.
-            _ => unsafe { std::slice::from_raw_parts(body.cast::<u8>(), len) }.to_vec(),
+            _ => unsafe { std::slice::from_raw_parts(body.cast::<u8>(), len) },
         };
-        bytes.push(0);
-        m.body = bytes;
+        m.set_body(bytes);
         OK
     })
 }
@@ -238,12 +260,10 @@ pub unsafe extern "C" fn SetDelayTimeLevel(msg: *mut CMessage, level: c_int) -> 
     })
 }
 
-/// Reads a message for a getter; NULL gives `default`.
+/// Reads a field for a getter; a NULL message (or a panic) gives `default`.
 fn get<T: Copy>(what: &str, msg: *mut CMessage, default: T, f: impl FnOnce(&CMessage) -> T) -> T {
-    guard_or(what, default, || {
-        // SAFETY: NULL or a live message.
-        unsafe { msg.as_ref() }.map_or(default, f)
-    })
+    // SAFETY: the getters' contract: NULL or a live message of this library.
+    unsafe { rmq::message::read_field(what, msg.cast_const(), default, f) }
 }
 
 #[unsafe(no_mangle)]
@@ -271,7 +291,7 @@ pub unsafe extern "C" fn GetOriginMessageBody(msg: *mut CMessage) -> *const c_ch
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn GetOriginMessageBodyLength(msg: *mut CMessage) -> c_int {
     get("GetOriginMessageBodyLength", msg, 0, |m| {
-        c_int::try_from(m.body.len() - 1).unwrap_or(c_int::MAX)
+        c_int::try_from(m.body().len()).unwrap_or(c_int::MAX)
     })
 }
 
@@ -281,7 +301,7 @@ pub unsafe extern "C" fn GetOriginMessageProperty(
     key: *const c_char,
 ) -> *const c_char {
     // SAFETY: NULL or NUL-terminated.
-    let Some(key) = (unsafe { crate::common::arg(key) }) else {
+    let Some(key) = (unsafe { crate::common::arg_or_none(key, "the key") }) else {
         return null();
     };
     get("GetOriginMessageProperty", msg, null(), |m| {
@@ -303,7 +323,7 @@ pub struct CBatchMessage {
 // Declared with `()` in the original header; called with or without an argument.
 #[unsafe(no_mangle)]
 pub extern "C" fn CreateBatchMessage() -> *mut CBatchMessage {
-    guard_or("CreateBatchMessage", std::ptr::null_mut(), || {
+    guard("CreateBatchMessage", std::ptr::null_mut(), || {
         Box::into_raw(Box::default())
     })
 }

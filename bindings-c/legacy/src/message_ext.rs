@@ -2,10 +2,10 @@
 //! (push), the checker call (transactions) or until `ReleasePullResult` (pull). String getters
 //! return `""` for a missing value, never NULL (legacy code passes them straight to `printf`).
 
-use crate::common::{NULL_POINTER, c, empty, guard_or};
+use crate::common::{NULL_POINTER, c, empty};
 use rmq_client::MessageView;
 use std::ffi::{CString, c_char, c_int, c_longlong};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 /// A delivered message with C copies of its strings.
 pub struct CMessageExt {
@@ -53,23 +53,20 @@ impl CMessageExt {
     }
 }
 
+/// Reads a field for a getter; a NULL message (or a panic) gives `default`.
 fn get<T: Copy>(
     what: &str,
     msg: *mut CMessageExt,
     default: T,
     f: impl FnOnce(&CMessageExt) -> T,
 ) -> T {
-    guard_or(what, default, || {
-        // SAFETY: NULL or a live message.
-        unsafe { msg.as_ref() }.map_or(default, f)
-    })
+    // SAFETY: the getters' contract: NULL or a live message of this library.
+    unsafe { rmq::message::read_field(what, msg.cast_const(), default, f) }
 }
 
+/// Milliseconds since 1970, 0 when unknown (the legacy getters have no "none").
 fn millis(t: Option<SystemTime>) -> c_longlong {
-    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| {
-            c_longlong::try_from(d.as_millis()).unwrap_or(c_longlong::MAX)
-        })
+    rmq::message::epoch_ms(t).max(0)
 }
 
 #[unsafe(no_mangle)]
@@ -99,7 +96,7 @@ pub unsafe extern "C" fn GetMessageBody(msg: *mut CMessageExt) -> *const c_char 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn GetMessageBodyLength(msg: *mut CMessageExt) -> c_int {
     get("GetMessageBodyLength", msg, 0, |m| {
-        c_int::try_from(m.body.len() - 1).unwrap_or(c_int::MAX)
+        c_int::try_from(m.view.body.len()).unwrap_or(c_int::MAX)
     })
 }
 
@@ -109,7 +106,7 @@ pub unsafe extern "C" fn GetMessageProperty(
     key: *const c_char,
 ) -> *const c_char {
     // SAFETY: NULL or NUL-terminated.
-    let Some(key) = (unsafe { crate::common::arg(key) }) else {
+    let Some(key) = (unsafe { crate::common::arg_or_none(key, "the key") }) else {
         return std::ptr::null();
     };
     get("GetMessageProperty", msg, std::ptr::null(), |m| {

@@ -1,14 +1,16 @@
 //! `CProducer`: lifecycle and configuration. The sends are in `send.rs`.
 
 use crate::common::{
-    NULL_POINTER, OK, PRODUCER_START_FAILED, Settings, failed, guard, guard_or, handle, version,
+    NULL_POINTER, OK, PRODUCER_START_FAILED, Settings, failed, guard, handle, version,
 };
 use crate::message_ext::CMessageExt;
 use crate::setters::{self, Client};
+use rmq::callbacks::check_on_thread;
+use rmq::inflight::{self, InFlight};
 use rmq::runtime::block_on;
-use rmq_client::callback_pool::CallbackPool;
-use rmq_client::{MessageView, Producer, TransactionResolution};
+use rmq_client::Producer;
 use std::ffi::{c_char, c_int, c_long, c_void};
+use std::sync::Arc;
 
 /// `CLocalTransactionCheckerCallback`; the status comes back as a plain int (checked).
 pub type CheckerCallback =
@@ -22,9 +24,13 @@ pub struct CProducer {
     /// `SetProducerMaxMessageSize`: a local limit on body bytes.
     pub(crate) max_message_size: Option<usize>,
     pub(crate) client: Option<Producer>,
+    /// Send callbacks and transaction checks still to come.
+    pub(crate) inflight: Arc<InFlight>,
 }
 
 impl Client for CProducer {
+    const START_FAILED: c_int = PRODUCER_START_FAILED;
+
     fn settings(&mut self) -> &mut Settings {
         &mut self.settings
     }
@@ -42,6 +48,7 @@ impl CProducer {
             checker_data: rmq::callbacks::Opaque::new(data),
             max_message_size: None,
             client: None,
+            inflight: InFlight::new(inflight::next_id()),
         }
     }
 
@@ -54,6 +61,8 @@ impl CProducer {
             return Ok(());
         }
         let mut options = self.settings.options()?;
+        // A producer shut down before starts over with callbacks allowed again.
+        self.inflight = InFlight::new(inflight::next_id());
         // 5.x sends transaction checks to producers whose topics match; a restarted legacy app
         // names them here to get checks before its first send.
         if let Ok(topics) = std::env::var("RMQ_TRANSACTION_TOPICS") {
@@ -61,25 +70,17 @@ impl CProducer {
         }
         let mut builder = Producer::builder_from_map(options).map_err(|e| e.to_string())?;
         if let Some(callback) = self.checker {
-            let pool = CallbackPool::new("rmq-checker", 1)
-                .map_err(|e| format!("cannot start the checker thread: {e}"))?;
-            let data = self.checker_data;
-            let me = me as usize;
-            builder = builder.transaction_checker(move |view: &MessageView| {
-                let view = view.clone();
-                let status = pool.call(move || {
-                    let mut ext = CMessageExt::new(view);
-                    guard_or("transaction checker", 2, || {
-                        // SAFETY: the application's checker, with a message valid for the call.
-                        unsafe { callback(me as *mut CProducer, &mut ext, data.get()) }
-                    })
-                });
-                match status {
-                    Some(0) => TransactionResolution::Commit,
-                    Some(1) => TransactionResolution::Rollback,
-                    _ => TransactionResolution::Unknown,
-                }
-            });
+            let (data, me) = (self.checker_data, me as usize);
+            let checker = check_on_thread(self.inflight.clone(), move |view| {
+                let mut ext = CMessageExt::new(view);
+                guard("transaction checker", 2, || {
+                    // SAFETY: the application's checker, with a message valid for the call;
+                    // the producer outlives it (closing waits for checks in progress).
+                    unsafe { callback(me as *mut CProducer, &mut ext, data.get()) }
+                })
+            })
+            .map_err(|e| format!("cannot start the checker thread: {e}"))?;
+            builder = builder.transaction_checker(checker);
         }
         let producer = block_on(builder.start())
             .and_then(|started| started)
@@ -88,10 +89,20 @@ impl CProducer {
         Ok(())
     }
 
-    fn shutdown(&mut self) {
+    /// Waits for the send callbacks and checks in progress (refusing new ones), then shuts
+    /// the client down; refused from inside one of them.
+    fn shutdown(&mut self) -> c_int {
+        if self.inflight.close().is_err() {
+            return failed(
+                NULL_POINTER,
+                "a producer cannot be shut down or destroyed from inside its own send callback \
+                 or transaction checker (shutting down waits for them)",
+            );
+        }
         if let Some(client) = self.client.take() {
             let _ = block_on(client.shutdown());
         }
+        OK
     }
 
     /// The started producer, or the family's code with a message.
@@ -103,9 +114,9 @@ impl CProducer {
 }
 
 fn create(group: *const c_char, checker: CheckerCallback, data: *mut c_void) -> *mut CProducer {
-    guard_or("CreateProducer", std::ptr::null_mut(), || {
+    guard("CreateProducer", std::ptr::null_mut(), || {
         // SAFETY: NULL or NUL-terminated.
-        match unsafe { crate::common::arg(group) } {
+        match unsafe { crate::common::arg_or_none(group, "the group") } {
             Some(group) => Box::into_raw(Box::new(CProducer::new(&group, checker, data))),
             None => std::ptr::null_mut(),
         }
@@ -138,10 +149,13 @@ pub unsafe extern "C" fn DestroyProducer(producer: *mut CProducer) -> c_int {
         if producer.is_null() {
             return failed(NULL_POINTER, "DestroyProducer: NULL producer");
         }
-        // SAFETY: a producer from Create*Producer, not used afterwards.
-        let mut p = unsafe { Box::from_raw(producer) };
-        p.shutdown();
-        OK
+        // SAFETY: a producer from Create*Producer.
+        let status = unsafe { &mut *producer }.shutdown();
+        if status == OK {
+            // SAFETY: a producer from Create*Producer, not used afterwards.
+            drop(unsafe { Box::from_raw(producer) });
+        }
+        status
     })
 }
 
@@ -159,8 +173,7 @@ pub unsafe extern "C" fn StartProducer(producer: *mut CProducer) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ShutdownProducer(producer: *mut CProducer) -> c_int {
     guard("ShutdownProducer", NULL_POINTER, || {
-        handle!(producer).shutdown();
-        OK
+        handle!(producer).shutdown()
     })
 }
 

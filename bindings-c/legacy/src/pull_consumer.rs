@@ -5,13 +5,15 @@
 
 use crate::common::{
     MALLOC_FAILED, NULL_POINTER, OK, PULLCONSUMER_FETCH_MQ_FAILED, PULLCONSUMER_START_FAILED,
-    Settings, failed, failed_with, guard, guard_or, handle, text, version,
+    Settings, failed, failed_with, fill, guard, handle, text, version,
 };
 use crate::message_ext::CMessageExt;
 use crate::setters::{self, Client};
 use rmq::runtime::block_on;
 use rmq_client::{ClientConfig, FilterExpression, PullConsumer, PullQueue, PullStatus};
+use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_long, c_longlong, c_void};
+use std::sync::{Mutex, PoisonError};
 
 const MAX_TOPIC_LENGTH: usize = 512;
 const MAX_BROKER_NAME_ID_LENGTH: usize = 256;
@@ -36,6 +38,17 @@ pub struct CPullResult {
     pub p_data: *mut c_void,
 }
 
+// The layouts of the original headers on LP64 (x86-64, aarch64); tests/legacy_abi.c asserts
+// the same sizes on the C side.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const _: () = {
+    assert!(size_of::<CMessageQueue>() == 772);
+    assert!(std::mem::offset_of!(CMessageQueue, queue_id) == 768);
+    assert!(size_of::<CPullResult>() == 56);
+    assert!(std::mem::offset_of!(CPullResult, msg_found_list) == 32);
+    assert!(std::mem::offset_of!(CPullResult, p_data) == 48);
+};
+
 const E_FOUND: c_int = 0;
 const E_NO_NEW_MSG: c_int = 1;
 const E_NO_MATCHED_MSG: c_int = 2;
@@ -46,9 +59,13 @@ const E_BROKER_TIMEOUT: c_int = 4;
 pub struct CPullConsumer {
     settings: Settings,
     client: Option<PullConsumer>,
+    /// Each topic's queues as last read from its route, so a `Pull` costs one request.
+    queues: Mutex<HashMap<String, Vec<PullQueue>>>,
 }
 
 impl Client for CPullConsumer {
+    const START_FAILED: c_int = PULLCONSUMER_START_FAILED;
+
     fn settings(&mut self) -> &mut Settings {
         &mut self.settings
     }
@@ -67,22 +84,15 @@ fn text_of<const N: usize>(field: &[c_char; N]) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-fn fill<const N: usize>(dest: &mut [c_char; N], text: &str) {
-    let n = text.len().min(N - 1);
-    for (d, s) in dest.iter_mut().zip(&text.as_bytes()[..n]) {
-        *d = *s as c_char;
-    }
-    dest[n] = 0;
-}
-
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn CreatePullConsumer(group: *const c_char) -> *mut CPullConsumer {
-    guard_or("CreatePullConsumer", std::ptr::null_mut(), || {
+    guard("CreatePullConsumer", std::ptr::null_mut(), || {
         // SAFETY: NULL or NUL-terminated.
-        match unsafe { crate::common::arg(group) } {
+        match unsafe { crate::common::arg_or_none(group, "the group") } {
             Some(group) => Box::into_raw(Box::new(CPullConsumer {
                 settings: Settings::new(&group),
                 client: None,
+                queues: Mutex::default(),
             })),
             None => std::ptr::null_mut(),
         }
@@ -152,7 +162,7 @@ pub unsafe extern "C" fn SetPullConsumerGroupID(c: *mut CPullConsumer, g: *const
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn GetPullConsumerGroupID(c: *mut CPullConsumer) -> *const c_char {
-    guard_or("GetPullConsumerGroupID", std::ptr::null(), || {
+    guard("GetPullConsumerGroupID", std::ptr::null(), || {
         // SAFETY: NULL or a live consumer.
         unsafe { c.as_ref() }.map_or(std::ptr::null(), |c| c.settings.group.as_ptr())
     })
@@ -314,13 +324,41 @@ fn empty_result(status: c_int) -> CPullResult {
     }
 }
 
-/// The core's queue that `mq` names (the route is read again when it is not known yet).
-fn find_queue(client: &PullConsumer, mq: &CMessageQueue) -> Result<PullQueue, rmq_client::Error> {
+/// Reads `topic`'s queues from its route and remembers them.
+fn fetch_queues(
+    c: &CPullConsumer,
+    client: &PullConsumer,
+    topic: &str,
+) -> Result<Vec<PullQueue>, rmq_client::Error> {
+    let queues = block_on(client.queues(topic))??;
+    c.queues
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(topic.to_owned(), queues.clone());
+    Ok(queues)
+}
+
+/// The core's queue that `mq` names: from the remembered route, or a fresh one when it is not
+/// there (a new topic, or a queue that appeared since).
+fn find_queue(
+    c: &CPullConsumer,
+    client: &PullConsumer,
+    mq: &CMessageQueue,
+) -> Result<PullQueue, rmq_client::Error> {
     let (topic, broker) = (text_of(&mq.topic), text_of(&mq.broker_name));
-    let queues = block_on(client.queues(&topic))??;
-    queues
+    let matches = |q: &PullQueue| q.id == mq.queue_id && (broker.is_empty() || q.broker == broker);
+    let known = c
+        .queues
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&topic)
+        .and_then(|queues| queues.iter().find(|q| matches(q)).cloned());
+    if let Some(queue) = known {
+        return Ok(queue);
+    }
+    fetch_queues(c, client, &topic)?
         .into_iter()
-        .find(|q| q.id == mq.queue_id && (broker.is_empty() || q.broker == broker))
+        .find(|q| matches(q))
         .ok_or_else(|| {
             rmq_client::Error::new(
                 rmq_client::ErrorKind::NotFound,
@@ -341,7 +379,7 @@ pub unsafe extern "C" fn Pull(
     offset: c_longlong,
     max_nums: c_int,
 ) -> CPullResult {
-    guard_or("Pull", empty_result(E_BROKER_TIMEOUT), || {
+    guard("Pull", empty_result(E_BROKER_TIMEOUT), || {
         let timeout = |text: &str| {
             failed(E_BROKER_TIMEOUT, text);
             empty_result(E_BROKER_TIMEOUT)
@@ -354,13 +392,18 @@ pub unsafe extern "C" fn Pull(
             return timeout("Pull: the pull consumer is not started (StartPullConsumer)");
         };
         // SAFETY: NULL or NUL-terminated.
-        let expression =
-            unsafe { crate::common::arg(sub_expression) }.unwrap_or_else(|| "*".into());
+        let expression = match unsafe { crate::common::arg(sub_expression) } {
+            Ok(e) => e.unwrap_or_else(|| "*".into()),
+            Err(e) => return timeout(&format!("Pull: the expression is {e}")),
+        };
         let max = u32::try_from(max_nums).unwrap_or(0).clamp(1, 32);
-        let pulled = find_queue(client, mq).and_then(|queue| {
+        let pulled = find_queue(c, client, mq).and_then(|queue| {
             let filter = FilterExpression::tag(expression);
             let pulled = block_on(client.pull(&queue, &filter, offset, max))??;
-            let (min, max) = block_on(client.offsets(&queue))??;
+            // Best effort: a pull that worked is not lost to a failed offset query.
+            let (min, max) = block_on(client.offsets(&queue))
+                .and_then(|r| r)
+                .unwrap_or((0, 0));
             Ok((pulled, min, max))
         });
         let (pulled, min, max) = match pulled {

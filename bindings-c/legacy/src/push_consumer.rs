@@ -3,15 +3,16 @@
 //! the group's backoff. Ordering is the group's (a FIFO group in 5.x), not the client's choice.
 
 use crate::common::{
-    NOT_SUPPORT_NOW, NULL_POINTER, OK, PUSHCONSUMER_START_FAILED, Settings, failed, guard,
-    guard_or, handle, text, version,
+    NOT_SUPPORT_NOW, NULL_POINTER, OK, PUSHCONSUMER_START_FAILED, Settings, failed, guard, handle,
+    text, version,
 };
 use crate::message_ext::CMessageExt;
 use crate::setters::{self, Client};
+use rmq::callbacks::listen_on_threads;
+use rmq::inflight::{self, is_inside};
 use rmq::runtime::block_on;
 use rmq_client::callback_pool::CallbackPool;
-use rmq_client::{ConsumeResult, FilterExpression, MessageView, PushConsumer};
-use std::cell::Cell;
+use rmq_client::{FilterExpression, MessageView, PushConsumer};
 use std::ffi::{c_char, c_int, c_long};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -19,8 +20,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub type MessageCallBack =
     Option<unsafe extern "C" fn(*mut CPushConsumer, *mut CMessageExt) -> c_int>;
 
-/// `BROADCASTING` of `CMessageModel`.
+/// `BROADCASTING` and `CLUSTERING` of `CMessageModel`.
 const BROADCASTING: c_int = 0;
+const CLUSTERING: c_int = 1;
 
 /// A legacy push consumer.
 pub struct CPushConsumer {
@@ -34,9 +36,13 @@ pub struct CPushConsumer {
     max_cache_bytes: Option<u64>,
     broadcasting: bool,
     running: Option<(PushConsumer, Arc<CallbackPool>)>,
+    /// This consumer's number, to recognise a shutdown from inside its own callback.
+    id: usize,
 }
 
 impl Client for CPushConsumer {
+    const START_FAILED: c_int = PUSHCONSUMER_START_FAILED;
+
     fn settings(&mut self) -> &mut Settings {
         &mut self.settings
     }
@@ -44,11 +50,6 @@ impl Client for CPushConsumer {
     fn started(&self) -> bool {
         self.running.is_some()
     }
-}
-
-thread_local! {
-    /// The consumer whose callback runs on this thread (0: none).
-    static IN_CALLBACK: Cell<usize> = const { Cell::new(0) };
 }
 
 impl CPushConsumer {
@@ -86,14 +87,10 @@ impl CPushConsumer {
         for (topic, expression) in &self.subscriptions {
             builder = builder.subscribe(topic.clone(), FilterExpression::tag(expression.clone()));
         }
-        let pool = CallbackPool::new("rmq-listener", builder.listener_concurrency())
-            .map_err(|e| format!("cannot start the listener threads: {e}"))?;
-        let (on, callback, me) = (pool.clone(), self.callback.clone(), me as usize);
-        builder = builder.listener(move |view: &MessageView| {
-            let (view, callback) = (view.clone(), callback.clone());
-            on.call(move || consume(me, &callback, view))
-                .unwrap_or(ConsumeResult::Failure)
-        });
+        let (callback, me) = (self.callback.clone(), me as usize);
+        let (builder, pool) =
+            listen_on_threads(builder, self.id, move |view| consume(me, &callback, view))
+                .map_err(|e| format!("cannot start the listener threads: {e}"))?;
         let consumer = block_on(builder.start())
             .and_then(|started| started)
             .map_err(|e| {
@@ -119,29 +116,24 @@ impl CPushConsumer {
     }
 }
 
-/// One callback call, on a listener thread.
-fn consume(me: usize, callback: &Mutex<MessageCallBack>, view: MessageView) -> ConsumeResult {
+/// One callback call, on a listener thread: its status (a panic is "reconsume later").
+fn consume(me: usize, callback: &Mutex<MessageCallBack>, view: MessageView) -> c_int {
+    // The lock is released before the call: the callback may unregister itself.
     let Some(callback) = *callback.lock().unwrap_or_else(PoisonError::into_inner) else {
-        return ConsumeResult::Failure;
+        return 1;
     };
     let mut message = CMessageExt::new(view);
-    IN_CALLBACK.with(|c| c.set(me));
-    let status = guard_or("message callback", 1, || {
+    guard("message callback", 1, || {
         // SAFETY: the application's callback, with a message valid for the call.
         unsafe { callback(me as *mut CPushConsumer, &mut message) }
-    });
-    IN_CALLBACK.with(|c| c.set(0));
-    match status {
-        0 => ConsumeResult::Success,
-        _ => ConsumeResult::Failure,
-    }
+    })
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn CreatePushConsumer(group: *const c_char) -> *mut CPushConsumer {
-    guard_or("CreatePushConsumer", std::ptr::null_mut(), || {
+    guard("CreatePushConsumer", std::ptr::null_mut(), || {
         // SAFETY: NULL or NUL-terminated.
-        let Some(group) = (unsafe { crate::common::arg(group) }) else {
+        let Some(group) = (unsafe { crate::common::arg_or_none(group, "the group") }) else {
             return std::ptr::null_mut();
         };
         Box::into_raw(Box::new(CPushConsumer {
@@ -154,12 +146,15 @@ pub unsafe extern "C" fn CreatePushConsumer(group: *const c_char) -> *mut CPushC
             max_cache_bytes: None,
             broadcasting: false,
             running: None,
+            id: inflight::next_id(),
         }))
     })
 }
 
 fn refuse_inside(consumer: *mut CPushConsumer, what: &str) -> Option<c_int> {
-    (IN_CALLBACK.with(Cell::get) == consumer as usize).then(|| {
+    // SAFETY: NULL or a live consumer.
+    let id = unsafe { consumer.as_ref() }.map_or(0, |c| c.id);
+    is_inside(id).then(|| {
         failed(
             NULL_POINTER,
             &format!("{what} from inside the consumer's own callback would wait for itself"),
@@ -221,7 +216,7 @@ pub unsafe extern "C" fn SetPushConsumerGroupID(c: *mut CPushConsumer, g: *const
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn GetPushConsumerGroupID(c: *mut CPushConsumer) -> *const c_char {
-    guard_or("GetPushConsumerGroupID", std::ptr::null(), || {
+    guard("GetPushConsumerGroupID", std::ptr::null(), || {
         // SAFETY: NULL or a live consumer.
         unsafe { c.as_ref() }.map_or(std::ptr::null(), |c| c.settings.group.as_ptr())
     })
@@ -431,13 +426,22 @@ pub unsafe extern "C" fn SetPushConsumerMessageModel(
 ) -> c_int {
     guard("SetPushConsumerMessageModel", NULL_POINTER, || {
         let c = handle!(consumer);
-        c.broadcasting = model == BROADCASTING;
-        match c.broadcasting {
-            true => failed(
-                NOT_SUPPORT_NOW,
-                "BROADCASTING has no RocketMQ 5 equivalent; StartPushConsumer will fail",
+        match model {
+            CLUSTERING => {
+                c.broadcasting = false;
+                OK
+            }
+            BROADCASTING => {
+                c.broadcasting = true;
+                failed(
+                    NOT_SUPPORT_NOW,
+                    "BROADCASTING has no RocketMQ 5 equivalent; StartPushConsumer will fail",
+                )
+            }
+            other => failed(
+                NULL_POINTER,
+                &format!("{other} is neither BROADCASTING (0) nor CLUSTERING (1)"),
             ),
-            false => OK,
         }
     })
 }

@@ -1,6 +1,7 @@
 //! The structs the legacy API passes by value: `CSendResult` and `CMQException`, with the
 //! exact layout of the original headers (sizes checked by the C drift test).
 
+use crate::common::fill;
 use std::ffi::{c_char, c_int, c_longlong};
 
 /// `MAX_MESSAGE_ID_LENGTH`.
@@ -15,15 +16,6 @@ pub struct CSendResult {
     pub send_status: c_int,
     pub msg_id: [c_char; MAX_MESSAGE_ID_LENGTH],
     pub offset: c_longlong,
-}
-
-/// Copies `text` into a fixed C buffer, cut to fit, NUL-terminated.
-fn fill<const N: usize>(dest: &mut [c_char; N], text: &str) {
-    let n = text.len().min(N - 1);
-    for (d, s) in dest.iter_mut().zip(text.as_bytes()[..n].iter()) {
-        *d = *s as c_char;
-    }
-    dest[n] = 0;
 }
 
 impl CSendResult {
@@ -64,3 +56,14 @@ impl CMQException {
         e
     }
 }
+
+// The layouts of the original headers on LP64 (x86-64, aarch64), which legacy programs were
+// compiled against; tests/legacy_abi.c asserts the same sizes on the C side.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const _: () = {
+    assert!(size_of::<CSendResult>() == 272);
+    assert!(std::mem::offset_of!(CSendResult, msg_id) == 4);
+    assert!(std::mem::offset_of!(CSendResult, offset) == 264);
+    assert!(size_of::<CMQException>() == 904);
+    assert!(std::mem::offset_of!(CMQException, msg) == 264);
+};

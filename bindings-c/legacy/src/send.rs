@@ -6,12 +6,12 @@
 use crate::common::{
     NULL_POINTER, OK, PRODUCER_SEND_ASYNC_FAILED, PRODUCER_SEND_ONEWAY_FAILED,
     PRODUCER_SEND_ORDERLY_FAILED, PRODUCER_SEND_ORDERLYASYNC_FAILED, PRODUCER_SEND_SYNC_FAILED,
-    PRODUCER_SEND_TRANSACTION_FAILED, c, failed, failed_with, guard, handle, text,
+    PRODUCER_SEND_TRANSACTION_FAILED, c, failed, failed_with, guard, handle, handle_ref, text,
 };
 use crate::message::{CBatchMessage, CMessage};
 use crate::producer::CProducer;
 use crate::results::{CMQException, CSendResult};
-use rmq::callbacks::{Opaque, completions};
+use rmq::callbacks::{Opaque, complete_on_thread};
 use rmq::runtime::{block_on, runtime};
 use rmq_client::{Error, Message, SendReceipt};
 use std::ffi::{c_char, c_int, c_void};
@@ -80,7 +80,7 @@ pub unsafe extern "C" fn SendMessageSync(
     result: *mut CSendResult,
 ) -> c_int {
     guard("SendMessageSync", PRODUCER_SEND_SYNC_FAILED, || {
-        let p = handle!(producer);
+        let p = handle_ref!(producer);
         let m = handle!(msg);
         if result.is_null() {
             return failed(NULL_POINTER, "SendMessageSync: NULL result");
@@ -103,7 +103,7 @@ pub unsafe extern "C" fn SendMessageOrderlyByShardingKey(
         "SendMessageOrderlyByShardingKey",
         PRODUCER_SEND_ORDERLY_FAILED,
         || {
-            let p = handle!(producer);
+            let p = handle_ref!(producer);
             let m = handle!(msg);
             let key = text!(sharding_key, "sharding key");
             if result.is_null() {
@@ -170,7 +170,7 @@ pub unsafe extern "C" fn SendMessageOrderly(
     result: *mut CSendResult,
 ) -> c_int {
     guard("SendMessageOrderly", PRODUCER_SEND_ORDERLY_FAILED, || {
-        let p = handle!(producer);
+        let p = handle_ref!(producer);
         let m = handle!(msg);
         if arg.is_null() || result.is_null() {
             return failed(NULL_POINTER, "SendMessageOrderly: NULL arg or result");
@@ -193,7 +193,7 @@ pub unsafe extern "C" fn SendBatchMessage(
     result: *mut CSendResult,
 ) -> c_int {
     guard("SendBatchMessage", PRODUCER_SEND_SYNC_FAILED, || {
-        let p = handle!(producer);
+        let p = handle_ref!(producer);
         let batch = handle!(batch);
         if result.is_null() {
             return failed(NULL_POINTER, "SendBatchMessage: NULL result");
@@ -234,43 +234,45 @@ enum Done {
 
 impl Done {
     fn run(self, sent: Result<SendReceipt, Error>, family: c_int) {
-        let Some(pool) = completions() else { return };
-        pool.spawn(move || {
-            crate::common::guard_or("send callback", (), || {
-                let outcome = sent.map(|r| CSendResult::ok(&r.message_id, r.offset));
-                // SAFETY: the application's callbacks; values are passed by value.
-                unsafe {
-                    match (self, outcome) {
-                        (Done::Plain(Some(ok), _), Ok(r)) => ok(r),
-                        (Done::Plain(_, Some(err)), Err(e)) => err(CMQException::of(&e, family)),
-                        (Done::With(Some(ok), _, msg, data), Ok(r)) => {
-                            ok(r, msg as *mut CMessage, data.get())
-                        }
-                        (Done::With(_, Some(err), msg, data), Err(e)) => err(
-                            CMQException::of(&e, family),
-                            msg as *mut CMessage,
-                            data.get(),
-                        ),
-                        (Done::Dropped, Err(e)) => tracing::debug!("oneway send failed: {e}"),
-                        _ => {}
+        let outcome = sent.map(|r| CSendResult::ok(&r.message_id, r.offset));
+        crate::common::guard("send callback", (), || {
+            // SAFETY: the application's callbacks; values are passed by value, and the
+            // application keeps its message alive until SendAsync's callback has run.
+            unsafe {
+                match (self, outcome) {
+                    (Done::Plain(Some(ok), _), Ok(r)) => ok(r),
+                    (Done::Plain(_, Some(err)), Err(e)) => err(CMQException::of(&e, family)),
+                    (Done::With(Some(ok), _, msg, data), Ok(r)) => {
+                        ok(r, msg as *mut CMessage, data.get())
                     }
+                    (Done::With(_, Some(err), msg, data), Err(e)) => err(
+                        CMQException::of(&e, family),
+                        msg as *mut CMessage,
+                        data.get(),
+                    ),
+                    (Done::Dropped, Err(e)) => tracing::debug!("oneway send failed: {e}"),
+                    _ => {}
                 }
-            })
-        });
+            }
+        })
     }
 }
 
-/// Starts a send without waiting; the message was copied.
+/// Starts a send without waiting (the message was copied); the callback comes on rmq's
+/// callback thread, and shutting the producer down waits for it.
 fn send_async(p: &CProducer, message: Message, done: Done, code: c_int) -> c_int {
     let producer = match p.live(code) {
         Ok(producer) => producer.clone(),
         Err(code) => return code,
     };
+    let Some(entered) = p.inflight.enter() else {
+        return failed(code, "the producer is shutting down");
+    };
     match runtime() {
         Ok(runtime) => {
             runtime.handle().spawn(async move {
                 let sent = producer.send(&message).await;
-                done.run(sent, code);
+                complete_on_thread(entered, move || done.run(sent, code));
             });
             OK
         }
@@ -286,7 +288,7 @@ pub unsafe extern "C" fn SendMessageAsync(
     on_exception: OnException,
 ) -> c_int {
     guard("SendMessageAsync", PRODUCER_SEND_ASYNC_FAILED, || {
-        let p = handle!(producer);
+        let p = handle_ref!(producer);
         let m = handle!(msg);
         match prepare(p, m, None, PRODUCER_SEND_ASYNC_FAILED) {
             Ok(message) => send_async(
@@ -309,7 +311,7 @@ pub unsafe extern "C" fn SendAsync(
     user_data: *mut c_void,
 ) -> c_int {
     guard("SendAsync", PRODUCER_SEND_ASYNC_FAILED, || {
-        let p = handle!(producer);
+        let p = handle_ref!(producer);
         let m = handle!(msg);
         let done = Done::With(
             on_success,
@@ -337,7 +339,7 @@ pub unsafe extern "C" fn SendMessageOrderlyAsync(
         "SendMessageOrderlyAsync",
         PRODUCER_SEND_ORDERLYASYNC_FAILED,
         || {
-            let p = handle!(producer);
+            let p = handle_ref!(producer);
             let m = handle!(msg);
             let code = PRODUCER_SEND_ORDERLYASYNC_FAILED;
             let prepared = orderly_checks(m)
@@ -355,7 +357,7 @@ pub unsafe extern "C" fn SendMessageOrderlyAsync(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn SendMessageOneway(producer: *mut CProducer, msg: *mut CMessage) -> c_int {
     guard("SendMessageOneway", PRODUCER_SEND_ONEWAY_FAILED, || {
-        let p = handle!(producer);
+        let p = handle_ref!(producer);
         let m = handle!(msg);
         match prepare(p, m, None, PRODUCER_SEND_ONEWAY_FAILED) {
             Ok(message) => send_async(p, message, Done::Dropped, PRODUCER_SEND_ONEWAY_FAILED),
@@ -375,7 +377,7 @@ pub unsafe extern "C" fn SendMessageOnewayOrderly(
         "SendMessageOnewayOrderly",
         PRODUCER_SEND_ONEWAY_FAILED,
         || {
-            let p = handle!(producer);
+            let p = handle_ref!(producer);
             let m = handle!(msg);
             let code = PRODUCER_SEND_ONEWAY_FAILED;
             let prepared = orderly_checks(m)
@@ -400,7 +402,7 @@ pub unsafe extern "C" fn SendMessageTransaction(
 ) -> c_int {
     let code = PRODUCER_SEND_TRANSACTION_FAILED;
     guard("SendMessageTransaction", code, || {
-        let p = handle!(producer);
+        let p = handle_ref!(producer);
         let m = handle!(msg);
         let Some(executor) = executor else {
             return failed(NULL_POINTER, "SendMessageTransaction: NULL executor");

@@ -7,6 +7,8 @@ use std::ffi::{c_char, c_int, c_long};
 
 /// A legacy client: its settings, and whether it has started (settings then no longer apply).
 pub trait Client {
+    /// The code this client's failing setters and start return (`PRODUCER_START_FAILED`, ...).
+    const START_FAILED: c_int;
     fn settings(&mut self) -> &mut Settings;
     fn started(&self) -> bool;
 }
@@ -86,7 +88,7 @@ pub fn ssl_file<C: Client>(what: &str, client: *mut C, path: *const c_char) -> c
         let path = text!(path, "TLS properties file");
         match s.ssl_properties(&path) {
             Ok(()) => OK,
-            Err(e) => failed(NULL_POINTER, &format!("{what}: {e}")),
+            Err(e) => failed(C::START_FAILED, &format!("{what}: {e}")),
         }
     })
 }
