@@ -81,8 +81,11 @@ start() {
   stop
   rm -rf "$dir"
   mkdir -p "$dir/store"
+  # scanAvailableNameSrv=false: otherwise the name server keeps a connection to itself over
+  # the machine's first non-loopback address, and tests stay on loopback.
   cat >"$dir/namesrv.properties" <<EOF
 listenPort=9876
+scanAvailableNameSrv=false
 EOF
   cat >"$dir/rmq-proxy.json" <<EOF
 {
