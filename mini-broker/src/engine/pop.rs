@@ -4,6 +4,7 @@
 use super::fifo::pop_fifo;
 use super::*;
 use crate::clock::Millis;
+use crate::metadata::TopicType;
 use crate::receipt::ReceiptHandle;
 use crate::store::TopicLog;
 use crate::store::journal::Renew;
@@ -33,33 +34,56 @@ impl Engine {
         let mut changed = false;
         let queue_count = log.queues.len();
         let mut picked: Vec<(usize, i64, i32)> = Vec::new();
+        // Apache 5.4+ "priority mode" for a PRIORITY topic read by a non-FIFO group: queues
+        // from the highest id (the highest priority) down, new messages before retries.
+        let by_priority = !req.fifo
+            && self
+                .meta
+                .topics
+                .get(req.topic)
+                .is_some_and(|t| t.topic_type == TopicType::Priority);
         {
             // A group's first poll of a topic makes it a reader that retention waits for, so
             // it changes state (and is journaled) even when it finds nothing.
             changed |= self.consumers.get(req.group, req.topic).is_none();
             let state = self.consumers.entry(req.group, req.topic, queue_count);
             let log = &self.topics[req.topic];
-            let start = state.rotation.wrapping_add(1);
-            for step in 0..queue_count {
-                if picked.len() >= req.max {
-                    break;
+            if by_priority {
+                for retries in [false, true] {
+                    for queue in (0..queue_count).rev() {
+                        let cursor = &mut state.queues[queue];
+                        changed |= cursor.skip_to(log.start(queue));
+                        let (picked, changed) = (&mut picked, &mut changed);
+                        match retries {
+                            false => take_new(cursor, log, queue, req, picked, changed),
+                            true => take_ready(cursor, log, queue, req, picked, changed),
+                        }
+                    }
                 }
-                let queue = (start + step) % queue_count;
-                let cursor = &mut state.queues[queue];
-                // Retention may have dropped what this group never read: it starts at the
-                // first message kept.
-                changed |= cursor.skip_to(log.start(queue));
-                if req.fifo {
-                    pop_fifo(cursor, log, queue, req, now, &mut picked, &mut changed);
-                } else {
-                    pop_concurrent(cursor, log, queue, req, &mut picked, &mut changed);
+            } else {
+                let start = state.rotation.wrapping_add(1);
+                for step in 0..queue_count {
+                    if picked.len() >= req.max {
+                        break;
+                    }
+                    let queue = (start + step) % queue_count;
+                    let cursor = &mut state.queues[queue];
+                    // Retention may have dropped what this group never read: it starts at the
+                    // first message kept.
+                    changed |= cursor.skip_to(log.start(queue));
+                    if req.fifo {
+                        pop_fifo(cursor, log, queue, req, now, &mut picked, &mut changed);
+                    } else {
+                        pop_concurrent(cursor, log, queue, req, &mut picked, &mut changed);
+                    }
+                }
+                // The rotation only moves when the pop is journaled, so replay sees the same
+                // order.
+                if changed || !picked.is_empty() {
+                    state.rotation = start;
                 }
             }
             changed |= !picked.is_empty();
-            // The rotation only moves when the pop is journaled, so replay sees the same order.
-            if changed {
-                state.rotation = start;
-            }
         }
         let mut deliveries = Vec::with_capacity(picked.len());
         for (queue, offset, attempt) in picked {
@@ -438,6 +462,19 @@ pub(super) fn pop_concurrent(
     picked: &mut Vec<(usize, i64, i32)>,
     changed: &mut bool,
 ) {
+    take_ready(cursor, log, queue, req, picked, changed);
+    take_new(cursor, log, queue, req, picked, changed);
+}
+
+/// Takes messages of `queue` whose lease ran out (redeliveries).
+fn take_ready(
+    cursor: &mut Cursor,
+    log: &TopicLog,
+    queue: usize,
+    req: &PopRequest<'_>,
+    picked: &mut Vec<(usize, i64, i32)>,
+    changed: &mut bool,
+) {
     while picked.len() < req.max {
         let Some(offset) = cursor.ready.pop_first() else {
             break;
@@ -451,6 +488,17 @@ pub(super) fn pop_concurrent(
         }
         *changed = true;
     }
+}
+
+/// Takes messages of `queue` never delivered to the group.
+fn take_new(
+    cursor: &mut Cursor,
+    log: &TopicLog,
+    queue: usize,
+    req: &PopRequest<'_>,
+    picked: &mut Vec<(usize, i64, i32)>,
+    changed: &mut bool,
+) {
     let end = log.end(queue);
     cursor.next = cursor.next.max(cursor.committed);
     while picked.len() < req.max && cursor.next < end {

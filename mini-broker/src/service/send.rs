@@ -136,7 +136,9 @@ impl Service {
                 store_timestamp: now,
                 delivery_timestamp: delivery,
                 trace_context: sys.trace_context.clone(),
-                priority: sys.priority,
+                // As the Apache broker: a message whose type is not PRIORITY (it also has a
+                // group, a delay or a transaction) loses its priority.
+                priority: sys.priority.filter(|_| kind == MessageType::Priority),
                 dead_letter: None,
                 transaction_id: None,
             },
@@ -216,7 +218,14 @@ impl Service {
                 } else {
                     None
                 };
-                let queue = self.core.choose_queue(topic.queues, group);
+                let queue = match message.priority {
+                    // As the Apache 5.4+ broker: priority p goes to queue min(p, queues - 1),
+                    // whatever queue the client asked for.
+                    Some(p) => usize::try_from(p)
+                        .unwrap_or(0)
+                        .min(topic.queues.max(1) as usize - 1),
+                    None => self.core.choose_queue(topic.queues, group),
+                };
                 journal::Place {
                     queue: u32::try_from(queue).unwrap_or(0),
                     half,
