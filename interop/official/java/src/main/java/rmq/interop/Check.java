@@ -151,5 +151,32 @@ public final class Check {
     Tally.check(oldRefused, "acking with the replaced receipt handle is refused");
     redo.close();
     producer.close();
+    priority(plain);
+  }
+
+  /** A backlog of priority messages comes back highest priority first (Apache 5.4+ order). */
+  private static void priority(ClientConfiguration cfg) throws Exception {
+    Producer producer = P.newProducerBuilder().setClientConfiguration(cfg).setTopics("prio").build();
+    List<Integer> sent = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      int priority = (i * 7) % 10;
+      sent.add(priority);
+      producer.send(P.newMessageBuilder().setTopic("prio").setPriority(priority)
+          .setBody(("p" + i).getBytes(StandardCharsets.UTF_8)).build());
+    }
+    producer.close();
+    SimpleConsumer reader = simple(cfg, "java-prio", "prio", FilterExpression.SUB_ALL);
+    List<Integer> got = new ArrayList<>();
+    long end = System.currentTimeMillis() + 30_000;
+    while (got.size() < sent.size() && System.currentTimeMillis() < end) {
+      for (MessageView v : reader.receive(4, Duration.ofSeconds(30))) {
+        got.add(v.getPriority().orElse(-1));
+        reader.ack(v);
+      }
+    }
+    reader.close();
+    List<Integer> expected = new ArrayList<>(sent);
+    expected.sort(Collections.reverseOrder());
+    Tally.check(got.equals(expected), "priority messages come back highest priority first " + got);
   }
 }
