@@ -22,6 +22,20 @@ pub const TOPICS: [(&str, &str); 4] = [
     ("sc-tx", "TRANSACTION"),
 ];
 
+/// The priority topic (Apache 5.4+): declared on the in-process broker, and on an external
+/// server only when it supports priority messages (`RMQ_SERVER_PRIORITY=1`, which the harness
+/// of such a server sets; Apache 5.3 refuses the topic type).
+pub const PRIORITY_TOPIC: &str = "sc-priority";
+
+/// Queues of [`PRIORITY_TOPIC`] (Apache's default for a new topic).
+pub const PRIORITY_QUEUES: u32 = 8;
+
+/// Whether the server named by `RMQ_SCENARIO_ENDPOINT` (or `interop/apache/server.sh`'s) has
+/// priority messages.
+pub fn server_has_priority() -> bool {
+    std::env::var("RMQ_SERVER_PRIORITY").is_ok_and(|v| v == "1")
+}
+
 /// Groups that must exist beforehand: (name, FIFO, max delivery attempts).
 pub const GROUPS: [(&str, bool, Option<i32>); 3] = [
     ("sc-fifo-order", true, None),
@@ -31,8 +45,11 @@ pub const GROUPS: [(&str, bool, Option<i32>); 3] = [
 
 /// `RMQ_APACHE_TOPICS` for `interop/apache/server.sh`.
 pub fn apache_topics() -> String {
+    let priority = server_has_priority().then_some((PRIORITY_TOPIC, "PRIORITY"));
     TOPICS
         .iter()
+        .copied()
+        .chain(priority)
         .map(|(name, kind)| format!("{name}:{kind}"))
         .collect::<Vec<_>>()
         .join(" ")
@@ -62,6 +79,8 @@ pub struct Server {
     pub endpoint: String,
     /// Whether it is an external server (rather than an in-process mini-broker).
     pub external: bool,
+    /// Whether it has priority messages and [`PRIORITY_TOPIC`].
+    pub priority: bool,
     broker: Option<MiniBroker>,
 }
 
@@ -75,6 +94,7 @@ impl Server {
             return Server {
                 endpoint,
                 external: true,
+                priority: server_has_priority(),
                 broker: None,
             };
         }
@@ -83,6 +103,8 @@ impl Server {
             let kind: TopicType = kind.parse().expect("a topic type");
             builder = builder.topic(TopicConfig::new(name, kind).queues(4));
         }
+        builder = builder
+            .topic(TopicConfig::new(PRIORITY_TOPIC, TopicType::Priority).queues(PRIORITY_QUEUES));
         for (name, fifo, attempts) in GROUPS {
             let mut group = GroupConfig::new(name).fifo(fifo);
             if let Some(n) = attempts {
@@ -100,6 +122,7 @@ impl Server {
         Server {
             endpoint: broker.endpoint(),
             external: false,
+            priority: true,
             broker: Some(broker),
         }
     }

@@ -264,3 +264,50 @@ async fn transactions_commit_roll_back_and_answer_checks() {
     );
     ack_all(&consumer, &got).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_priority_backlog_comes_back_highest_first() {
+    let server = Server::start().await;
+    if !server.priority {
+        eprintln!(
+            "skipped: the server has no priority messages (Apache 5.4+; RMQ_SERVER_PRIORITY=1)"
+        );
+        return;
+    }
+    let topic = rmq_interop_scenarios::PRIORITY_TOPIC;
+    let producer = producer(&server, &[topic]).await;
+    let tag = unique("tag");
+    // Priorities 0..8 three times over, scrambled; a backlog before any consumer reads.
+    let sent: Vec<i32> = (0..24).map(|i| (i * 5) % 8).collect();
+    for (i, priority) in sent.iter().enumerate() {
+        let m = Message::builder(topic, format!("p{i}"))
+            .tag(&tag)
+            .priority(*priority)
+            .build()
+            .expect("m");
+        producer.send(&m).await.expect("send");
+    }
+    let reader = consumer(&server, &unique("g"), topic, FilterExpression::tag(&tag)).await;
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while got.len() < sent.len() && Instant::now() < deadline {
+        let batch = reader.receive(4, INVISIBLE).await.expect("receive");
+        let priorities: Vec<i32> = batch.iter().map(|v| v.priority.unwrap_or(-1)).collect();
+        // Within one receive (one broker) the order is always highest first.
+        assert!(
+            priorities.windows(2).all(|w| w[0] >= w[1]),
+            "a batch out of priority order: {priorities:?}"
+        );
+        ack_all(&reader, &batch).await;
+        got.extend(priorities);
+    }
+    let mut expected = sent.clone();
+    expected.sort_by(|a, b| b.cmp(a));
+    let mut all = got.clone();
+    all.sort_by(|a, b| b.cmp(a));
+    assert_eq!(all, expected, "every message came back with its priority");
+    if !server.external {
+        // One broker: the whole backlog in priority order (Apache orders per broker only).
+        assert_eq!(got, expected);
+    }
+}
