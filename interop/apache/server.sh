@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# A real Apache RocketMQ 5.3.3 on loopback, assembled from Maven Central: the name server and
-# the proxy in local mode with its embedded broker.
+# A real Apache RocketMQ on loopback, assembled from Maven Central:
+#   - `start`: 5.3.3, the name server and the proxy in local mode with its embedded broker;
+#   - `start-cluster`: 5.5.0 in cluster mode, as production runs it: the name server, two
+#     brokers (broker-a, broker-b, with the LMQ store flags lite topics need) and a proxy in
+#     cluster mode, each its own JVM, on ports apart from the defaults (name server 19876, proxy
+#     gRPC 18081 and remoting 18080, brokers 20911 and 21911 with their +1/-2 neighbours).
 #
-#   interop/apache/server.sh start DIR    # start, wait until ready, create topics and groups
-#   interop/apache/server.sh stop DIR     # stop both, wait for them to exit
+#   interop/apache/server.sh start DIR           # start, wait until ready, create topics and groups
+#   interop/apache/server.sh start-cluster DIR   # the same for the 5.5.0 cluster
+#   interop/apache/server.sh stop DIR            # stop every JVM of either, wait for them to exit
 #
 # DIR is a scratch directory for configs, store, logs and pids (created; wiped by start).
 # When ready, `start` prints `apache-rocketmq listening on 127.0.0.1:8081` and the measured
@@ -17,15 +22,15 @@
 # --group syntax); other groups are created on first use, topics are not (as in production).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-action=${1:?usage: server.sh start|stop DIR}
-dir=${2:?usage: server.sh start|stop DIR}
+action=${1:?usage: server.sh start|start-cluster|stop DIR}
+dir=${2:?usage: server.sh start|start-cluster|stop DIR}
 lib=$here/target/lib
 
 now_ms() { date +%s%3N; }
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
 
 stop() {
-  for name in proxy namesrv; do
+  for name in proxy broker-a broker-b namesrv; do
     local pid_file=$dir/$name.pid
     [ -f "$pid_file" ] || continue
     local pid
@@ -61,9 +66,12 @@ wait_for_line() {
 jvm() { # jvm NAME HEAP MAIN ARGS... (in the background, pid in DIR/NAME.pid)
   local name=$1 heap=$2 main=$3
   shift 3
+  # Each JVM has its own home in cluster mode: brokers write their logs under it.
+  local home=${jvm_home:-$dir}
+  mkdir -p "$home"
   java -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC -XX:-OmitStackTraceInFastThrow \
     -XX:ActiveProcessorCount=2 -XX:MaxDirectMemorySize=1g \
-    -Duser.home="$dir" -Drocketmq.home.dir="$dir" \
+    -Duser.home="$home" -Drocketmq.home.dir="$home" \
     -cp "$lib/*" "$main" "$@" >"$dir/$name.out" 2>&1 &
   echo $! >"$dir/$name.pid"
 }
@@ -72,6 +80,59 @@ jvm() { # jvm NAME HEAP MAIN ARGS... (in the background, pid in DIR/NAME.pid)
 admin() {
   java -Xms128m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Duser.home="$dir" -Drocketmq.home.dir="$dir" -cp "$lib/*" "$here/Admin.java" "$@"
+}
+
+# Creates the example topics, RMQ_APACHE_TOPICS and RMQ_APACHE_GROUPS through name server NS on
+# each of the cluster's BROKERS brokers. The admin tool reports failures on stdout only, so its
+# success lines are counted.
+create_topics_and_groups() {
+  local ns=$1 brokers=$2
+  local commands=() topics=0 groups=0 spec group
+  for spec in demo:NORMAL ordered:FIFO later:DELAY transfers:TRANSACTION ${RMQ_APACHE_TOPICS:-}; do
+    commands+=(--then updateTopic -n "$ns" -c DefaultCluster -t "${spec%%:*}"
+      -a "+message.type=${spec##*:}")
+    topics=$((topics + 1))
+  done
+  local part name fifo retries
+  local -a parts
+  for spec in ${RMQ_APACHE_GROUPS:-}; do
+    name=${spec%%:*}
+    fifo=false
+    retries=""
+    IFS=: read -ra parts <<<"${spec#"$name"}"
+    for part in "${parts[@]}"; do
+      case $part in
+        "") ;;
+        fifo) fifo=true ;;
+        # max delivery attempts = first delivery + retries
+        max-attempts=*) retries=$((${part#max-attempts=} - 1)) ;;
+        *) echo "apache-rocketmq: bad group spec '$spec'" >&2; return 1 ;;
+      esac
+    done
+    commands+=(--then updateSubGroup -n "$ns" -c DefaultCluster -g "$name" -o "$fifo")
+    if [ -n "$retries" ]; then commands+=(-r "$retries"); fi
+    groups=$((groups + 1))
+  done
+  admin "${commands[@]}" >"$dir/admin.out" 2>&1 || true
+  # (A group's report has no line end, so count matches rather than lines.)
+  if [ "$(grep -o 'create topic to [^ ]* success' "$dir/admin.out" | wc -l)" -ne $((topics * brokers)) ] ||
+    [ "$(grep -o 'create subscription group to [^ ]* success' "$dir/admin.out" | wc -l)" -ne $((groups * brokers)) ]; then
+    echo "apache-rocketmq: creating topics or groups failed; see $dir/admin.out" >&2
+    return 1
+  fi
+}
+
+# Waits until name server NS lists BROKER (topics can only be created on registered brokers).
+wait_registered() {
+  local ns=$1 broker=$2
+  for _ in $(seq 1 50); do
+    if admin clusterList -n "$ns" 2>/dev/null | grep -q "$broker"; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "apache-rocketmq: $broker never registered with $ns" >&2
+  return 1
 }
 
 start() {
@@ -130,50 +191,8 @@ EOF
     -pc "$dir/rmq-proxy.json" -bc "$dir/broker.conf" -n 127.0.0.1:9876
   wait_for_line "$dir/proxy.out" "startup successfully" "$(cat "$dir/proxy.pid")" 120
   t2=$(now_ms)
-  # Topics can only be created once the broker is registered with the name server.
-  local registered=""
-  for _ in $(seq 1 30); do
-    if admin clusterList -n 127.0.0.1:9876 2>/dev/null | grep -q "broker-a"; then
-      registered=yes
-      break
-    fi
-    sleep 0.2
-  done
-  [ -n "$registered" ] || { echo "apache-rocketmq: broker never registered" >&2; return 1; }
-  local commands=() topics=0 groups=0 spec group
-  for spec in demo:NORMAL ordered:FIFO later:DELAY transfers:TRANSACTION ${RMQ_APACHE_TOPICS:-}; do
-    commands+=(--then updateTopic -n 127.0.0.1:9876 -c DefaultCluster -t "${spec%%:*}"
-      -a "+message.type=${spec##*:}")
-    topics=$((topics + 1))
-  done
-  local part name fifo retries
-  local -a parts
-  for spec in ${RMQ_APACHE_GROUPS:-}; do
-    name=${spec%%:*}
-    fifo=false
-    retries=""
-    IFS=: read -ra parts <<<"${spec#"$name"}"
-    for part in "${parts[@]}"; do
-      case $part in
-        "") ;;
-        fifo) fifo=true ;;
-        # max delivery attempts = first delivery + retries
-        max-attempts=*) retries=$((${part#max-attempts=} - 1)) ;;
-        *) echo "apache-rocketmq: bad group spec '$spec'" >&2; return 1 ;;
-      esac
-    done
-    commands+=(--then updateSubGroup -n 127.0.0.1:9876 -c DefaultCluster -g "$name" -o "$fifo")
-    if [ -n "$retries" ]; then commands+=(-r "$retries"); fi
-    groups=$((groups + 1))
-  done
-  admin "${commands[@]}" >"$dir/admin.out" 2>&1 || true
-  # The admin tool reports failures on stdout only, so count the successes.
-  # (A group's report has no line end, so count matches rather than lines.)
-  if [ "$(grep -o 'create topic to [^ ]* success' "$dir/admin.out" | wc -l)" -ne "$topics" ] ||
-    [ "$(grep -o 'create subscription group to [^ ]* success' "$dir/admin.out" | wc -l)" -ne "$groups" ]; then
-    echo "apache-rocketmq: creating topics or groups failed; see $dir/admin.out" >&2
-    return 1
-  fi
+  wait_registered 127.0.0.1:9876 broker-a
+  create_topics_and_groups 127.0.0.1:9876 1
   local t3
   t3=$(now_ms)
   echo "127.0.0.1:8081" >"$dir/endpoint"
@@ -183,8 +202,91 @@ EOF
     "proxy+broker $(rss_mb "$(cat "$dir/proxy.pid")") MB" >&2
 }
 
+start_cluster() {
+  lib=$here/cluster/target/lib
+  if [ ! -d "$lib" ] || [ -z "$(ls -A "$lib" 2>/dev/null)" ]; then
+    (cd "$here/cluster" && mvn -q -B dependency:copy-dependencies -DoutputDirectory=target/lib)
+  fi
+  stop
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  local ns=127.0.0.1:19876
+  cat >"$dir/namesrv.properties" <<EOF
+listenPort=19876
+scanAvailableNameSrv=false
+EOF
+  cat >"$dir/rmq-proxy.json" <<EOF
+{
+  "rocketMQClusterName": "DefaultCluster",
+  "namesrvAddr": "$ns",
+  "proxyMode": "cluster",
+  "grpcServerPort": 18081,
+  "remotingListenPort": 18080
+}
+EOF
+  # As the local harness (short transaction timings, registration every 5 s), plus the LMQ
+  # flags lite topics need. Each broker has its own name, ports, store and home.
+  local name port
+  for name in broker-a broker-b; do
+    port=$([ "$name" = broker-a ] && echo 20911 || echo 21911)
+    cat >"$dir/$name.conf" <<EOF
+brokerClusterName=DefaultCluster
+brokerName=$name
+brokerId=0
+brokerRole=ASYNC_MASTER
+flushDiskType=ASYNC_FLUSH
+brokerIP1=127.0.0.1
+brokerIP2=127.0.0.1
+namesrvAddr=$ns
+storePathRootDir=$dir/$name/store
+storePathCommitLog=$dir/$name/store/commitlog
+listenPort=$port
+autoCreateTopicEnable=false
+autoCreateSubscriptionGroup=true
+enablePropertyFilter=true
+recallMessageEnable=true
+enableLmq=true
+enableMultiDispatch=true
+transactionTimeOut=3000
+transactionCheckInterval=1000
+transactionCheckMax=5
+transactionOpBatchInterval=100
+registerNameServerPeriod=5000
+EOF
+  done
+  local t0 t1 t2 t3 t4
+  t0=$(now_ms)
+  jvm_home=$dir/namesrv jvm namesrv 256m org.apache.rocketmq.namesrv.NamesrvStartup -c "$dir/namesrv.properties"
+  wait_for_line "$dir/namesrv.out" "boot success" "$(cat "$dir/namesrv.pid")" 60
+  t1=$(now_ms)
+  for name in broker-a broker-b; do
+    jvm_home=$dir/$name jvm "$name" 512m org.apache.rocketmq.broker.BrokerStartup -c "$dir/$name.conf" -n "$ns"
+  done
+  for name in broker-a broker-b; do
+    wait_for_line "$dir/$name.out" "boot success" "$(cat "$dir/$name.pid")" 120
+    # A cluster-mode proxy started before a broker has registered dies; wait for both.
+    wait_for_line "$dir/$name/logs/rocketmqlogs/broker.log" \
+      "Registering current broker to name server completed" "$(cat "$dir/$name.pid")" 60
+  done
+  t2=$(now_ms)
+  jvm_home=$dir/proxy jvm proxy 512m org.apache.rocketmq.proxy.ProxyStartup -pm cluster -pc "$dir/rmq-proxy.json"
+  wait_for_line "$dir/proxy.out" "startup successfully" "$(cat "$dir/proxy.pid")" 120
+  t3=$(now_ms)
+  wait_registered "$ns" broker-a
+  wait_registered "$ns" broker-b
+  create_topics_and_groups "$ns" 2
+  t4=$(now_ms)
+  echo "127.0.0.1:18081" >"$dir/endpoint"
+  echo "apache-rocketmq listening on 127.0.0.1:18081"
+  echo "apache-rocketmq 5.5.0 cluster start-up: name server $((t1 - t0)) ms, two brokers" \
+    "$((t2 - t1)) ms, proxy $((t3 - t2)) ms, topics and groups $((t4 - t3)) ms; RSS name server" \
+    "$(rss_mb "$(cat "$dir/namesrv.pid")") MB, brokers $(rss_mb "$(cat "$dir/broker-a.pid")") and" \
+    "$(rss_mb "$(cat "$dir/broker-b.pid")") MB, proxy $(rss_mb "$(cat "$dir/proxy.pid")") MB" >&2
+}
+
 case $action in
   start) start ;;
+  start-cluster) start_cluster ;;
   stop) stop ;;
-  *) echo "usage: server.sh start|stop DIR" >&2; exit 2 ;;
+  *) echo "usage: server.sh start|start-cluster|stop DIR" >&2; exit 2 ;;
 esac
