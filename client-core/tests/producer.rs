@@ -432,3 +432,33 @@ async fn sends_beyond_the_in_flight_limit_wait_their_turn() {
     assert_eq!(broker.rpc_calls(Rpc::SendMessage), 6);
     assert_eq!(broker.messages("normal").len(), 6);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_sends_share_one_session() {
+    let broker = broker().await;
+    // No topic declared: the first sends fetch the route and open the broker's session
+    // together. An Apache proxy keeps one Telemetry stream per client and answers Settings on
+    // it alone, so a second stream would wait for Settings in vain.
+    let producer = producer(&broker, &[]).await;
+    let sends: Vec<_> = (0..16)
+        .map(|i| {
+            let producer = producer.clone();
+            tokio::spawn(async move {
+                let message = Message::builder("normal", format!("m{i}"))
+                    .build()
+                    .expect("m");
+                producer.send(&message).await
+            })
+        })
+        .collect();
+    for send in sends {
+        send.await.expect("task").expect("send");
+    }
+    assert_eq!(
+        broker.rpc_calls(Rpc::TelemetrySettings),
+        1,
+        "one stream, one Settings"
+    );
+    producer.shutdown().await;
+    broker.shutdown().await;
+}

@@ -79,6 +79,10 @@ pub(crate) struct ClientBase {
     pub(crate) role: Role,
     pub(crate) routes: RouteCache,
     sessions: Mutex<HashMap<Endpoint, Arc<Session>>>,
+    /// One session open at a time per endpoint: concurrent first uses of a broker (many sends
+    /// to a new topic) share one Telemetry stream. An Apache proxy keeps one stream per client
+    /// and answers Settings on it, so a second stream opened meanwhile waits in vain.
+    opening: Mutex<HashMap<Endpoint, Arc<tokio::sync::Mutex<()>>>>,
     server: ServerSettings,
     handler: Option<CommandHandler>,
     stop: watch::Sender<bool>,
@@ -111,6 +115,7 @@ impl ClientBase {
             role,
             routes: RouteCache::default(),
             sessions: Mutex::new(HashMap::new()),
+            opening: Mutex::new(HashMap::new()),
             server: watch::channel(None).0,
             handler,
             stop: watch::channel(false).0,
@@ -321,6 +326,15 @@ impl ClientBase {
     /// Opens a session to each of `endpoints` that has none yet.
     pub(crate) async fn open_sessions(&self, endpoints: &[Endpoint]) -> Result<()> {
         for endpoint in endpoints {
+            if lock(&self.sessions).contains_key(endpoint) {
+                continue;
+            }
+            let gate = lock(&self.opening)
+                .entry(endpoint.clone())
+                .or_default()
+                .clone();
+            let _opening = gate.lock().await;
+            // Opened by a caller this one waited for.
             if lock(&self.sessions).contains_key(endpoint) {
                 continue;
             }
