@@ -72,6 +72,7 @@ pub(crate) fn message(stored: &StoredMessage, namespace: &str, store_host: &str)
                     message_id: id.clone(),
                 }),
             priority: stored.priority,
+            lite_topic: stored.lite_topic.clone(),
             ..Default::default()
         }),
         body: stored.body.clone(),

@@ -30,6 +30,7 @@ mod engine;
 mod fault;
 mod filter;
 mod listener;
+mod lite;
 mod metadata;
 mod recall;
 mod receipt;
@@ -43,7 +44,9 @@ mod validate;
 
 pub use broker::{MiniBroker, MiniBrokerBuilder, StartError};
 pub use cluster::MiniCluster;
-pub use metadata::{DEFAULT_QUEUES, GroupConfig, RetryPolicy, TopicConfig, TopicType};
+pub use metadata::{
+    DEFAULT_LITE_QUOTA, DEFAULT_QUEUES, GroupConfig, LiteGroup, RetryPolicy, TopicConfig, TopicType,
+};
 pub use rmq_proto as proto;
 pub use rmq_proto::Rpc;
 pub use store::StoredMessage;

@@ -37,11 +37,15 @@ struct Args {
     #[arg(long)]
     config: Option<PathBuf>,
     /// Declare a topic: NAME:TYPE[:QUEUES], TYPE one of NORMAL, FIFO, DELAY, TRANSACTION,
-    /// PRIORITY, MIXED (default 8 queues). Repeatable.
+    /// PRIORITY, LITE, MIXED (default 8 queues). Repeatable.
     #[arg(long = "topic", value_name = "NAME:TYPE[:QUEUES]")]
     topics: Vec<String>,
-    /// Declare a consumer group: NAME[:fifo][:max-attempts=N]. Repeatable.
-    #[arg(long = "group", value_name = "NAME[:fifo][:max-attempts=N]")]
+    /// Declare a consumer group: NAME[:fifo][:max-attempts=N], or a lite group
+    /// NAME:lite-topic=PARENT[:lite-quota=N][:exclusive]. Repeatable.
+    #[arg(
+        long = "group",
+        value_name = "NAME[:fifo][:max-attempts=N][:lite-topic=PARENT[:lite-quota=N][:exclusive]]"
+    )]
     groups: Vec<String>,
     /// Refuse unknown topics and groups (TOPIC_NOT_FOUND / CONSUMER_GROUP_NOT_FOUND) instead
     /// of creating them.
@@ -125,6 +129,11 @@ struct FileGroup {
     #[serde(default)]
     fifo: bool,
     max_attempts: Option<i32>,
+    /// Makes it a lite group of this parent topic.
+    lite_topic: Option<String>,
+    lite_quota: Option<i32>,
+    #[serde(default)]
+    exclusive: bool,
 }
 
 #[derive(serde::Deserialize, Debug)]
@@ -195,6 +204,21 @@ fn build(args: Args) -> Result<Plan, String> {
         let mut config = GroupConfig::new(group.name).fifo(group.fifo);
         if let Some(n) = group.max_attempts {
             config = config.max_delivery_attempts(n);
+        }
+        match group.lite_topic {
+            Some(parent) => {
+                let mut lite = rmq_mini_broker::LiteGroup::new(parent);
+                lite.quota = group.lite_quota.unwrap_or(lite.quota);
+                lite.exclusive = group.exclusive;
+                config = config.lite(lite);
+            }
+            None if group.lite_quota.is_some() || group.exclusive => {
+                return Err(format!(
+                    "group {}: lite_quota and exclusive need lite_topic",
+                    config.name
+                ));
+            }
+            None => {}
         }
         builder = builder.group(config);
     }

@@ -18,6 +18,8 @@ pub enum TopicType {
     Transaction,
     /// Priority messages (proto 2.1.1).
     Priority,
+    /// Lite topics under this parent topic (proto 2.1.2, Apache 5.5).
+    Lite,
     /// Every type; what auto-created topics accept.
     Mixed,
 }
@@ -31,6 +33,7 @@ impl TopicType {
             TopicType::Delay => vec![MessageType::Delay],
             TopicType::Transaction => vec![MessageType::Transaction],
             TopicType::Priority => vec![MessageType::Priority],
+            TopicType::Lite => vec![MessageType::Lite],
             TopicType::Mixed => vec![
                 MessageType::Normal,
                 MessageType::Fifo,
@@ -48,6 +51,7 @@ impl TopicType {
             TopicType::Delay => "DELAY",
             TopicType::Transaction => "TRANSACTION",
             TopicType::Priority => "PRIORITY",
+            TopicType::Lite => "LITE",
             TopicType::Mixed => "MIXED",
         }
     }
@@ -67,9 +71,10 @@ impl std::str::FromStr for TopicType {
             "DELAY" => Ok(TopicType::Delay),
             "TRANSACTION" => Ok(TopicType::Transaction),
             "PRIORITY" => Ok(TopicType::Priority),
+            "LITE" => Ok(TopicType::Lite),
             "MIXED" => Ok(TopicType::Mixed),
             other => Err(format!(
-                "unknown topic type {other:?} (NORMAL, FIFO, DELAY, TRANSACTION, PRIORITY or MIXED)"
+                "unknown topic type {other:?} (NORMAL, FIFO, DELAY, TRANSACTION, PRIORITY, LITE or MIXED)"
             )),
         }
     }
@@ -144,6 +149,37 @@ pub struct GroupConfig {
     pub max_delivery_attempts: i32,
     /// Retry backoff advertised to push consumers.
     pub retry_policy: RetryPolicy,
+    /// Set for a lite group (Apache's `lite.bind.topic`): only lite consumers of this parent
+    /// topic may use it.
+    pub lite: Option<LiteGroup>,
+}
+
+/// What makes a consumer group a lite group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiteGroup {
+    /// The parent topic its lite topics live under (`lite.bind.topic`).
+    pub bind_topic: String,
+    /// Lite topics one client may subscribe (`lite.sub.client.quota`; default 2000).
+    pub quota: i32,
+    /// Exclusive model (`lite.sub.model=Exclusive`): a client subscribing a lite topic takes
+    /// it from every other client of the group, which is told with
+    /// `NotifyUnsubscribeLiteCommand`. Shared (the default) delivers each message to one of
+    /// the subscribed clients.
+    pub exclusive: bool,
+}
+
+/// Apache's default `lite.sub.client.quota`.
+pub const DEFAULT_LITE_QUOTA: i32 = 2000;
+
+impl LiteGroup {
+    /// A shared lite group of `bind_topic` with the default quota.
+    pub fn new(bind_topic: impl Into<String>) -> Self {
+        LiteGroup {
+            bind_topic: bind_topic.into(),
+            quota: DEFAULT_LITE_QUOTA,
+            exclusive: false,
+        }
+    }
 }
 
 impl GroupConfig {
@@ -154,6 +190,7 @@ impl GroupConfig {
             fifo: false,
             max_delivery_attempts: rmq_proto::limits::DEFAULT_MAX_DELIVERY_ATTEMPTS,
             retry_policy: RetryPolicy::default(),
+            lite: None,
         }
     }
 
@@ -172,6 +209,12 @@ impl GroupConfig {
     /// Sets the retry policy.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry_policy = policy;
+        self
+    }
+
+    /// Makes this a lite group of a parent topic.
+    pub fn lite(mut self, lite: LiteGroup) -> Self {
+        self.lite = Some(lite);
         self
     }
 }
@@ -207,8 +250,8 @@ impl std::str::FromStr for TopicConfig {
     }
 }
 
-/// `NAME[:fifo][:max-attempts=N]`, as the CLI's `--group` and the bindings' string options
-/// take it.
+/// `NAME[:fifo][:max-attempts=N][:lite-topic=PARENT[:lite-quota=N][:exclusive]]`, as the
+/// CLI's `--group` and the bindings' string options take it.
 impl std::str::FromStr for GroupConfig {
     type Err = String;
 
@@ -228,11 +271,37 @@ impl std::str::FromStr for GroupConfig {
                     return Err("max-attempts must be at least 1".into());
                 }
                 group = group.max_delivery_attempts(n);
+            } else if let Some(parent) = part.strip_prefix("lite-topic=") {
+                if parent.is_empty() {
+                    return Err("lite-topic needs a parent topic name".into());
+                }
+                let lite = group.lite.take().unwrap_or_else(|| LiteGroup::new(""));
+                group.lite = Some(LiteGroup {
+                    bind_topic: parent.to_owned(),
+                    ..lite
+                });
+            } else if let Some(n) = part.strip_prefix("lite-quota=") {
+                let n: i32 = n.parse().map_err(|_| format!("bad lite-quota {n:?}"))?;
+                if n < 0 {
+                    return Err("lite-quota must not be negative".into());
+                }
+                group.lite.get_or_insert_with(|| LiteGroup::new("")).quota = n;
+            } else if part.eq_ignore_ascii_case("exclusive") {
+                group
+                    .lite
+                    .get_or_insert_with(|| LiteGroup::new(""))
+                    .exclusive = true;
             } else {
                 return Err(format!(
-                    "unknown group option {part:?} (fifo, max-attempts=N)"
+                    "unknown group option {part:?} (fifo, max-attempts=N, lite-topic=PARENT, \
+                     lite-quota=N, exclusive)"
                 ));
             }
+        }
+        if group.lite.as_ref().is_some_and(|l| l.bind_topic.is_empty()) {
+            return Err(format!(
+                "group {name}: lite-quota and exclusive need lite-topic=PARENT"
+            ));
         }
         Ok(group)
     }

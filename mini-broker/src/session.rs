@@ -100,8 +100,9 @@ impl Sessions {
     }
 
     /// Detaches a finished Telemetry stream, keeping the Settings (as the Apache proxy does
-    /// until the client terminates or idles out).
-    pub(crate) fn detach(&self, client_id: &str, stream_id: u64) {
+    /// until the client terminates or idles out). Says whether it was the client's current
+    /// stream.
+    pub(crate) fn detach(&self, client_id: &str, stream_id: u64) -> bool {
         if let Some(session) = self.0.lock().get_mut(client_id)
             && session
                 .stream
@@ -109,7 +110,9 @@ impl Sessions {
                 .is_some_and(|(id, _)| *id == stream_id)
         {
             session.stream = None;
+            return true;
         }
+        false
     }
 
     /// Streams of producers that publish to `topic` and are connected.
@@ -132,6 +135,13 @@ impl Sessions {
             .filter(|s| s.group.as_deref() == Some(group))
             .filter_map(|s| s.stream.as_ref().map(|(_, tx)| tx.clone()))
             .collect()
+    }
+
+    /// The Telemetry stream of a connected client.
+    pub(crate) fn stream_of(&self, client_id: &str) -> Option<CommandSender> {
+        let sessions = self.0.lock();
+        let (_, tx) = sessions.get(client_id)?.stream.as_ref()?;
+        Some(tx.clone())
     }
 
     /// Registers a verification about to be sent; the receiver gets the client's answer.

@@ -135,6 +135,24 @@ pub(crate) fn message_group(group: &str) -> Checked {
     Err(Reject::new(Code::IllegalMessageGroup, text))
 }
 
+/// A lite topic's name, checked as the proxy does: not blank, at most 64 bytes, and only
+/// `[A-Za-z0-9_-]`.
+pub(crate) fn lite_topic(name: &str) -> Checked {
+    let text = if name.trim().is_empty() {
+        texts::LITE_TOPIC_BLANK.to_owned()
+    } else if name.len() > limits::MAX_LITE_TOPIC_BYTES {
+        texts::lite_topic_too_long(limits::MAX_LITE_TOPIC_BYTES)
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        texts::LITE_TOPIC_CHARS.to_owned()
+    } else {
+        return Ok(());
+    };
+    Err(Reject::new(Code::IllegalLiteTopic, text))
+}
+
 pub(crate) fn user_properties<'a>(
     properties: impl ExactSizeIterator<Item = (&'a String, &'a String)>,
     tag: Option<&str>,

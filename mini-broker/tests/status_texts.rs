@@ -14,6 +14,8 @@ use tokio_stream::StreamExt;
 mod clients;
 #[path = "status_texts/consumer.rs"]
 mod consumer;
+#[path = "status_texts/lite.rs"]
+mod lite;
 #[path = "status_texts/producer.rs"]
 mod producer;
 

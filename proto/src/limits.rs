@@ -13,6 +13,8 @@ pub const MAX_USER_PROPERTIES: usize = 128;
 pub const MAX_USER_PROPERTIES_SIZE: usize = 16 * 1024;
 /// A message group must be strictly shorter than this many UTF-8 bytes.
 pub const MAX_MESSAGE_GROUP_BYTES: usize = 64;
+/// A lite topic may have at most this many UTF-8 bytes (the proxy's `maxLiteTopicSize`).
+pub const MAX_LITE_TOPIC_BYTES: usize = 64;
 /// How far ahead a delivery timestamp may lie.
 pub const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
 /// Longest orphaned-transaction recovery duration a producer may ask for.

@@ -37,6 +37,7 @@ pub struct MiniBrokerBuilder {
     pub(super) credentials: HashMap<String, String>,
     pub(super) virtual_clock: bool,
     pub(super) max_body_size: usize,
+    pub(super) max_lite_topics: Option<usize>,
     pub(super) transaction_check_delay: Duration,
     pub(super) transaction_check_interval: Duration,
     pub(super) transaction_check_max: u32,
@@ -62,6 +63,7 @@ impl Default for MiniBrokerBuilder {
             credentials: HashMap::new(),
             virtual_clock: false,
             max_body_size: rmq_proto::limits::MAX_BODY_SIZE,
+            max_lite_topics: None,
             transaction_check_delay: Duration::from_secs(1),
             transaction_check_interval: Duration::from_secs(1),
             transaction_check_max: 15,
@@ -170,6 +172,14 @@ impl MiniBrokerBuilder {
     /// Largest accepted message body. Default 4 MiB.
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.max_body_size = bytes;
+        self
+    }
+
+    /// Most lite topics the broker holds; a send that would create one more is refused with
+    /// `LITE_TOPIC_QUOTA_EXCEEDED` (42901), as Apache with `enableLmqQuota=true` and
+    /// `maxLmqConsumeQueueNum`. Default unbounded (Apache's default: no quota).
+    pub fn max_lite_topics(mut self, topics: Option<usize>) -> Self {
+        self.max_lite_topics = topics;
         self
     }
 

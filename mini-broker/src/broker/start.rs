@@ -95,7 +95,10 @@ impl MiniBrokerBuilder {
             journal,
             clock,
             credentials,
-            self.max_body_size,
+            crate::core::Limits {
+                max_body_size: self.max_body_size,
+                max_lite_topics: self.max_lite_topics,
+            },
             stopped.clone(),
             Upkeep {
                 data_dir: self.data_dir.clone(),

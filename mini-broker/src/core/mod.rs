@@ -17,6 +17,16 @@ use rmq_proto::v2::{
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use tokio::sync::{Notify, watch};
 
+/// Size limits a request is checked against.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    /// Largest message body.
+    pub(crate) max_body_size: usize,
+    /// Most lite topics the broker holds (Apache's LMQ quota, `maxLmqConsumeQueueNum`);
+    /// unbounded when `None`, as Apache without `enableLmqQuota`.
+    pub(crate) max_lite_topics: Option<usize>,
+}
+
 /// A broker of a mini-cluster, as routes name it.
 #[derive(Clone, Debug)]
 pub(crate) struct Peer {
@@ -41,7 +51,9 @@ pub(crate) struct Core {
     pub(crate) sessions: Sessions,
     pub(crate) faults: Faults,
     pub(crate) credentials: Option<Credentials>,
-    pub(crate) max_body_size: usize,
+    pub(crate) limits: Limits,
+    /// Lite consumers' subscriptions.
+    pub(crate) lite: crate::lite::LiteSubscriptions,
     /// Turns true when the broker shuts down; long polls and Telemetry streams end on it.
     pub(crate) stopping: watch::Receiver<bool>,
     /// `host:port` the broker serves on; set once bound.
@@ -100,7 +112,7 @@ impl Core {
         journal: Option<Journal>,
         clock: Clock,
         credentials: Option<Credentials>,
-        max_body_size: usize,
+        limits: Limits,
         stopping: watch::Receiver<bool>,
         upkeep: Upkeep,
     ) -> Self {
@@ -112,7 +124,8 @@ impl Core {
             sessions: Sessions::default(),
             faults: Faults::default(),
             credentials,
-            max_body_size,
+            limits,
+            lite: crate::lite::LiteSubscriptions::default(),
             stopping,
             store_host: Mutex::new(String::new()),
             peers: parking_lot::RwLock::new(Vec::new()),

@@ -86,19 +86,21 @@ impl Command for &Popping {
     type Output = Vec<Delivery>;
     fn apply(self, engine: &mut Engine, now: Millis, keep: bool) -> (Vec<Delivery>, Option<Op>) {
         let pop = &self.record;
-        let (deliveries, changed) = engine.pop(
-            &PopRequest {
-                group: &pop.group,
-                topic: &pop.topic,
-                filter: &self.filter,
-                max: usize::try_from(pop.max).unwrap_or(1),
-                invisible: pop.invisible,
-                fifo: pop.fifo,
-                owner: pop.owner.as_deref(),
-                attempt_id: pop.attempt_id.as_deref(),
-            },
-            now,
-        );
+        let req = PopRequest {
+            group: &pop.group,
+            topic: &pop.topic,
+            filter: &self.filter,
+            max: usize::try_from(pop.max).unwrap_or(1),
+            invisible: pop.invisible,
+            fifo: pop.fifo,
+            owner: pop.owner.as_deref(),
+            attempt_id: pop.attempt_id.as_deref(),
+        };
+        let (deliveries, changed) = if pop.lite_queues.is_empty() {
+            engine.pop(&req, now)
+        } else {
+            engine.pop_lite(&req, &pop.lite_queues, now)
+        };
         (deliveries, record(self, changed, keep))
     }
 }
@@ -243,6 +245,7 @@ impl Command for Op {
             Op::Trim(c) => c.apply(engine, now, keep).1,
             Op::Configure(c) => c.apply(engine, now, keep).1,
             Op::Delete(c) => c.apply(engine, now, keep).1,
+            Op::LiteOffset(c) => c.apply(engine, now, keep).1,
         };
         ((), record)
     }

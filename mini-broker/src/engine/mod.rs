@@ -10,6 +10,7 @@ mod command;
 mod delete;
 mod fifo;
 mod inspect;
+mod lite;
 mod place;
 mod pop;
 mod pull;
@@ -22,6 +23,7 @@ mod timer;
 mod transaction;
 
 pub(crate) use command::{Command, Popping, decision};
+pub(crate) use lite::lite_queue;
 pub(crate) use place::choose_queue;
 pub(crate) use snapshot::Capture;
 use subscription::{GroupTopic, LeaseKey, Subscriptions};
@@ -179,6 +181,7 @@ pub(crate) struct Delivery {
 }
 
 /// What a poll asks for.
+#[derive(Clone, Copy)]
 pub(crate) struct PopRequest<'a> {
     pub(crate) group: &'a str,
     pub(crate) topic: &'a str,

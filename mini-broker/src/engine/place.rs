@@ -90,9 +90,12 @@ impl Engine {
 
     pub(super) fn append(&mut self, message: StoredMessage, queue_id: usize) -> Arc<StoredMessage> {
         let queues = self.meta.topics.get(&message.topic).map_or(1, |t| t.queues);
-        self.topics
+        let stored = self
+            .topics
             .entry(message.topic.clone())
             .or_insert_with(|| TopicLog::new(queues))
-            .append(queue_id, message)
+            .append(queue_id, message);
+        self.dispatch_lite(&stored);
+        stored
     }
 }

@@ -27,7 +27,6 @@ impl Engine {
         {
             return (repeat, false);
         }
-        let broker = self.config.broker_name.clone();
         let Some(log) = self.topics.get(req.topic) else {
             return (Vec::new(), false);
         };
@@ -85,6 +84,33 @@ impl Engine {
             }
             changed |= !picked.is_empty();
         }
+        let deliveries = self.lease(req, req.topic, picked, now);
+        if req.fifo && changed {
+            let handed: Vec<(usize, i64)> = deliveries
+                .iter()
+                .map(|d| {
+                    (
+                        usize::try_from(d.message.queue_id).unwrap_or(0),
+                        d.handle.offset,
+                    )
+                })
+                .collect();
+            self.group_topic(req.group, req.topic).last_attempt =
+                req.attempt_id.map(|id| (id.to_owned(), handed));
+        }
+        (deliveries, changed)
+    }
+
+    /// Leases what a pop picked from `topic` (`(queue, offset, attempt)`) to the request's
+    /// group and returns the deliveries.
+    pub(super) fn lease(
+        &mut self,
+        req: &PopRequest<'_>,
+        topic: &str,
+        picked: Vec<(usize, i64, i32)>,
+        now: Millis,
+    ) -> Vec<Delivery> {
+        let broker = self.config.broker_name.clone();
         let mut deliveries = Vec::with_capacity(picked.len());
         for (queue, offset, attempt) in picked {
             let id = self.fresh_id();
@@ -99,7 +125,7 @@ impl Engine {
                 renewals: 0,
             };
             let deadline = lease.deadline();
-            let state = self.group_topic(req.group, req.topic);
+            let state = self.group_topic(req.group, topic);
             let replaced = state.queues[queue].leases.insert(offset, lease);
             let key = state.lease_key(queue, offset, id);
             if let Some(old) = replaced {
@@ -107,7 +133,7 @@ impl Engine {
                 self.due.remove(&(old.deadline(), Due::Lease(old_key)));
             }
             self.due.insert((deadline, Due::Lease(key)));
-            let Some(message) = self.topics[req.topic].get(queue, offset).cloned() else {
+            let Some(message) = self.topics[topic].get(queue, offset).cloned() else {
                 continue;
             };
             deliveries.push(Delivery {
@@ -125,20 +151,7 @@ impl Engine {
                 invisible: req.invisible,
             });
         }
-        if req.fifo && changed {
-            let handed: Vec<(usize, i64)> = deliveries
-                .iter()
-                .map(|d| {
-                    (
-                        usize::try_from(d.message.queue_id).unwrap_or(0),
-                        d.handle.offset,
-                    )
-                })
-                .collect();
-            self.group_topic(req.group, req.topic).last_attempt =
-                req.attempt_id.map(|id| (id.to_owned(), handed));
-        }
-        (deliveries, changed)
+        deliveries
     }
 
     /// A FIFO receive retried with the same attempt id: the messages it was handed, still in

@@ -9,7 +9,7 @@ use crate::metadata::TopicType;
 use crate::store::journal::state::Snapshot;
 use crate::store::journal::{
     Ack, ChangeInvisible, Configure, Delete, Deleted, EndTransaction, Entry, ForwardToDlq, JGroup,
-    JMessage, JTopic, Op, Place, Pop, PullOffset, Recall, Release, Tick, Trim,
+    JMessage, JTopic, LiteOffset, Op, Place, Pop, PullOffset, Recall, Release, Tick, Trim,
 };
 use prost::Message as _;
 use rmq_proto::v2::{FilterExpression, FilterType};
@@ -85,6 +85,7 @@ fn message(topic: &str, id: u64, dice: &mut Dice, now: Millis) -> JMessage {
         message_id: format!("m{id}"),
         tag: Some(["a", "b"][usize::from(dice.roll(2) == 1)].into()),
         message_group: (topic == "f").then(|| format!("g{}", dice.roll(3))),
+        lite_topic: (topic == "t" && dice.roll(3) == 0).then(|| format!("l{}", dice.roll(3))),
         body: bytes::Bytes::from(format!("body {id}")),
         delivery_timestamp: (dice.roll(6) == 0).then(|| now + 30),
         ..JMessage::default()
@@ -104,6 +105,35 @@ fn pop(group: &str, topic: &str, fifo: bool, dice: &mut Dice) -> Pop {
         fifo,
         owner: (dice.roll(3) == 0).then(|| "c1".into()),
         attempt_id: (fifo && dice.roll(2) == 0).then(|| format!("a{}", dice.roll(2))),
+        lite_queues: Vec::new(),
+    }
+}
+
+/// The lite queues of topic `t` the mix uses.
+fn lite_queues() -> Vec<String> {
+    (0..3).map(|i| lite_queue("t", &format!("l{i}"))).collect()
+}
+
+/// A lite consumer's subscription starting point, with any offset option.
+fn lite_offset(dice: &mut Dice) -> LiteOffset {
+    use rmq_proto::v2::OffsetOption;
+    use rmq_proto::v2::offset_option::{OffsetType, Policy};
+    let n = i64::try_from(dice.roll(8)).unwrap_or(0);
+    let option = match dice.roll(6) {
+        0 => None,
+        1 => Some(OffsetType::Policy(Policy::Min as i32)),
+        2 => Some(OffsetType::Policy(Policy::Max as i32)),
+        3 => Some(OffsetType::Policy(Policy::Last as i32)),
+        4 => Some(OffsetType::Offset(n)),
+        _ => Some(OffsetType::TailN(n)),
+    };
+    LiteOffset {
+        group: "gl".into(),
+        queue: dice.pick(&lite_queues()).cloned().unwrap_or_default(),
+        option: option.map(|o| OffsetOption {
+            offset_type: Some(o),
+        }),
+        only_new: dice.roll(2) == 0,
     }
 }
 
@@ -173,6 +203,25 @@ fn replay_rebuilds_exactly_the_live_state() {
                 }
                 if half {
                     halves.push(placed.transaction_id);
+                }
+            }
+            2 if dice.roll(3) == 0 => {
+                // A lite consumer: now and then a subscription, then a pop of its queues in
+                // some order.
+                if dice.roll(3) == 0 {
+                    pair.run(now, lite_offset(&mut dice));
+                }
+                let mut queues = lite_queues();
+                queues.rotate_left(usize::try_from(dice.roll(3)).unwrap_or(0));
+                queues.truncate(1 + usize::try_from(dice.roll(3)).unwrap_or(0));
+                let mut record = pop("gl", "t", true, &mut dice);
+                record.filter = None;
+                record.attempt_id = None;
+                record.lite_queues = queues;
+                let request = Popping::new(record).expect("filter");
+                for d in pair.run(now, &request) {
+                    let lite = d.message.lite_topic.clone().unwrap_or_default();
+                    handles.push(("gl".into(), lite_queue("t", &lite), d.handle.encode()));
                 }
             }
             2 | 3 => {
@@ -344,4 +393,6 @@ fn replay_rebuilds_exactly_the_live_state() {
         .values()
         .any(|log| log.queues.iter().any(|q| q.base > 0));
     assert!(trimmed, "retention never dropped a message");
+    let lite_delivered = handles.iter().filter(|(g, _, _)| g == "gl").count();
+    assert!(lite_delivered > 20, "only {lite_delivered} lite deliveries");
 }

@@ -10,6 +10,15 @@ use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc};
 use tonic::Request;
 
+/// Where a received message is settled: its topic, or for a lite message (which names its
+/// lite topic, as Apache needs it to find the message) its lite queue.
+fn settled_in(topic: &str, lite_topic: Option<&str>) -> String {
+    match lite_topic {
+        Some(lite) => crate::engine::lite_queue(topic, lite),
+        None => topic.to_owned(),
+    }
+}
+
 impl Service {
     pub(crate) async fn serve_ack_message(
         &self,
@@ -45,7 +54,7 @@ impl Service {
                     Some(_) => {
                         let (result, flushed) = self.core.execute(journal::Ack {
                             group: group.to_owned(),
-                            topic: topic.to_owned(),
+                            topic: settled_in(topic, entry.lite_topic.as_deref()),
                             handle: entry.receipt_handle.clone(),
                         });
                         last_flushed = std::mem::take(&mut last_flushed).then(flushed);
@@ -107,7 +116,7 @@ impl Service {
             }
             let (result, flushed) = self.core.execute(journal::ChangeInvisible {
                 group: group.to_owned(),
-                topic: topic.to_owned(),
+                topic: settled_in(topic, request.lite_topic.as_deref()),
                 handle: request.receipt_handle.clone(),
                 invisible: ms,
             });
@@ -142,7 +151,7 @@ impl Service {
             self.group(group)?;
             let (result, flushed) = self.core.execute(journal::ForwardToDlq {
                 group: group.to_owned(),
-                topic: topic.to_owned(),
+                topic: settled_in(topic, request.lite_topic.as_deref()),
                 handle: request.receipt_handle.clone(),
             });
             self.core.durable(flushed).await?;

@@ -4,6 +4,7 @@
 
 mod ack;
 mod admission;
+mod lite;
 mod pull;
 mod receive;
 mod route;
@@ -152,10 +153,8 @@ impl MessagingService for Service {
 
     async fn sync_lite_subscription(
         &self,
-        _request: Request<SyncLiteSubscriptionRequest>,
+        request: Request<SyncLiteSubscriptionRequest>,
     ) -> GrpcResult<SyncLiteSubscriptionResponse> {
-        Err(tonic::Status::unimplemented(
-            "lite topics are not supported",
-        ))
+        self.serve_sync_lite_subscription(request).await
     }
 }

@@ -115,7 +115,7 @@ impl Service {
         let max =
             usize::try_from(request.batch_size.clamp(1, limits::MAX_RECEIVE_BATCH)).unwrap_or(1);
         let owner = request.auto_renew.then(|| client.clone());
-        let popping = Popping::new(journal::Pop {
+        let record = journal::Pop {
             group: group_name.clone(),
             topic: topic_name.clone(),
             filter: request.filter_expression.clone(),
@@ -124,11 +124,46 @@ impl Service {
             fifo: group.fifo,
             owner,
             attempt_id: request.attempt_id.clone(),
-        })?;
+            lite_queues: Vec::new(),
+        };
         let core = self.core.clone();
+        // A lite consumer reads the lite queues it subscribed (looked up on every attempt, as
+        // a subscription may arrive while it waits), one batch in flight per queue as
+        // Apache's PopLite, whatever the group's order.
+        let lite = group.lite.is_some();
+        let record = if lite {
+            journal::Pop {
+                fifo: true,
+                attempt_id: None,
+                ..record
+            }
+        } else {
+            record
+        };
+        let fixed = Popping::new(record.clone())?;
         let found = self
             .long_poll(wait, || {
-                let (popped, flushed) = core.execute(&popping);
+                let subscribed;
+                let popping = if lite {
+                    let lite_queues: Vec<String> = core
+                        .lite
+                        .poll_order(&client, &group_name, &topic_name)
+                        .iter()
+                        .map(|name| crate::engine::lite_queue(&topic_name, name))
+                        .collect();
+                    if lite_queues.is_empty() {
+                        return None;
+                    }
+                    subscribed = Popping::new(journal::Pop {
+                        lite_queues,
+                        ..record.clone()
+                    })
+                    .ok()?;
+                    &subscribed
+                } else {
+                    &fixed
+                };
+                let (popped, flushed) = core.execute(popping);
                 (!popped.is_empty()).then_some((popped, flushed))
             })
             .await;

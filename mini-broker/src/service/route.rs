@@ -43,7 +43,7 @@ impl Service {
 
     /// What `find` finds in the metadata; else the configuration it would auto-create,
     /// declared now through its journaled command; else `missing`.
-    fn declared<T, C>(
+    pub(super) fn declared<T, C>(
         &self,
         find: impl FnOnce(&Metadata) -> Result<T, Option<T>>,
         missing: impl FnOnce() -> Reject,
@@ -214,7 +214,9 @@ impl Service {
         // Like Apache: a FIFO group gets every queue, others one "any queue" (-1) assignment
         // per broker.
         let brokers = self.brokers(request.endpoints.as_ref());
-        let assignments = if group.fifo {
+        // A lite group gets the any-queue assignment whatever its order (its pops read the
+        // client's lite queues).
+        let assignments = if group.fifo && group.lite.is_none() {
             brokers
                 .iter()
                 .flat_map(|b| {

@@ -20,6 +20,8 @@ fn kind_of(sys: &SystemProperties) -> MessageType {
         MessageType::Fifo
     } else if sys.priority.is_some() {
         MessageType::Priority
+    } else if sys.lite_topic.is_some() {
+        MessageType::Lite
     } else {
         MessageType::Normal
     }
@@ -46,6 +48,9 @@ impl Service {
         if let Some(group) = &sys.message_group {
             validate::message_group(group)?;
         }
+        if let Some(lite) = &sys.lite_topic {
+            validate::lite_topic(lite)?;
+        }
         validate::user_properties(
             message.user_properties.iter(),
             sys.tag.as_deref(),
@@ -57,10 +62,10 @@ impl Service {
                 "message body cannot be empty",
             ));
         }
-        if message.body.len() > self.core.max_body_size {
+        if message.body.len() > self.core.limits.max_body_size {
             return Err(Reject::new(
                 Code::MessageBodyTooLarge,
-                texts::body_too_large(self.core.max_body_size),
+                texts::body_too_large(self.core.limits.max_body_size),
             ));
         }
         let delivery = match &sys.delivery_timestamp {
@@ -141,6 +146,9 @@ impl Service {
                 priority: sys.priority.filter(|_| kind == MessageType::Priority),
                 dead_letter: None,
                 transaction_id: None,
+                // Kept only on a lite message; another type (a group, a delay, a priority or
+                // a transaction comes first) is stored in its topic alone.
+                lite_topic: sys.lite_topic.clone().filter(|_| kind == MessageType::Lite),
             },
             half,
         ))
@@ -209,6 +217,9 @@ impl Service {
                 Err(e) => return (fail_all(e), Flushed::default()),
             }
         }
+        if let Err(e) = self.lite_quota(built.iter().map(|(m, _)| m)) {
+            return (fail_all(e), Flushed::default());
+        }
         let single = built.len() == 1;
         let commands = built
             .into_iter()
@@ -218,13 +229,15 @@ impl Service {
                 } else {
                     None
                 };
-                let queue = match message.priority {
+                let queue = match (message.priority, &message.lite_topic) {
                     // As the Apache 5.4+ broker: priority p goes to queue min(p, queues - 1),
                     // whatever queue the client asked for.
-                    Some(p) => usize::try_from(p)
+                    (Some(p), _) => usize::try_from(p)
                         .unwrap_or(0)
                         .min(topic.queues.max(1) as usize - 1),
-                    None => self.core.choose_queue(topic.queues, group),
+                    // As the proxy: a lite topic is its messages' sharding key.
+                    (None, Some(lite)) => self.core.choose_queue(topic.queues, Some(lite)),
+                    (None, None) => self.core.choose_queue(topic.queues, group),
                 };
                 journal::Place {
                     queue: u32::try_from(queue).unwrap_or(0),

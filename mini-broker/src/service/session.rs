@@ -21,7 +21,17 @@ impl Service {
         let Some(settings::PubSub::Subscription(sub)) = &settings.pub_sub else {
             return Err(Reject::new(Code::BadRequest, "no subscription"));
         };
-        let group = self.group(resource_name(sub.group.as_ref()))?;
+        let client_type = settings
+            .client_type
+            .and_then(|t| ClientType::try_from(t).ok())
+            .unwrap_or(ClientType::Unspecified);
+        let topics: Vec<String> = sub
+            .subscriptions
+            .iter()
+            .map(|e| resource_name(e.topic.as_ref()).to_owned())
+            .collect();
+        let group =
+            self.registered_group(resource_name(sub.group.as_ref()), client_type, &topics)?;
         for entry in &sub.subscriptions {
             validate::topic(resource_name(entry.topic.as_ref()))?;
             // The one filter the proxy checks in Settings, with its own text.
@@ -67,6 +77,14 @@ impl Service {
         let mut sub = sub.clone();
         sub.fifo = Some(group.fifo);
         sub.receive_batch_size = Some(limits::MAX_RECEIVE_BATCH);
+        // The proxy tells every consumer the lite limits.
+        sub.lite_subscription_quota = Some(
+            group
+                .lite
+                .as_ref()
+                .map_or(crate::metadata::DEFAULT_LITE_QUOTA, |l| l.quota),
+        );
+        sub.max_lite_topic_size = Some(i32::try_from(limits::MAX_LITE_TOPIC_BYTES).unwrap_or(64));
         sub.long_polling_timeout = Some(convert::duration(
             i64::try_from(limits::MAX_LONG_POLLING.as_millis()).unwrap_or(20_000),
         ));
@@ -97,7 +115,8 @@ impl Service {
             )),
         });
         let mut publishing = publishing.clone();
-        publishing.max_body_size = i32::try_from(self.core.max_body_size).unwrap_or(i32::MAX);
+        publishing.max_body_size =
+            i32::try_from(self.core.limits.max_body_size).unwrap_or(i32::MAX);
         publishing.validate_message_type = true;
         merged.pub_sub = Some(settings::PubSub::Publishing(publishing));
         merged.metric = Some(Metric {
@@ -154,7 +173,8 @@ impl Service {
                 ClientType::Producer
                 | ClientType::PushConsumer
                 | ClientType::SimpleConsumer
-                | ClientType::LitePushConsumer,
+                | ClientType::LitePushConsumer
+                | ClientType::LiteSimpleConsumer,
             ) => None,
             // Apache answers with the type's name alone.
             Some(other) => Some(other.as_str_name()),
@@ -269,7 +289,11 @@ impl Service {
                     }
                 }
             }
-            service.core.sessions.detach(&client, stream_id);
+            // As the proxy when a stream ends: the client's lite subscriptions go with it (it
+            // syncs them again on its next stream).
+            if service.core.sessions.detach(&client, stream_id) {
+                service.core.lite.forget(&client);
+            }
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
@@ -285,6 +309,7 @@ impl Service {
             if let Some(group) = &request.group {
                 self.group(&group.name)?;
             }
+            self.core.lite.forget(&client);
             if !self.core.sessions.remove(&client) {
                 return Err(status(
                     Code::UnrecognizedClientType,

@@ -50,6 +50,8 @@ pub struct StoredMessage {
     pub dead_letter: Option<(String, String)>,
     /// Transaction id of a transactional message.
     pub transaction_id: Option<String>,
+    /// The lite topic (under `topic`, its parent) of a lite message.
+    pub lite_topic: Option<String>,
 }
 
 impl StoredMessage {

@@ -199,3 +199,32 @@ pub(crate) const OFFSET_TIMESTAMP_REQUIRED: &str =
 pub(crate) fn unsupported_offset_policy(policy: &str) -> String {
     format!("unsupported query offset policy: {policy}")
 }
+
+// Lite topics: names (`GrpcValidator.validateLiteTopic`), syncs and registration
+// (`ClientProcessor`), quotas (`ClientProcessor.validateLiteSubscriptionQuota`).
+pub(crate) const LITE_TOPIC_BLANK: &str = "lite topic cannot be the char sequence of whitespace";
+pub(crate) fn lite_topic_too_long(max: usize) -> String {
+    format!("lite topic exceed the max size {max}")
+}
+pub(crate) const LITE_TOPIC_CHARS: &str =
+    "lite topic can only contain alphanumeric characters, hyphens(-), and underscores(_)";
+pub(crate) fn lite_subscription_quota(quota: i32) -> String {
+    format!("lite subscription quota exceeded: {quota}")
+}
+/// *Ours*: Apache's broker refuses with `LMQ_QUOTA_EXCEEDED` and a remark of its own.
+pub(crate) fn lite_topic_quota(max: usize) -> String {
+    format!("lite topic quota exceeded: the broker holds at most {max} lite topics")
+}
+pub(crate) fn lite_group_needs_lite_client(group: &str) -> String {
+    format!("lite group must use LITE mode: {group}")
+}
+pub(crate) fn lite_client_needs_lite_group(group: &str) -> String {
+    format!("regular group cannot use LITE mode: {group}")
+}
+/// A regular group has no bind topic: Apache prints `null`.
+pub(crate) fn lite_bind_topic_mismatch(group: &str, bind: Option<&str>, topic: &str) -> String {
+    let bind = bind.unwrap_or("null");
+    format!("lite group {group} is expected to bind topic {bind}, but actual is {topic}")
+}
+pub(crate) const LITE_ACTION_UNKNOWN: &str = "unknown LiteSubscriptionAction: UNRECOGNIZED";
+pub(crate) const LITE_OFFSET_UNSET: &str = "Unknown OffsetOption type: OFFSETTYPE_NOT_SET";

@@ -225,7 +225,7 @@ async fn admission_and_auth_failures() {
 }
 
 /// The error a Telemetry call fails with after its first Settings.
-async fn telemetry_refusal(stub: &mut Stub, settings: Settings) -> tonic::Status {
+pub(super) async fn telemetry_refusal(stub: &mut Stub, settings: Settings) -> tonic::Status {
     let commands = tokio_stream::iter(vec![TelemetryCommand {
         status: None,
         command: Some(telemetry_command::Command::Settings(settings)),

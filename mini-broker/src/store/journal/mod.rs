@@ -31,7 +31,7 @@ pub use disk_fault::DiskFaults;
 pub(crate) use record::state;
 pub(crate) use record::{
     Ack, ChangeInvisible, Configure, Delete, Deleted, EndTransaction, Entry, ForwardToDlq, JGroup,
-    JMessage, JTopic, Op, Place, Pop, PullOffset, Recall, Release, Renew, Tick, Trim,
+    JMessage, JTopic, LiteOffset, Op, Place, Pop, PullOffset, Recall, Release, Renew, Tick, Trim,
 };
 pub(crate) use recovery::recover;
 

@@ -1,7 +1,7 @@
 //! The journal's records: an entry is `(now, op)` where the op is one engine command, framed on
 //! disk as `[len: u32 LE][crc32: u32 LE][entry]` with the CRC over the entry bytes.
 
-use crate::metadata::{GroupConfig, RetryPolicy, TopicConfig, TopicType};
+use crate::metadata::{GroupConfig, LiteGroup, RetryPolicy, TopicConfig, TopicType};
 use crate::store::StoredMessage;
 use prost::Message as _;
 use std::time::Duration;
@@ -19,8 +19,8 @@ mod pb {
 pub(crate) use pb::delete::What as Deleted;
 pub(crate) use pb::entry::Op;
 pub(crate) use pb::{
-    Ack, ChangeInvisible, Configure, Delete, EndTransaction, Entry, ForwardToDlq, Place, Pop,
-    PullOffset, Recall, Release, Renew, Tick, Trim,
+    Ack, ChangeInvisible, Configure, Delete, EndTransaction, Entry, ForwardToDlq, LiteOffset,
+    Place, Pop, PullOffset, Recall, Release, Renew, Tick, Trim,
 };
 pub(crate) use pb::{Group as JGroup, Message as JMessage, Topic as JTopic};
 
@@ -49,7 +49,7 @@ op_from! {
     ForwardToDlq => ForwardToDlq, Recall => Recall, EndTransaction => EndTransaction,
     Tick => Tick, JTopic => DeclareTopic, JGroup => DeclareGroup, PullOffset => PullOffset,
     Renew => Renew, Release => Release, Trim => Trim, Configure => Configure,
-    Delete => Delete,
+    Delete => Delete, LiteOffset => LiteOffset,
 }
 
 impl From<StoredMessage> for JMessage {
@@ -74,6 +74,7 @@ impl From<StoredMessage> for JMessage {
             dlq_topic,
             dlq_message_id,
             transaction_id: m.transaction_id,
+            lite_topic: m.lite_topic,
         }
     }
 }
@@ -101,6 +102,7 @@ impl From<JMessage> for StoredMessage {
             priority: m.priority,
             dead_letter: m.dlq_topic.zip(m.dlq_message_id),
             transaction_id: m.transaction_id,
+            lite_topic: m.lite_topic,
         }
     }
 }
@@ -137,6 +139,11 @@ impl From<&GroupConfig> for JGroup {
             max_attempts: g.max_delivery_attempts,
             ..Default::default()
         };
+        if let Some(lite) = &g.lite {
+            out.lite_bind_topic = Some(lite.bind_topic.clone());
+            out.lite_quota = lite.quota;
+            out.lite_exclusive = lite.exclusive;
+        }
         match &g.retry_policy {
             RetryPolicy::Customized(delays) => {
                 out.customized_ms = delays.iter().map(|d| ms(*d)).collect()
@@ -167,10 +174,18 @@ impl From<JGroup> for GroupConfig {
         } else {
             RetryPolicy::Customized(g.customized_ms.into_iter().map(dur).collect())
         };
-        GroupConfig::new(g.name)
+        let group = GroupConfig::new(g.name)
             .fifo(g.fifo)
             .max_delivery_attempts(g.max_attempts)
-            .retry_policy(policy)
+            .retry_policy(policy);
+        match g.lite_bind_topic {
+            Some(bind_topic) => group.lite(LiteGroup {
+                bind_topic,
+                quota: g.lite_quota,
+                exclusive: g.lite_exclusive,
+            }),
+            None => group,
+        }
     }
 }
 
