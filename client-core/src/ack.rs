@@ -59,7 +59,7 @@ pub(crate) async fn ack_all(
                 .map(|&i| AckMessageEntry {
                     message_id: views[i].message_id.clone(),
                     receipt_handle: views[i].receipt_handle.clone(),
-                    lite_topic: None,
+                    lite_topic: views[i].lite_topic.clone(),
                 })
                 .collect(),
         };

@@ -56,7 +56,8 @@ pub use producer::{
 pub use pull_consumer::{PullConsumer, PullConsumerBuilder, PullQueue, PullStatus, Pulled};
 pub use push_consumer::{
     ConsumeResult, DEFAULT_ASSIGNMENT_SCAN, DEFAULT_CONSUMPTION_THREADS, DEFAULT_MAX_CACHE_BYTES,
-    DEFAULT_MAX_CACHE_MESSAGES, MessageListener, PushConsumer, PushConsumerBuilder,
+    DEFAULT_MAX_CACHE_MESSAGES, LitePushConsumer, LitePushConsumerBuilder, MessageListener,
+    OffsetOption, PushConsumer, PushConsumerBuilder,
 };
 pub use rmq_proto as proto;
 pub use simple_consumer::{

@@ -253,7 +253,7 @@ impl SimpleConsumer {
             receipt_handle: view.receipt_handle.clone(),
             invisible_duration: prost_types::Duration::try_from(invisible).ok(),
             message_id: view.message_id.clone(),
-            lite_topic: None,
+            lite_topic: view.lite_topic.clone(),
             suspend: None,
         };
         let response = base

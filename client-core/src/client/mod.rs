@@ -38,6 +38,8 @@ pub(crate) enum Role {
     PushConsumer {
         group: String,
         subscriptions: Vec<(String, FilterExpression)>,
+        /// A lite push consumer.
+        lite: bool,
     },
 }
 
@@ -46,7 +48,8 @@ impl Role {
         match self {
             Role::Producer { .. } => ClientType::Producer,
             Role::SimpleConsumer { .. } => ClientType::SimpleConsumer,
-            Role::PushConsumer { .. } => ClientType::PushConsumer,
+            Role::PushConsumer { lite: false, .. } => ClientType::PushConsumer,
+            Role::PushConsumer { lite: true, .. } => ClientType::LitePushConsumer,
         }
     }
 

@@ -29,6 +29,7 @@ pub struct Message {
     message_group: Option<String>,
     delivery_timestamp: Option<SystemTime>,
     priority: Option<i32>,
+    lite_topic: Option<String>,
 }
 
 impl Message {
@@ -45,6 +46,7 @@ impl Message {
                 message_group: None,
                 delivery_timestamp: None,
                 priority: None,
+                lite_topic: None,
             },
         }
     }
@@ -89,21 +91,32 @@ impl Message {
         self.priority
     }
 
+    /// Lite topic (under the message's topic, a LITE topic), if any.
+    pub fn lite_topic(&self) -> Option<&str> {
+        self.lite_topic.as_deref()
+    }
+
     /// The message type the properties imply, in the reference client's order; inside a
-    /// transaction a message may carry none of group, delivery time or priority.
+    /// transaction a message may carry none of group, delivery time, priority or lite topic.
     pub fn message_type(&self, transactional: bool) -> Result<MessageType> {
-        let kind = match (&self.message_group, self.delivery_timestamp, self.priority) {
-            (Some(_), _, _) => MessageType::Fifo,
-            (_, Some(_), _) => MessageType::Delay,
-            (_, _, Some(_)) => MessageType::Priority,
-            _ => MessageType::Normal,
+        let kind = if self.message_group.is_some() {
+            MessageType::Fifo
+        } else if self.delivery_timestamp.is_some() {
+            MessageType::Delay
+        } else if self.priority.is_some() {
+            MessageType::Priority
+        } else if self.lite_topic.is_some() {
+            MessageType::Lite
+        } else {
+            MessageType::Normal
         };
         match (transactional, kind) {
             (false, kind) => Ok(kind),
             (true, MessageType::Normal) => Ok(MessageType::Transaction),
             (true, _) => Err(Error::invalid(
                 OP,
-                "a transactional message cannot have a message group, delivery time or priority",
+                "a transactional message cannot have a message group, delivery time, priority \
+                 or lite topic",
             )),
         }
     }
@@ -133,6 +146,7 @@ impl Message {
                 delivery_timestamp: self.delivery_timestamp.map(timestamp),
                 message_group: self.message_group.clone(),
                 priority: self.priority,
+                lite_topic: self.lite_topic.clone(),
                 ..Default::default()
             }),
             body: self.body.clone(),
@@ -198,6 +212,13 @@ impl MessageBuilder {
         self
     }
 
+    /// Lite topic (only for LITE topics): one of the parent topic's lightweight ordered
+    /// sub-topics, 1 to 64 of `[A-Za-z0-9_-]`.
+    pub fn lite_topic(mut self, lite_topic: impl Into<String>) -> Self {
+        self.message.lite_topic = Some(lite_topic.into());
+        self
+    }
+
     /// Checks and builds.
     pub fn build(self) -> Result<Message> {
         let m = self.message;
@@ -243,19 +264,48 @@ impl MessageBuilder {
         if m.priority.is_some_and(|p| p < 0) {
             return Err(Error::invalid(OP, "priority must be 0 or more"));
         }
+        if let Some(lite) = &m.lite_topic {
+            check_lite_topic(OP, lite)?;
+        }
         let exclusive = [
             m.message_group.is_some(),
             m.delivery_timestamp.is_some(),
             m.priority.is_some(),
+            m.lite_topic.is_some(),
         ];
         if exclusive.iter().filter(|set| **set).count() > 1 {
             return Err(Error::invalid(
                 OP,
-                "message group, delivery time and priority exclude one another",
+                "message group, delivery time, priority and lite topic exclude one another",
             ));
         }
         Ok(m)
     }
+}
+
+/// A lite topic's name, checked as the proxy checks it: not blank, at most 64 bytes, only
+/// `[A-Za-z0-9_-]`.
+pub(crate) fn check_lite_topic(op: &'static str, name: &str) -> Result<()> {
+    let max = rmq_proto::limits::MAX_LITE_TOPIC_BYTES;
+    if name.trim().is_empty() {
+        return Err(Error::invalid(op, "lite topic must not be blank"));
+    }
+    if name.len() > max {
+        return Err(Error::invalid(
+            op,
+            format!("lite topic {name:?} is longer than {max} bytes"),
+        ));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(Error::invalid(
+            op,
+            format!("lite topic {name:?} may only contain [A-Za-z0-9_-]"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -290,6 +340,15 @@ mod tests {
             priority.message_type(false).expect("ok"),
             MessageType::Priority
         );
+        let lite = Message::builder("t", "b")
+            .lite_topic("session-1_a")
+            .build()
+            .expect("valid");
+        assert_eq!(lite.message_type(false).expect("ok"), MessageType::Lite);
+        assert!(lite.message_type(true).is_err());
+        let wire = lite.to_proto("", "id", "host", MessageType::Lite);
+        let sys = wire.system_properties.expect("system properties");
+        assert_eq!(sys.lite_topic.as_deref(), Some("session-1_a"));
     }
 
     #[test]
@@ -312,6 +371,19 @@ mod tests {
             Message::builder("t", "b")
                 .message_group("g")
                 .delivery_timestamp(SystemTime::now())
+                .build(),
+            Message::builder("t", "b").lite_topic(" ").build(),
+            Message::builder("t", "b").lite_topic("bad name!").build(),
+            Message::builder("t", "b")
+                .lite_topic("x".repeat(65))
+                .build(),
+            Message::builder("t", "b")
+                .lite_topic("l")
+                .priority(1)
+                .build(),
+            Message::builder("t", "b")
+                .lite_topic("l")
+                .message_group("g")
                 .build(),
         ];
         for case in cases {

@@ -40,6 +40,8 @@ pub struct MessageView {
     pub corrupted: Option<String>,
     /// Priority (priority topics only; Apache 5.4+), if the message carried one.
     pub priority: Option<i32>,
+    /// Lite topic (lite topics only; Apache 5.5+), if the message was sent to one.
+    pub lite_topic: Option<String>,
     pub(crate) receipt_handle: String,
     pub(crate) endpoint: Endpoint,
 }
@@ -81,6 +83,7 @@ impl MessageView {
             queue_id: sys.queue_id,
             queue_offset: sys.queue_offset,
             priority: sys.priority,
+            lite_topic: sys.lite_topic,
             receipt_handle: sys.receipt_handle.unwrap_or_default(),
             endpoint: endpoint.clone(),
         }

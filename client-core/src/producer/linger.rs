@@ -55,6 +55,9 @@ pub(crate) type BatchFuture = Pin<Box<dyn Future<Output = Result<Vec<SendReceipt
 /// Sends one batch (one topic, normal messages) and returns its receipts in order.
 pub(crate) type SendBatch = Arc<dyn Fn(Vec<Message>) -> BatchFuture + Send + Sync>;
 
+// Nearly every command is a Send: boxing the message would cost an allocation per send to
+// shrink the rare Flush.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     Send(Message, Reply),
     /// Send everything held now and answer once every batch in flight has an answer.

@@ -136,13 +136,19 @@ impl Inner {
                     "a FIFO batch must share one message group",
                 ));
             }
+            if message.lite_topic() != head.lite_topic() {
+                return Err(Error::invalid(OP, "a lite batch must share one lite topic"));
+            }
         }
         let policy = self.policy();
         check_size(messages, &policy)?;
         let base = &self.base;
         let route = base.route(head.topic()).await?;
         let start = self.next_queue.fetch_add(1, Ordering::Relaxed);
-        let candidates = candidates(&route, head.message_group(), start, &base.routes.isolated())?;
+        // A lite topic shards like a message group (as the proxy chooses its queue), so its
+        // messages stay on one broker, in order.
+        let sharding = head.message_group().or(head.lite_topic());
+        let candidates = candidates(&route, sharding, start, &base.routes.isolated())?;
         if policy.validate_message_type && !candidates[0].accepts(kind) {
             return Err(Error::invalid(
                 OP,

@@ -87,11 +87,16 @@ pub(super) async fn consume_in_order(
     messages: Vec<Arc<MessageView>>,
     received_at: Instant,
 ) {
+    // A lite topic orders its messages as a message group does.
     let mut groups: Vec<(Option<String>, Vec<Arc<MessageView>>)> = Vec::new();
     for message in messages {
-        match groups.iter_mut().find(|(g, _)| *g == message.message_group) {
+        let key = message
+            .lite_topic
+            .as_ref()
+            .or(message.message_group.as_ref());
+        match groups.iter_mut().find(|(g, _)| g.as_ref() == key) {
             Some((_, members)) => members.push(message),
-            None => groups.push((message.message_group.clone(), vec![message])),
+            None => groups.push((key.cloned(), vec![message])),
         }
     }
     let mut running = tokio::task::JoinSet::new();

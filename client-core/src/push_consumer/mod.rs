@@ -11,6 +11,7 @@
 
 mod assignment;
 mod consume;
+mod lite;
 mod policy;
 mod receive_loop;
 mod settle;
@@ -28,6 +29,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
+
+pub use lite::{LitePushConsumer, LitePushConsumerBuilder, OffsetOption};
 
 /// What a listener decided about a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +81,8 @@ struct Inner {
     /// Coalesces the acks of messages consumed at about the same time.
     acker: Acker,
     metrics: ConsumerMetrics,
+    /// Set for a lite push consumer.
+    lite: Option<Arc<lite::Lite>>,
 }
 
 impl Inner {
@@ -159,6 +164,10 @@ impl PushConsumerBuilder {
 
     /// Starts consuming on the current tokio runtime.
     pub async fn start(self) -> Result<PushConsumer> {
+        self.start_with(None).await
+    }
+
+    async fn start_with(self, lite: Option<Arc<lite::Lite>>) -> Result<PushConsumer> {
         self.check()?;
         let listener = self
             .listener
@@ -166,10 +175,17 @@ impl PushConsumerBuilder {
         let role = Role::PushConsumer {
             group: self.group.clone(),
             subscriptions: self.subscriptions.clone(),
+            lite: lite.is_some(),
         };
         let verifying = listener.clone();
         let topics: Vec<String> = self.subscriptions.iter().map(|(t, _)| t.clone()).collect();
-        let handler = |_: &_| Some(verify::verifier(verifying));
+        let handler = |_: &_| {
+            let verifier = verify::verifier(verifying);
+            Some(match &lite {
+                Some(lite) => lite.handler(verifier),
+                None => verifier,
+            })
+        };
         let (base, guard) = ClientBase::start(self.config, role, handler, &topics).await?;
         let inner = Arc::new(Inner {
             acker: Acker::start(base.transport.clone(), self.group.clone()),
@@ -186,6 +202,7 @@ impl PushConsumerBuilder {
             queues: AtomicUsize::new(0),
             tasks: Mutex::new(Vec::new()),
             base: base.clone(),
+            lite,
         });
         let weak = Arc::downgrade(&inner);
         inner.metrics.cache_gauges(move || {
@@ -232,6 +249,9 @@ fn scan_chore(inner: &Arc<Inner>) -> Chore {
                 return false;
             };
             assignment::scan(&inner, &mut *running.lock().await).await;
+            if let Some(lite) = &inner.lite {
+                lite::maintain(&inner, lite).await;
+            }
             true
         })
     })

@@ -75,7 +75,9 @@ pub(super) async fn receive_loop(
                     inner.cached_messages.fetch_add(1, Ordering::AcqRel);
                     inner.cached_bytes.fetch_add(m.body.len(), Ordering::AcqRel);
                 }
-                if policy.fifo {
+                // A lite topic's messages are always consumed in order (the broker hands out
+                // one batch of it at a time).
+                if policy.fifo || inner.lite.is_some() {
                     consume_in_order(&inner, messages, received_at).await;
                 } else {
                     for message in messages {

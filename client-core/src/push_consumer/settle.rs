@@ -49,7 +49,7 @@ async fn settle_once(inner: &Inner, message: &Arc<MessageView>, how: &Settle) ->
                 receipt_handle: message.receipt_handle.clone(),
                 invisible_duration: prost_types::Duration::try_from(*delay).ok(),
                 message_id: message.message_id.clone(),
-                lite_topic: None,
+                lite_topic: message.lite_topic.clone(),
                 suspend: None,
             };
             base.transport
@@ -67,7 +67,7 @@ async fn settle_once(inner: &Inner, message: &Arc<MessageView>, how: &Settle) ->
                 message_id: message.message_id.clone(),
                 delivery_attempt: *attempt,
                 max_delivery_attempts: inner.policy().max_attempts(),
-                lite_topic: None,
+                lite_topic: message.lite_topic.clone(),
             };
             base.transport
                 .call_ok("dead-letter", endpoint, request, |mut stub, r| async move {

@@ -37,6 +37,7 @@ answers!(
     NotifyClientTerminationResponse,
     ChangeInvisibleDurationResponse,
     RecallMessageResponse,
+    SyncLiteSubscriptionResponse,
 );
 
 impl Transport {
