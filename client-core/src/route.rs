@@ -35,6 +35,20 @@ pub(crate) struct Route {
 }
 
 impl Route {
+    /// One readable queue of each broker, in route order. A proxy receives from a whole
+    /// broker whatever queue the request names, so rotating over these (not over every
+    /// queue) visits each broker in turn.
+    pub(crate) fn readable_brokers(&self) -> Vec<&Queue> {
+        let mut out: Vec<&Queue> = Vec::new();
+        for q in &self.readable {
+            let broker = |q: &Queue| q.queue.broker.as_ref().map(|b| b.name.clone());
+            if !out.iter().any(|seen| broker(seen) == broker(q)) {
+                out.push(q);
+            }
+        }
+        out
+    }
+
     /// Every broker endpoint of the route, without repeats.
     pub(crate) fn endpoints(&self) -> Vec<Endpoint> {
         let mut out: Vec<Endpoint> = Vec::new();

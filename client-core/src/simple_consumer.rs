@@ -176,8 +176,10 @@ impl SimpleConsumer {
                 "the topic has no readable queue",
             )));
         }
-        let queue = &route.readable
-            [inner.next_queue.fetch_add(1, Ordering::Relaxed) % route.readable.len()];
+        // A broker at a time: an empty long poll on one broker is followed by the next one,
+        // not by another queue of the same broker.
+        let brokers = route.readable_brokers();
+        let queue = brokers[inner.next_queue.fetch_add(1, Ordering::Relaxed) % brokers.len()];
         let request = ReceiveMessageRequest {
             group: inner.base.resource(&inner.group),
             message_queue: Some(queue.queue.clone()),

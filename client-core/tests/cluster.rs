@@ -229,3 +229,41 @@ async fn fifo_groups_on_a_down_broker_wait_and_the_others_flow_in_order() {
     consumer.shutdown().await;
     cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simple_consumer_visits_each_broker_in_turn() {
+    let (cluster, config) = cluster().await;
+    let producer = Producer::builder(config.clone())
+        .topics(["t"])
+        .start()
+        .await
+        .expect("producer");
+    let consumer = rmq_client::SimpleConsumer::builder(config, "visitor")
+        .subscribe("t", FilterExpression::all())
+        .await_duration(Duration::from_millis(300))
+        .start()
+        .await
+        .expect("consumer");
+    // One message at a time, wherever it lands: each receive asks the next broker, so one
+    // of every three receives in a row asks the broker that holds it.
+    for i in 0..6 {
+        let message = Message::builder("t", format!("m{i}")).build().expect("m");
+        producer.send(&message).await.expect("send");
+        let mut receives = 0;
+        let got = loop {
+            receives += 1;
+            let views = consumer
+                .receive(1, Duration::from_secs(10))
+                .await
+                .expect("receive");
+            if let Some(view) = views.into_iter().next() {
+                break view;
+            }
+            assert!(receives < 3, "three receives missed message {i}");
+        };
+        consumer.ack(&got).await.expect("ack");
+    }
+    consumer.shutdown().await;
+    producer.shutdown().await;
+    cluster.shutdown().await;
+}
