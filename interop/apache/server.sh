@@ -93,12 +93,13 @@ create_topics_and_groups() {
       -a "+message.type=${spec##*:}")
     topics=$((topics + 1))
   done
-  local part name fifo retries
+  local part name fifo retries bind
   local -a parts
   for spec in ${RMQ_APACHE_GROUPS:-}; do
     name=${spec%%:*}
     fifo=false
     retries=""
+    bind=""
     IFS=: read -ra parts <<<"${spec#"$name"}"
     for part in "${parts[@]}"; do
       case $part in
@@ -106,11 +107,15 @@ create_topics_and_groups() {
         fifo) fifo=true ;;
         # max delivery attempts = first delivery + retries
         max-attempts=*) retries=$((${part#max-attempts=} - 1)) ;;
+        # a lite group (Apache 5.5) bound to its parent topic
+        lite-topic=*) bind=${part#lite-topic=} ;;
         *) echo "apache-rocketmq: bad group spec '$spec'" >&2; return 1 ;;
       esac
     done
     commands+=(--then updateSubGroup -n "$ns" -c DefaultCluster -g "$name" -o "$fifo")
     if [ -n "$retries" ]; then commands+=(-r "$retries"); fi
+    # (In updateSubGroup, -a means something else: the long option is the attributes.)
+    if [ -n "$bind" ]; then commands+=(--attributes "+lite.bind.topic=$bind"); fi
     groups=$((groups + 1))
   done
   admin "${commands[@]}" >"$dir/admin.out" 2>&1 || true

@@ -10,7 +10,7 @@
 //! groups, which must exist beforehand, are each used by one scenario only).
 
 use rmq_client::{ClientConfig, Message};
-use rmq_mini_broker::{GroupConfig, MiniBroker, TopicConfig, TopicType};
+use rmq_mini_broker::{GroupConfig, LiteGroup, MiniBroker, TopicConfig, TopicType};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -36,6 +36,18 @@ pub fn server_has_priority() -> bool {
     std::env::var("RMQ_SERVER_PRIORITY").is_ok_and(|v| v == "1")
 }
 
+/// The lite topic (Apache 5.5+, RIP-83) and its lite group: declared on the in-process
+/// broker, and on an external server only when it serves lite topics (`RMQ_SERVER_LITE=1`:
+/// Apache 5.5 in cluster mode; local mode and older servers do not).
+pub const LITE_TOPIC: &str = "sc-lite";
+/// The lite group bound to [`LITE_TOPIC`].
+pub const LITE_GROUP: &str = "sc-lite-agents";
+
+/// Whether the server named by `RMQ_SCENARIO_ENDPOINT` serves lite topics.
+pub fn server_has_lite() -> bool {
+    std::env::var("RMQ_SERVER_LITE").is_ok_and(|v| v == "1")
+}
+
 /// Groups that must exist beforehand: (name, FIFO, max delivery attempts).
 pub const GROUPS: [(&str, bool, Option<i32>); 3] = [
     ("sc-fifo-order", true, None),
@@ -46,10 +58,12 @@ pub const GROUPS: [(&str, bool, Option<i32>); 3] = [
 /// `RMQ_APACHE_TOPICS` for `interop/apache/server.sh`.
 pub fn apache_topics() -> String {
     let priority = server_has_priority().then_some((PRIORITY_TOPIC, "PRIORITY"));
+    let lite = server_has_lite().then_some((LITE_TOPIC, "LITE"));
     TOPICS
         .iter()
         .copied()
         .chain(priority)
+        .chain(lite)
         .map(|(name, kind)| format!("{name}:{kind}"))
         .collect::<Vec<_>>()
         .join(" ")
@@ -69,6 +83,7 @@ pub fn apache_groups() -> String {
             }
             spec
         })
+        .chain(server_has_lite().then(|| format!("{LITE_GROUP}:lite-topic={LITE_TOPIC}")))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -81,6 +96,8 @@ pub struct Server {
     pub external: bool,
     /// Whether it has priority messages and [`PRIORITY_TOPIC`].
     pub priority: bool,
+    /// Whether it serves lite topics, [`LITE_TOPIC`] and [`LITE_GROUP`].
+    pub lite: bool,
     broker: Option<MiniBroker>,
 }
 
@@ -95,6 +112,7 @@ impl Server {
                 endpoint,
                 external: true,
                 priority: server_has_priority(),
+                lite: server_has_lite(),
                 broker: None,
             };
         }
@@ -104,7 +122,9 @@ impl Server {
             builder = builder.topic(TopicConfig::new(name, kind).queues(4));
         }
         builder = builder
-            .topic(TopicConfig::new(PRIORITY_TOPIC, TopicType::Priority).queues(PRIORITY_QUEUES));
+            .topic(TopicConfig::new(PRIORITY_TOPIC, TopicType::Priority).queues(PRIORITY_QUEUES))
+            .topic(TopicConfig::new(LITE_TOPIC, TopicType::Lite).queues(4))
+            .group(GroupConfig::new(LITE_GROUP).lite(LiteGroup::new(LITE_TOPIC)));
         for (name, fifo, attempts) in GROUPS {
             let mut group = GroupConfig::new(name).fifo(fifo);
             if let Some(n) = attempts {
@@ -123,6 +143,7 @@ impl Server {
             endpoint: broker.endpoint(),
             external: false,
             priority: true,
+            lite: true,
             broker: Some(broker),
         }
     }

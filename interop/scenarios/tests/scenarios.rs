@@ -16,6 +16,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 #[path = "scenarios/consumption.rs"]
 mod consumption;
+#[path = "scenarios/lite.rs"]
+mod lite;
 #[path = "scenarios/messages.rs"]
 mod messages;
 #[path = "scenarios/refusals.rs"]
