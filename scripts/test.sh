@@ -60,8 +60,10 @@ started=$(date +%s)
 (cd bindings-node && npm install --no-audit --no-fund --foreground-scripts)
 echo "built $(ls bindings-node/lib/rmq.*.node) ($(( $(stat -c %s bindings-node/lib/rmq.*.node) / 1024 )) KiB) in $(( $(date +%s) - started )) s"
 
-step "a real Apache RocketMQ 5.3.3 (name server + proxy in local mode, from Maven Central): examples, the scenario suite, the Python and Node bindings' scenarios and the C examples"
+step "a real Apache RocketMQ 5.5.0 cluster (name server, two brokers, a cluster-mode proxy; from Maven Central): examples, the scenario suite (priority and lite included), the Python and Node bindings' scenarios and the C examples"
 apache_dir="$root/target/apache-rocketmq"
+# The cluster has priority (5.4+) and lite topics (5.5, cluster mode only).
+export RMQ_SERVER_PRIORITY=1 RMQ_SERVER_LITE=1
 cargo build --quiet -p rmq-interop-scenarios --bins --tests
 eval "$(cargo run --quiet -p rmq-interop-scenarios --bin scenario-setup)"
 # The Python and Node bindings' scenarios (test_server_scenarios.py, server_scenarios.test.mjs)
@@ -70,12 +72,12 @@ eval "$(cargo run --quiet -p rmq-interop-scenarios --bin scenario-setup)"
 export RMQ_APACHE_GROUPS="$RMQ_APACHE_GROUPS py-fifo:fifo node-fifo-sc:fifo legacy_fifo_group:fifo"
 export RMQ_APACHE_TOPICS="$RMQ_APACHE_TOPICS quickstart:NORMAL orders:NORMAL LegacyTopic:NORMAL LegacyFifoTopic:FIFO LegacyDelayTopic:DELAY LegacyTxTopic:TRANSACTION"
 trap 'bash interop/apache/server.sh stop "$apache_dir" || true' EXIT
-bash interop/apache/server.sh start "$apache_dir"
+bash interop/apache/server.sh start-cluster "$apache_dir"
 apache=$(cat "$apache_dir/endpoint")
 bash examples/against-broker.sh "$root/target/debug" "$apache"
 started=$(date +%s%3N)
 RMQ_SCENARIO_ENDPOINT=$apache cargo test --quiet -p rmq-interop-scenarios --test scenarios
-echo "scenario suite against Apache RocketMQ 5.3.3: $(( $(date +%s%3N) - started )) ms"
+echo "scenario suite against the Apache RocketMQ 5.5.0 cluster: $(( $(date +%s%3N) - started )) ms"
 (cd bindings-python/tests && RMQ_PY_SERVER_ENDPOINT=$apache \
   "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider test_server_scenarios.py)
 (cd bindings-node && RMQ_NODE_SERVER_ENDPOINT=$apache node --test --test-timeout=180000 test/server_scenarios.test.mjs)
@@ -169,6 +171,6 @@ cargo build --quiet -p rmq-mini-broker --bin rmq-mini-broker
 bash interop/official/run.sh "$root/target/debug/rmq-mini-broker" "$root/.venv/bin/python"
 
 step "Apache's mqadmin (rocketmq-tools, from the Apache step's Maven download) against the mini-broker's admin facade, then the official Java client on what it created"
-bash interop/official/admin.sh "$root/target/debug/rmq-mini-broker" "$root/interop/apache/target/lib"
+bash interop/official/admin.sh "$root/target/debug/rmq-mini-broker" "$root/interop/apache/cluster/target/lib"
 
 step "all tests passed"

@@ -17,10 +17,14 @@ def unique() -> Callable[[str], str]:
 
 def receive_n(consumer: "rmq.SimpleConsumer", n: int, invisible: float = 30.0,
               timeout: float = 20.0) -> List["rmq.MessageView"]:
+    """Receives until `n` distinct messages arrived (a copy redelivered meanwhile, once its
+    invisible time ran out, is not counted twice) or `timeout` passed."""
     got: List[rmq.MessageView] = []
     deadline = time.monotonic() + timeout
     while len(got) < n and time.monotonic() < deadline:
-        got.extend(consumer.receive(32, invisible))
+        for view in consumer.receive(32, invisible):
+            if all(seen.message_id != view.message_id for seen in got):
+                got.append(view)
     return got
 
 

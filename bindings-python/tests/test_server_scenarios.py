@@ -21,6 +21,9 @@ TOPICS = {"sc-normal": "NORMAL", "sc-fifo": "FIFO", "sc-delay": "DELAY",
           "sc-tx": "TRANSACTION"}
 FIFO_GROUP = "py-fifo"
 RUN = uuid.uuid4().hex[:8]
+# A receive waits this long on one broker before the next receive asks the next broker (a
+# cluster has several), so the scenarios' deadlines cover several receives.
+AWAIT = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +37,10 @@ def server():
         yield broker.config()
 
 
+def simple_consumer(server, group, subscriptions):
+    return rmq.SimpleConsumer(server, group, subscriptions, await_duration=AWAIT)
+
+
 def unique(what: str) -> str:
     return f"py-{what}-{RUN}-{uuid.uuid4().hex[:6]}"
 
@@ -44,7 +51,7 @@ def test_message_fields_and_filters(server):
         sent = producer.send(rmq.Message("sc-normal", b"fields", tag=tag, keys=["k1", "k2"],
                                          properties={"n": "1", "region": "eu"}))
         producer.send(rmq.Message("sc-normal", b"big n", tag=other, properties={"n": "7"}))
-    with rmq.SimpleConsumer(server, unique("g"), {"sc-normal": tag}) as consumer:
+    with simple_consumer(server, unique("g"), {"sc-normal": tag}) as consumer:
         (view,) = receive_n(consumer, 1)
         assert view.message_id == sent.message_id
         assert (view.body, view.tag, view.keys) == (b"fields", tag, ("k1", "k2"))
@@ -52,7 +59,7 @@ def test_message_fields_and_filters(server):
         assert view.born_host and view.born_timestamp is not None
         consumer.ack(view)
     sql = rmq.FilterExpression.sql(f"TAGS IN ('{tag}', '{other}') AND n > 3")
-    with rmq.SimpleConsumer(server, unique("g"), {"sc-normal": sql}) as consumer:
+    with simple_consumer(server, unique("g"), {"sc-normal": sql}) as consumer:
         views = receive_n(consumer, 1)
         assert [v.body for v in views] == [b"big n"]
         assert consumer.ack_batch(views) == [None]
@@ -64,7 +71,7 @@ def test_batch_arrives_as_separate_messages(server):
         receipts = producer.send_batch([rmq.Message("sc-normal", b"b%d" % i, tag=tag)
                                         for i in range(5)])
     assert len(receipts) == 5
-    with rmq.SimpleConsumer(server, unique("g"), {"sc-normal": tag}) as consumer:
+    with simple_consumer(server, unique("g"), {"sc-normal": tag}) as consumer:
         views = receive_n(consumer, 5)
         # Bodies only: a local-mode Apache proxy gives every message of a batch the first
         # message's id and keys (interop/FIDELITY.md).
@@ -78,7 +85,7 @@ def test_fifo_order_within_a_message_group(server):
         for i in range(6):
             producer.send(rmq.Message("sc-fifo", str(i).encode(), tag=tag,
                                       message_group=f"one-{RUN}"))
-    with rmq.SimpleConsumer(server, FIFO_GROUP, {"sc-fifo": tag}) as consumer:
+    with simple_consumer(server, FIFO_GROUP, {"sc-fifo": tag}) as consumer:
         got = []
         deadline = time.monotonic() + 30
         while len(got) < 6 and time.monotonic() < deadline:
@@ -91,7 +98,7 @@ def test_fifo_order_within_a_message_group(server):
 def test_delayed_message_arrives_late_and_recall_cancels(server):
     tag = unique("tag")
     with rmq.Producer(server, topics=["sc-delay"]) as producer, \
-            rmq.SimpleConsumer(server, unique("g"), {"sc-delay": tag}) as consumer:
+            simple_consumer(server, unique("g"), {"sc-delay": tag}) as consumer:
         at = time.time() + 3
         recalled = producer.send(rmq.Message("sc-delay", b"recalled", tag=tag,
                                              delivery_timestamp=at))
@@ -113,7 +120,7 @@ def test_transactions_commit_roll_back_and_are_checked(server):
         return rmq.TransactionResolution.COMMIT
 
     with rmq.Producer(server, topics=["sc-tx"], transaction_checker=checker) as producer, \
-            rmq.SimpleConsumer(server, unique("g"), {"sc-tx": tag}) as consumer:
+            simple_consumer(server, unique("g"), {"sc-tx": tag}) as consumer:
         for body, end in ((b"committed", "commit"), (b"rolled back", "rollback"),
                           (b"orphan", None)):
             tx = producer.begin_transaction()
@@ -169,6 +176,6 @@ def test_server_refusals_are_typed(server):
     with rmq.Producer(server, topics=["sc-normal"]) as producer:
         with pytest.raises(rmq.PayloadTooLargeError):
             producer.send(rmq.Message("sc-normal", b"x" * (4 * 1024 * 1024 + 1)))
-    with rmq.SimpleConsumer(server, unique("g"), {"sc-normal": unique("tag")}) as consumer:
+    with simple_consumer(server, unique("g"), {"sc-normal": unique("tag")}) as consumer:
         with pytest.raises(rmq.BadRequestError):
             consumer.receive(1, invisible_duration=0.5)  # below the server's minimum

@@ -17,7 +17,8 @@ start_broker() {
   out=$(mktemp)
   "$broker" --listen 127.0.0.1:0 --log warn \
     --topic normal:NORMAL --topic fifo:FIFO:4 --topic delay:DELAY --topic tx:TRANSACTION \
-    --topic prio:PRIORITY:10 \
+    --topic prio:PRIORITY:10 --topic replies:LITE \
+    --group java-lite:fifo:lite-topic=replies \
     --group java-fifo:fifo --group py-fifo:fifo --group node-fifo:fifo --group go-fifo:fifo \
     --group java-dlq:max-attempts=2 --group java-fifo-dlq:fifo:max-attempts=2 \
     --transaction-check-interval 1s >"$out" &

@@ -15,6 +15,7 @@ import org.apache.rocketmq.client.apis.ClientServiceProvider;
 import org.apache.rocketmq.client.apis.consumer.ConsumeResult;
 import org.apache.rocketmq.client.apis.consumer.FilterExpression;
 import org.apache.rocketmq.client.apis.consumer.FilterExpressionType;
+import org.apache.rocketmq.client.apis.consumer.LitePushConsumer;
 import org.apache.rocketmq.client.apis.consumer.PushConsumer;
 import org.apache.rocketmq.client.apis.consumer.SimpleConsumer;
 import org.apache.rocketmq.client.apis.message.MessageView;
@@ -152,6 +153,44 @@ public final class Check {
     redo.close();
     producer.close();
     priority(plain);
+    lite(plain);
+  }
+
+  /**
+   * Lite topics (Apache 5.5): a LitePushConsumer gets only the lite topics it subscribed, in order (its group is
+   * orderly: the 5.2 client consumes a non-orderly group's batch concurrently), and nothing more of one it
+   * unsubscribed.
+   */
+  private static void lite(ClientConfiguration cfg) throws Exception {
+    List<String> seen = Collections.synchronizedList(new ArrayList<>());
+    LitePushConsumer consumer = P.newLitePushConsumerBuilder().setClientConfiguration(cfg).bindTopic("replies")
+        .setConsumerGroup("java-lite").setMessageListener(v -> {
+          seen.add(v.getLiteTopic().orElse("?") + ":" + body(v));
+          return ConsumeResult.SUCCESS;
+        }).build();
+    consumer.subscribeLite("chat-a");
+    Producer producer = P.newProducerBuilder().setClientConfiguration(cfg).setTopics("replies").build();
+    for (int i = 0; i < 5; i++) {
+      for (String lite : List.of("chat-a", "chat-b")) {
+        producer.send(P.newMessageBuilder().setTopic("replies").setLiteTopic(lite)
+            .setBody(String.valueOf(i).getBytes(StandardCharsets.UTF_8)).build());
+      }
+    }
+    long end = System.currentTimeMillis() + 30_000;
+    while (seen.size() < 5 && System.currentTimeMillis() < end) Thread.sleep(20);
+    Tally.check(seen.equals(List.of("chat-a:0", "chat-a:1", "chat-a:2", "chat-a:3", "chat-a:4")),
+        "a LitePushConsumer gets only its lite topic, in order " + seen);
+    consumer.unsubscribeLite("chat-a");
+    consumer.subscribeLite("chat-c");
+    producer.send(P.newMessageBuilder().setTopic("replies").setLiteTopic("chat-a").setBody("late".getBytes()).build());
+    producer.send(P.newMessageBuilder().setTopic("replies").setLiteTopic("chat-c").setBody("c".getBytes()).build());
+    end = System.currentTimeMillis() + 30_000;
+    while (!seen.contains("chat-c:c") && System.currentTimeMillis() < end) Thread.sleep(20);
+    Tally.check(seen.contains("chat-c:c") && !seen.contains("chat-a:late")
+        && consumer.getLiteTopicSet().equals(java.util.Set.of("chat-c")),
+        "after unsubscribeLite nothing more of it arrives; the new lite topic does " + seen);
+    consumer.close();
+    producer.close();
   }
 
   /** A backlog of priority messages comes back highest priority first (Apache 5.4+ order). */
