@@ -6,7 +6,7 @@
 # a group), then the Java client sends to the topic and consumes it in order with the group.
 #
 # Usage: interop/official/admin.sh BROKER_BINARY TOOLS_LIB_DIR
-#   TOOLS_LIB_DIR holds rocketmq-tools and its dependencies (interop/apache/target/lib).
+#   TOOLS_LIB_DIR holds rocketmq-tools and its dependencies (interop/apache/cluster/target/lib).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 broker=${1:?usage: admin.sh BROKER_BINARY TOOLS_LIB_DIR}
