@@ -12,7 +12,8 @@ use std::time::Duration;
 
 /// A group declaration from Python: name, FIFO, max delivery attempts (0: default), retry
 /// delays in seconds (empty: the Apache default policy).
-pub(crate) type GroupSpec = (String, bool, i32, Vec<f64>);
+/// (name, fifo, max attempts (0: default), retry delays, lite parent topic).
+pub(crate) type GroupSpec = (String, bool, i32, Vec<f64>, Option<String>);
 
 /// A running in-process broker.
 #[pyclass(module = "rmq._native", frozen)]
@@ -29,8 +30,11 @@ pub(crate) fn topic(name: String, kind: &str) -> PyResult<TopicConfig> {
     Ok(TopicConfig::new(name, kind))
 }
 
-pub(crate) fn group((name, fifo, attempts, delays): GroupSpec) -> PyResult<GroupConfig> {
+pub(crate) fn group((name, fifo, attempts, delays, lite): GroupSpec) -> PyResult<GroupConfig> {
     let mut group = GroupConfig::new(name).fifo(fifo);
+    if let Some(parent) = lite {
+        group = group.lite(mb::LiteGroup::new(parent));
+    }
     if attempts < 0 {
         return Err(PyValueError::new_err("max_attempts must be at least 1"));
     }

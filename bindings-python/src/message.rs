@@ -20,7 +20,7 @@ pub struct Message {
 #[pymethods]
 impl Message {
     #[new]
-    #[pyo3(signature = (topic, body, *, tag=None, keys=None, properties=None, message_group=None, delivery_timestamp=None, priority=None))]
+    #[pyo3(signature = (topic, body, *, tag=None, keys=None, properties=None, message_group=None, delivery_timestamp=None, priority=None, lite_topic=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         topic: &Bound<'_, PyAny>,
@@ -31,6 +31,7 @@ impl Message {
         message_group: Option<&Bound<'_, PyAny>>,
         delivery_timestamp: Option<&Bound<'_, PyAny>>,
         priority: Option<&Bound<'_, PyAny>>,
+        lite_topic: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Message> {
         let topic = string(topic, "topic")?;
         let mut builder = core::Message::builder(topic, bytes(body)?);
@@ -72,6 +73,9 @@ impl Message {
                 .extract()
                 .map_err(|_| PyTypeError::new_err("priority must be an int (32-bit)"))?;
             builder = builder.priority(priority);
+        }
+        if let Some(lite) = none_to_option(lite_topic) {
+            builder = builder.lite_topic(string(&lite, "lite_topic")?);
         }
         let inner = builder.build().py_err()?;
         Ok(Message { inner })
@@ -126,6 +130,12 @@ impl Message {
     #[getter]
     fn priority(&self) -> Option<i32> {
         self.inner.priority()
+    }
+
+    /// The lite topic (under a LITE topic), if any.
+    #[getter]
+    fn lite_topic(&self) -> Option<&str> {
+        self.inner.lite_topic()
     }
 
     fn __repr__(&self) -> String {
@@ -258,6 +268,12 @@ impl MessageView {
     #[getter]
     fn priority(&self) -> Option<i32> {
         self.core().priority
+    }
+
+    /// The lite topic (lite topics only), or None.
+    #[getter]
+    fn lite_topic(&self) -> Option<String> {
+        self.core().lite_topic.clone()
     }
 
     /// The current receipt handle (opaque).

@@ -12,6 +12,35 @@ use rmq_client as core;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// The callback threads (one per listener call the core may make at once) and the core
+/// listener that runs `dispatch(view) -> bool` on them.
+pub(crate) fn listener(
+    threads: usize,
+    dispatch: Py<PyAny>,
+) -> PyResult<(
+    Arc<CallbackPool>,
+    impl Fn(&core::MessageView) -> core::ConsumeResult + Send + Sync + 'static,
+)> {
+    let pool = CallbackPool::new("rmq-callback", threads)
+        .map_err(|e| closed(format!("cannot start the listener threads: {e}")))?;
+    let dispatch = Arc::new(dispatch);
+    let on = pool.clone();
+    let listener = move |view: &core::MessageView| {
+        let (dispatch, view) = (dispatch.clone(), view.clone());
+        let consumed = on.call(move || {
+            Python::try_attach(|py| {
+                let view = Py::new(py, MessageView::new(view))?;
+                dispatch.call1(py, (view,))?.is_truthy(py)
+            })
+        });
+        match consumed {
+            Some(Some(Ok(true))) => core::ConsumeResult::Success,
+            _ => core::ConsumeResult::Failure,
+        }
+    };
+    Ok((pool, listener))
+}
+
 /// A started push consumer.
 #[pyclass(module = "rmq._native", frozen)]
 pub struct PushConsumer {
@@ -37,25 +66,7 @@ impl PushConsumer {
         let subscribed = subscriptions(subscribed)?;
         let mut builder =
             core::PushConsumer::builder_from_map(group, config.with(options)).py_err()?;
-        // One callback thread per listener call the core may make at once.
-        let threads = builder.listener_concurrency();
-        let pool = CallbackPool::new("rmq-callback", threads)
-            .map_err(|e| closed(format!("cannot start the listener threads: {e}")))?;
-        let dispatch = Arc::new(dispatch);
-        let on = pool.clone();
-        let listener = move |view: &core::MessageView| {
-            let (dispatch, view) = (dispatch.clone(), view.clone());
-            let consumed = on.call(move || {
-                Python::try_attach(|py| {
-                    let view = Py::new(py, MessageView::new(view))?;
-                    dispatch.call1(py, (view,))?.is_truthy(py)
-                })
-            });
-            match consumed {
-                Some(Some(Ok(true))) => core::ConsumeResult::Success,
-                _ => core::ConsumeResult::Failure,
-            }
-        };
+        let (pool, listener) = listener(builder.listener_concurrency(), dispatch)?;
         builder = builder.listener(listener);
         for (topic, filter) in subscribed {
             builder = builder.subscribe(topic, filter);

@@ -13,6 +13,7 @@ from . import _native
 from ._config import ClientConfig
 from ._errors import *  # noqa: F401,F403 - the exception classes are part of the API
 from ._errors import __all__ as _error_names
+from ._lite_push_consumer import LitePushConsumer, OffsetOption
 from ._producer import Producer, Transaction
 from ._push_consumer import PushConsumer
 from ._simple_consumer import SimpleConsumer
@@ -28,7 +29,8 @@ _ASYNC = ("AsyncProducer", "AsyncSimpleConsumer", "AsyncTransaction")
 
 __all__ = [
     "ClientConfig", "Message", "MessageView", "SendReceipt", "FilterExpression",
-    "Producer", "Transaction", "SimpleConsumer", "PushConsumer", "ConsumeResult",
+    "Producer", "Transaction", "SimpleConsumer", "PushConsumer", "LitePushConsumer",
+    "OffsetOption", "ConsumeResult",
     "TransactionResolution", *_ASYNC, *_error_names,
 ]
 

@@ -10,8 +10,7 @@ from ._config import ClientConfig
 
 __all__ = ["MiniBroker", "MiniCluster"]
 
-_TOPIC_TYPES = ("NORMAL", "FIFO", "DELAY", "TRANSACTION", "PRIORITY", "MIXED")
-_GROUP_KEYS = {"fifo", "max_attempts", "retry_delays"}
+_GROUP_KEYS = {"fifo", "max_attempts", "retry_delays", "lite_topic"}
 
 
 # The broker's settings are not client options, so this test helper checks their values
@@ -37,20 +36,21 @@ def _topics(topics: Optional[Mapping[str, str]]) -> List[Tuple[str, str]]:
     if topics is None:
         return []
     if not isinstance(topics, Mapping):
-        raise TypeError("topics must be a dict of name to 'NORMAL', 'FIFO', 'DELAY' or "
-                        "'TRANSACTION'")
+        raise TypeError("topics must be a dict of name to a type such as 'NORMAL', 'FIFO' or "
+                        "'LITE'")
     out = []
     for name, kind in topics.items():
         if not isinstance(name, str) or not isinstance(kind, str):
             raise TypeError("topics must map str names to str types")
-        if kind.upper() not in _TOPIC_TYPES:
-            raise ValueError(f"topic {name!r}: unknown type {kind!r} "
-                             f"(one of {', '.join(_TOPIC_TYPES)})")
-        out.append((name, kind.upper()))
+        # The type is the core's to check (it names the types it knows).
+        out.append((name, kind))
     return out
 
 
-def _group(name: str, spec: Optional[Mapping[str, Any]]) -> Tuple[str, bool, int, List[float]]:
+_GroupSpec = Tuple[str, bool, int, List[float], Optional[str]]
+
+
+def _group(name: str, spec: Optional[Mapping[str, Any]]) -> _GroupSpec:
     if not isinstance(name, str):
         raise TypeError("group names must be str")
     spec = spec or {}
@@ -68,7 +68,10 @@ def _group(name: str, spec: Optional[Mapping[str, Any]]) -> Tuple[str, bool, int
     attempts = 0 if attempts is None else _count(attempts, "max_attempts")
     delays = [_seconds(d, "each retry delay", allow_zero=True)
               for d in spec.get("retry_delays", ())]
-    return (name, fifo, attempts, delays)
+    lite = spec.get("lite_topic")
+    if lite is not None and not isinstance(lite, str):
+        raise TypeError(f"group {name!r}: lite_topic must be a str (the parent topic)")
+    return (name, fifo, attempts, delays, lite)
 
 
 def _broker_args(topics: Optional[Mapping[str, str]],
@@ -98,12 +101,15 @@ class MiniBroker:
     """rmq's mini-broker, in this process, on ``127.0.0.1`` and a free port.
 
     Args:
-        topics: name to ``"NORMAL"``, ``"FIFO"``, ``"DELAY"`` or ``"TRANSACTION"``. Topics not
-            declared are created on first use accepting every type, unless ``strict``.
+        topics: name to ``"NORMAL"``, ``"FIFO"``, ``"DELAY"``, ``"TRANSACTION"``,
+            ``"PRIORITY"`` or ``"LITE"``. Topics not declared are created on first use
+            accepting every type, unless ``strict``.
         groups: name to settings: ``fifo`` (bool, default False), ``max_attempts``
             (deliveries before the dead-letter queue, default 17), ``retry_delays`` (seconds
-            before each redelivery to push consumers, default Apache's 1 s, 5 s, 10 s, ...).
-            Groups not declared are created on first use as non-FIFO groups.
+            before each redelivery to push consumers, default Apache's 1 s, 5 s, 10 s, ...),
+            ``lite_topic`` (makes it a lite group of that LITE parent topic). Groups not
+            declared are created on first use as non-FIFO groups (a lite consumer's as a lite
+            group of its topic, unless ``strict``).
         data_dir: keep everything on disk there and recover it at start (default: memory).
         virtual_clock: time moves only with ``advance()`` (redeliveries, scheduled messages,
             transaction checks), so tests of time need not sleep.

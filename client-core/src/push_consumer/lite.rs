@@ -351,6 +351,11 @@ impl LitePushConsumer {
         self.consumer.cached_messages()
     }
 
+    /// Brokers this consumer currently receives from (one assignment per broker).
+    pub fn assigned_queues(&self) -> usize {
+        self.consumer.assigned_queues()
+    }
+
     /// Stops receiving, waits for running listeners, tells the brokers the consumer leaves
     /// and closes sessions.
     pub async fn shutdown(&self) {
