@@ -5,6 +5,7 @@ const errors = require('./errors.cjs');
 const { Producer, Transaction, TransactionResolution } = require('./producer.cjs');
 const { SimpleConsumer } = require('./simple_consumer.cjs');
 const { PushConsumer, ConsumeResult } = require('./push_consumer.cjs');
+const { LitePushConsumer, OffsetOption } = require('./lite_push_consumer.cjs');
 const { FilterExpression } = require('./filter.cjs');
 const { MessageView } = require('./message.cjs');
 const { setLogger } = require('./logging.cjs');
@@ -15,6 +16,8 @@ module.exports = {
   TransactionResolution,
   SimpleConsumer,
   PushConsumer,
+  LitePushConsumer,
+  OffsetOption,
   ConsumeResult,
   FilterExpression,
   MessageView,

@@ -44,6 +44,8 @@ export interface MessageOptions {
   delay?: number;
   /** Priority topics (Apache 5.4+). */
   priority?: number;
+  /** LITE topics (Apache 5.5+): the lite topic, 1 to 64 of [A-Za-z0-9_-]. */
+  liteTopic?: string;
 }
 
 /** A received message. Getters read it lazily; `receiptHandle` follows changeInvisibleDuration. */
@@ -70,6 +72,7 @@ export declare class MessageView {
   readonly corrupted: boolean;
   readonly corruption: string | null;
   readonly priority: number | null;
+  readonly liteTopic: string | null;
 }
 
 export interface SendReceipt {
@@ -216,6 +219,36 @@ export declare class PushConsumer extends Client {
   readonly cachedMessages: number;
   readonly assignedQueues: number;
   readonly isFifo: boolean;
+}
+
+export interface LitePushConsumerOptions extends Omit<PushConsumerOptions, 'subscriptions'> {
+  /** The LITE parent topic; `consumerGroup` must be a lite group bound to it. */
+  topic: string;
+}
+
+/** Where a new lite subscription starts reading. */
+export declare class OffsetOption {
+  private constructor();
+  private readonly spec: unknown;
+  /** The group's last position; a lite topic new to the group starts at its end (the default). */
+  static readonly LAST: OffsetOption;
+  /** The oldest message kept. */
+  static readonly MIN: OffsetOption;
+  /** Only messages sent from now on. */
+  static readonly MAX: OffsetOption;
+  static offset(n: number): OffsetOption;
+  static tailN(n: number): OffsetOption;
+  /** Apache 5.5.0 ignores it. */
+  static timestamp(at: Date | number): OffsetOption;
+}
+
+/** Lite topics (Apache 5.5): only subscribed lite topics reach the listener, each in order. */
+export declare class LitePushConsumer extends PushConsumer {
+  constructor(options: LitePushConsumerOptions);
+  /** Rejects with a TooManyRequestsError (status 42902) over the group's quota. */
+  subscribeLite(liteTopic: string, offset?: OffsetOption): Promise<void>;
+  unsubscribeLite(liteTopic: string): Promise<void>;
+  readonly liteTopics: string[];
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';

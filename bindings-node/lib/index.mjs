@@ -2,7 +2,8 @@
 import rmq from './index.cjs';
 
 export const {
-  Producer, Transaction, TransactionResolution, SimpleConsumer, PushConsumer, ConsumeResult,
+  Producer, Transaction, TransactionResolution, SimpleConsumer, PushConsumer, LitePushConsumer,
+  OffsetOption, ConsumeResult,
   FilterExpression, MessageView, setLogger, coreVersion, RmqError, InvalidArgumentError,
   BadRequestError, UnauthorizedError, PaymentRequiredError, ForbiddenError, NotFoundError,
   PayloadTooLargeError, PayloadEmptyError, TooManyRequestsError, RequestHeaderFieldsTooLargeError,

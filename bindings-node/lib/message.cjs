@@ -93,6 +93,7 @@ function toNative(message) {
     optionalString(message.messageGroup, 'messageGroup'),
     deliveryTime(message),
     priority(message.priority),
+    optionalString(message.liteTopic, 'liteTopic'),
   );
 }
 

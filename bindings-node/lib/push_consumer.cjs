@@ -57,6 +57,11 @@ class PushConsumer extends Client {
     return native.startPushConsumer(this.#group, this.#options, this.#subscriptions, this.#dispatch);
   }
 
+  /** @internal the listener as the native consumer calls it (never rejects). */
+  get _dispatch() {
+    return this.#dispatch;
+  }
+
   _serves() {
     return true;
   }

@@ -6,8 +6,8 @@ const native = require('./native.cjs');
 const { typeName } = require('./options.cjs');
 const { invalid } = require('./errors.cjs');
 
-const TOPIC_TYPES = ['NORMAL', 'FIFO', 'DELAY', 'TRANSACTION', 'PRIORITY', 'MIXED'];
-const GROUP_KEYS = new Set(['fifo', 'maxAttempts', 'retryDelays']);
+const TOPIC_TYPES = ['NORMAL', 'FIFO', 'DELAY', 'TRANSACTION', 'PRIORITY', 'LITE', 'MIXED'];
+const GROUP_KEYS = new Set(['fifo', 'maxAttempts', 'retryDelays', 'liteTopic']);
 
 function entries(value, what) {
   if (value === undefined || value === null) return [];
@@ -40,11 +40,12 @@ function groupSpec(name, settings) {
   for (const key of Object.keys(spec)) {
     if (!GROUP_KEYS.has(key)) throw new RangeError(`group ${name}: unknown setting ${key} (known: ${[...GROUP_KEYS].join(', ')})`);
   }
-  const { fifo = false, maxAttempts, retryDelays } = spec;
+  const { fifo = false, maxAttempts, retryDelays, liteTopic } = spec;
+  if (liteTopic !== undefined && typeof liteTopic !== 'string') throw new TypeError(`group ${name}: liteTopic must be a string (the LITE parent topic)`);
   if (typeof fifo !== 'boolean') throw new TypeError(`group ${name}: fifo must be a boolean`);
   if (maxAttempts !== undefined && !Number.isInteger(maxAttempts)) throw new TypeError(`group ${name}: maxAttempts must be an integer`);
   if (retryDelays !== undefined && !Array.isArray(retryDelays)) throw new TypeError(`group ${name}: retryDelays must be an array of milliseconds`);
-  return { name, fifo, maxAttempts, retryDelays: retryDelays?.map((d) => ms(d, 'each retry delay')) };
+  return { name, fifo, maxAttempts, retryDelays: retryDelays?.map((d) => ms(d, 'each retry delay')), liteTopic };
 }
 
 /** The settings of one broker (also each broker of a cluster), checked. */

@@ -23,7 +23,7 @@ export type RpcName =
   | 'SyncLiteSubscription'
   | 'Telemetry.Settings';
 
-export type TopicType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'PRIORITY' | 'MIXED';
+export type TopicType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'PRIORITY' | 'LITE' | 'MIXED';
 
 export interface GroupSettings {
   fifo?: boolean;
@@ -31,6 +31,8 @@ export interface GroupSettings {
   maxAttempts?: number;
   /** ms before each redelivery to push consumers (default Apache's 1 s, 5 s, 10 s, ...). */
   retryDelays?: number[];
+  /** Makes it a lite group of this LITE topic (undeclared groups a LitePushConsumer uses become one, unless strict). */
+  liteTopic?: string;
 }
 
 export interface MiniBrokerOptions {

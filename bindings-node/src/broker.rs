@@ -19,6 +19,8 @@ pub struct GroupSpec {
     pub max_attempts: Option<i32>,
     /// Milliseconds before each redelivery to push consumers (Apache's policy when absent).
     pub retry_delays: Option<Vec<f64>>,
+    /// Makes it a lite group of this LITE parent topic.
+    pub lite_topic: Option<String>,
 }
 
 /// A stored message as tests inspect it.
@@ -63,6 +65,9 @@ pub(crate) fn topic(name: String, kind: &str) -> std::result::Result<TopicConfig
 
 pub(crate) fn group(spec: GroupSpec) -> std::result::Result<GroupConfig, Invalid> {
     let mut group = GroupConfig::new(spec.name).fifo(spec.fifo);
+    if let Some(parent) = spec.lite_topic {
+        group = group.lite(mb::LiteGroup::new(parent));
+    }
     if let Some(attempts) = spec.max_attempts {
         if attempts < 1 {
             return Err("maxAttempts must be at least 1".into());

@@ -15,6 +15,7 @@ mod cluster;
 mod config;
 mod error;
 mod filter;
+mod lite_push_consumer;
 mod logging;
 mod message;
 mod producer;

@@ -29,6 +29,7 @@ pub fn build_message(
     message_group: Option<String>,
     delivery_timestamp: Option<f64>,
     priority: Option<i32>,
+    lite_topic: Option<String>,
 ) -> Result<Message> {
     let mut builder = core::Message::builder(topic, bytes::Bytes::copy_from_slice(body));
     if let Some(tag) = tag {
@@ -48,6 +49,9 @@ pub fn build_message(
     }
     if let Some(priority) = priority {
         builder = builder.priority(priority);
+    }
+    if let Some(lite) = lite_topic {
+        builder = builder.lite_topic(lite);
     }
     Ok(Message {
         inner: builder.build().or_throw(env)?,
@@ -205,6 +209,12 @@ impl MessageView {
     #[napi(getter)]
     pub fn priority(&self) -> Option<i32> {
         self.core().priority
+    }
+
+    /// The lite topic (lite topics only; Apache 5.5+).
+    #[napi(getter)]
+    pub fn lite_topic(&self) -> Option<String> {
+        self.core().lite_topic.clone()
     }
 }
 

@@ -11,6 +11,21 @@ use napi::bindgen_prelude::*;
 use rmq_client as core;
 use std::sync::Arc;
 
+/// The core listener that hands each message to `dispatch` on the JS thread and waits for
+/// its answer (true: consumed).
+pub(crate) fn listener(
+    env: &Env,
+    dispatch: Function<MessageView, Promise<bool>>,
+) -> Result<impl Fn(&core::MessageView) -> core::ConsumeResult + Send + Sync + 'static> {
+    let dispatch: Arc<Js<bool>> = callbacks::callback(env, dispatch)?;
+    Ok(
+        move |view: &core::MessageView| match callbacks::call(&dispatch, view) {
+            Some(true) => core::ConsumeResult::Success,
+            _ => core::ConsumeResult::Failure,
+        },
+    )
+}
+
 /// A started push consumer.
 #[napi]
 pub struct PushConsumer {
@@ -32,14 +47,7 @@ pub fn start_push_consumer<'env>(
     for (topic, filter) in subscriptions(subscribed) {
         builder = builder.subscribe(topic, filter);
     }
-    let dispatch: Arc<Js<bool>> = callbacks::callback(env, dispatch)?;
-    builder =
-        builder.listener(
-            move |view: &core::MessageView| match callbacks::call(&dispatch, view) {
-                Some(true) => core::ConsumeResult::Success,
-                _ => core::ConsumeResult::Failure,
-            },
-        );
+    builder = builder.listener(listener(env, dispatch)?);
     runtime::start_client(
         env,
         builder.start(),

@@ -1,7 +1,7 @@
 // Compiled (never run) by `npm run types`: the public types accept what the README shows and
 // refuse what they must.
 import {
-  Producer, SimpleConsumer, PushConsumer, FilterExpression, ConsumeResult, TransactionResolution,
+  Producer, SimpleConsumer, PushConsumer, LitePushConsumer, OffsetOption, FilterExpression, ConsumeResult, TransactionResolution,
   RmqError, NotFoundError, AbortError, setLogger, type MessageView, type SendReceipt,
 } from 'rmq';
 import { MiniBroker, MiniCluster, useMiniBroker } from 'rmq/testing';
@@ -73,4 +73,18 @@ export async function usage(): Promise<void> {
   new SimpleConsumer({ endpoints: 'x', subscriptions: {} });
   // @ts-expect-error a listener must be given
   new PushConsumer({ endpoints: 'x', consumerGroup: 'g', subscriptions: {} });
+
+  const lite = await new LitePushConsumer({
+    endpoints: 'x', consumerGroup: 'agents', topic: 'replies',
+    messageListener: (view) => { const name: string | null = view.liteTopic; void name; },
+  }).start();
+  await lite.subscribeLite('session-1', OffsetOption.MIN);
+  await lite.subscribeLite('session-2', OffsetOption.tailN(3));
+  const held: string[] = lite.liteTopics;
+  void held;
+  await producer.send({ topic: 'replies', body: 'hi', liteTopic: 'session-1' });
+  // @ts-expect-error a lite consumer has a topic, not subscriptions
+  new LitePushConsumer({ endpoints: 'x', consumerGroup: 'g', subscriptions: {}, messageListener: () => {} });
+  // @ts-expect-error an offset is an OffsetOption
+  await lite.subscribeLite('session-3', 'min');
 }
