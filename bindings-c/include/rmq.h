@@ -52,6 +52,38 @@
 #define RMQ_FILTER_SQL 1
 
 /**
+ * `rmq_lite_push_consumer_subscribe_from`: the group's last position (a lite topic new to the
+ * group starts at its end; the default of `rmq_lite_push_consumer_subscribe`).
+ */
+#define RMQ_OFFSET_LAST 0
+
+/**
+ * The oldest message kept.
+ */
+#define RMQ_OFFSET_MIN 1
+
+/**
+ * Only messages sent from now on.
+ */
+#define RMQ_OFFSET_MAX 2
+
+/**
+ * The queue offset `value`.
+ */
+#define RMQ_OFFSET_OFFSET 3
+
+/**
+ * `value` messages before the group's last position.
+ */
+#define RMQ_OFFSET_TAIL_N 4
+
+/**
+ * The first message stored at or after `value` (milliseconds since 1970; Apache 5.5.0
+ * ignores it).
+ */
+#define RMQ_OFFSET_TIMESTAMP 5
+
+/**
  * No events.
  */
 #define RMQ_LOG_OFF 0
@@ -422,6 +454,11 @@ typedef int32_t rmq_conf_res;
 typedef struct rmq_conf rmq_conf;
 
 /**
+ * A started lite push consumer.
+ */
+typedef struct rmq_lite_push_consumer rmq_lite_push_consumer;
+
+/**
  * A message being built. Validated (by the core, with the server's rules) when it is sent.
  */
 typedef struct rmq_message rmq_message;
@@ -696,6 +733,86 @@ int32_t rmq_err_is_retriable(int32_t err);
 const char *rmq_last_error_message(void);
 
 /**
+ * Builds and starts a lite push consumer of lite group `group` bound to the LITE topic
+ * `topic`, from `conf` (client and push-consumer keys, and the listener, which is required).
+ * It receives nothing until a lite topic is subscribed. Blocks until started.
+ *
+ * # Safety
+ * `conf` is live; `group` and `topic` NUL-terminated; `out` writable.
+ */
+rmq_err rmq_lite_push_consumer_new(const rmq_conf *conf,
+                                   const char *group,
+                                   const char *topic,
+                                   rmq_lite_push_consumer **out);
+
+/**
+ * Subscribes `lite_topic` (1 to 64 of `[A-Za-z0-9_-]`) from where the group left it (a lite
+ * topic new to the group: its end). Subscribing one already subscribed does nothing. Over the
+ * group's quota: `RMQ_ERR_LITE_SUBSCRIPTION_QUOTA_EXCEEDED`.
+ *
+ * # Safety
+ * `consumer` is live; `lite_topic` NUL-terminated.
+ */
+rmq_err rmq_lite_push_consumer_subscribe(const rmq_lite_push_consumer *consumer,
+                                         const char *lite_topic);
+
+/**
+ * Subscribes `lite_topic` starting at an offset option: `kind` is one of `RMQ_OFFSET_*`,
+ * `value` the offset, tail count or timestamp it needs (ignored by the others).
+ *
+ * # Safety
+ * `consumer` is live; `lite_topic` NUL-terminated.
+ */
+rmq_err rmq_lite_push_consumer_subscribe_from(const rmq_lite_push_consumer *consumer,
+                                              const char *lite_topic,
+                                              int32_t kind,
+                                              int64_t value);
+
+/**
+ * Stops receiving `lite_topic` (messages already received are still consumed).
+ *
+ * # Safety
+ * `consumer` is live; `lite_topic` NUL-terminated.
+ */
+rmq_err rmq_lite_push_consumer_unsubscribe(const rmq_lite_push_consumer *consumer,
+                                           const char *lite_topic);
+
+/**
+ * How many lite topics are subscribed now (0 for NULL).
+ *
+ * # Safety
+ * `consumer` is NULL or live.
+ */
+size_t rmq_lite_push_consumer_lite_topic_count(const rmq_lite_push_consumer *consumer);
+
+/**
+ * 1 if `lite_topic` is subscribed now, 0 if not (or for NULL arguments).
+ *
+ * # Safety
+ * `consumer` is NULL or live; `lite_topic` NULL or NUL-terminated.
+ */
+int32_t rmq_lite_push_consumer_is_subscribed(const rmq_lite_push_consumer *consumer,
+                                             const char *lite_topic);
+
+/**
+ * Stops receiving, waits for listener calls in progress and their acks, and closes it. From
+ * inside its own listener: `RMQ_ERR__WOULD_DEADLOCK`. Closing twice is fine.
+ *
+ * # Safety
+ * `consumer` is live.
+ */
+rmq_err rmq_lite_push_consumer_close(const rmq_lite_push_consumer *consumer);
+
+/**
+ * Closes the consumer (if still open) and frees it; NULL is a no-op. Never call it from the
+ * consumer's own listener.
+ *
+ * # Safety
+ * `consumer` is NULL or live, not used afterwards.
+ */
+void rmq_lite_push_consumer_free(rmq_lite_push_consumer *consumer);
+
+/**
  * Sends rmq's log events at `level` (`RMQ_LOG_OFF` … `RMQ_LOG_TRACE`) and more severe to
  * `callback` (see `rmq_log_callback`); a NULL callback restores the default, which writes
  * them to stderr. Process-wide; the default level is `RMQ_LOG_WARN`. It returns once no call
@@ -806,6 +923,16 @@ rmq_err rmq_message_set_priority(rmq_message *message,
                                  int32_t priority);
 
 /**
+ * Sends the message to lite topic `lite_topic` under its (LITE) topic (Apache RocketMQ 5.5
+ * and later; 1 to 64 of `[A-Za-z0-9_-]`).
+ *
+ * # Safety
+ * `message` is a live `rmq_message`; `lite_topic` a NUL-terminated string.
+ */
+rmq_err rmq_message_set_lite_topic(rmq_message *message,
+                                   const char *lite_topic);
+
+/**
  * The topic (NULL for a NULL message).
  *
  * # Safety
@@ -871,6 +998,14 @@ const char *rmq_message_message_group(const rmq_message *message);
  * `message` is NULL or a live `rmq_message`.
  */
 int64_t rmq_message_delivery_timestamp(const rmq_message *message);
+
+/**
+ * The lite topic, or NULL if the message has none.
+ *
+ * # Safety
+ * `message` is NULL or a live `rmq_message`.
+ */
+const char *rmq_message_lite_topic(const rmq_message *message);
 
 /**
  * Writes the priority to `*priority` and returns 1 if the message has one; 0 otherwise.
@@ -1207,6 +1342,14 @@ const char *rmq_message_view_tag(const rmq_message_view *view);
  * `view` is NULL or a live `rmq_message_view`.
  */
 const char *rmq_message_view_message_group(const rmq_message_view *view);
+
+/**
+ * The lite topic, or NULL if the message was not sent to one.
+ *
+ * # Safety
+ * `view` is NULL or a live `rmq_message_view`.
+ */
+const char *rmq_message_view_lite_topic(const rmq_message_view *view);
 
 /**
  * The producer's host.

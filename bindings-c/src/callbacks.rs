@@ -132,16 +132,30 @@ pub fn listen_on_threads(
     id: usize,
     consume: impl Fn(MessageView) -> i32 + Send + Sync + Clone + 'static,
 ) -> std::io::Result<(PushConsumerBuilder, Arc<CallbackPool>)> {
-    let pool = CallbackPool::new("rmq-listener", builder.listener_concurrency())?;
+    let (listener, pool) = listener_on_threads(builder.listener_concurrency(), id, consume)?;
+    Ok((builder.listener(listener), pool))
+}
+
+/// The core listener [`listen_on_threads`] sets, and its `threads` listener threads, for a
+/// builder of another kind (the lite push consumer's).
+pub fn listener_on_threads(
+    threads: usize,
+    id: usize,
+    consume: impl Fn(MessageView) -> i32 + Send + Sync + Clone + 'static,
+) -> std::io::Result<(
+    impl Fn(&MessageView) -> ConsumeResult + Send + Sync + 'static,
+    Arc<CallbackPool>,
+)> {
+    let pool = CallbackPool::new("rmq-listener", threads)?;
     let on = pool.clone();
-    let builder = builder.listener(move |view: &MessageView| {
+    let listener = move |view: &MessageView| {
         let (view, consume) = (view.clone(), consume.clone());
         match on.call(move || inflight::inside(id, || consume(view))) {
             Some(RMQ_CONSUME_SUCCESS) => ConsumeResult::Success,
             _ => ConsumeResult::Failure,
         }
-    });
-    Ok((builder, pool))
+    };
+    Ok((listener, pool))
 }
 
 /// A transaction checker that runs `check` (the application's callback, answering 0 commit,

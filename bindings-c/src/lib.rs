@@ -16,6 +16,7 @@ pub mod error;
 pub mod ffi;
 pub mod filter;
 pub mod inflight;
+pub mod lite_push_consumer;
 pub mod logging;
 pub mod message;
 pub mod panic;

@@ -33,6 +33,7 @@ struct Strings {
     born_host: OnceLock<CString>,
     receipt_handle: OnceLock<CString>,
     corrupted: OnceLock<Option<CString>>,
+    lite_topic: OnceLock<Option<CString>>,
 }
 
 impl rmq_message_view {
@@ -120,6 +121,19 @@ pub unsafe extern "C" fn rmq_message_view_message_group(
 ) -> *const c_char {
     read("rmq_message_view_message_group", view, null(), |v| {
         lazy_opt(&v.strings.group, v.inner.message_group.as_deref())
+    })
+}
+
+/// The lite topic, or NULL if the message was not sent to one.
+///
+/// # Safety
+/// `view` is NULL or a live `rmq_message_view`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rmq_message_view_lite_topic(
+    view: *const rmq_message_view,
+) -> *const c_char {
+    read("rmq_message_view_lite_topic", view, null(), |v| {
+        lazy_opt(&v.strings.lite_topic, v.inner.lite_topic.as_deref())
     })
 }
 

@@ -9,7 +9,7 @@
 static rmq_mini_broker* broker;
 
 /* A client configuration for `on` (the suite's broker when NULL). */
-static rmq_conf* client_conf_for(rmq_mini_broker* on) {
+static inline rmq_conf* client_conf_for(rmq_mini_broker* on) {
   rmq_conf* conf = rmq_conf_new();
   char err[256];
   CHECK(rmq_conf_set(conf, "endpoints", rmq_mini_broker_endpoint(on ? on : broker), err,
@@ -17,9 +17,9 @@ static rmq_conf* client_conf_for(rmq_mini_broker* on) {
   return conf;
 }
 
-static rmq_conf* client_conf(void) { return client_conf_for(NULL); }
+static inline rmq_conf* client_conf(void) { return client_conf_for(NULL); }
 
-static rmq_producer* producer_on(rmq_mini_broker* on) {
+static inline rmq_producer* producer_on(rmq_mini_broker* on) {
   rmq_conf* conf = client_conf_for(on);
   rmq_producer* p = NULL;
   OK(rmq_producer_new(conf, &p));
@@ -27,9 +27,9 @@ static rmq_producer* producer_on(rmq_mini_broker* on) {
   return p;
 }
 
-static rmq_producer* producer_new(void) { return producer_on(NULL); }
+static inline rmq_producer* producer_new(void) { return producer_on(NULL); }
 
-static rmq_simple_consumer* simple_on(rmq_mini_broker* on, const char* group, const char* topic,
+static inline rmq_simple_consumer* simple_on(rmq_mini_broker* on, const char* group, const char* topic,
                                       const char* tag) {
   rmq_conf* conf = client_conf_for(on);
   char err[256];
@@ -41,17 +41,17 @@ static rmq_simple_consumer* simple_on(rmq_mini_broker* on, const char* group, co
   return c;
 }
 
-static rmq_simple_consumer* simple_new(const char* group, const char* topic, const char* tag) {
+static inline rmq_simple_consumer* simple_new(const char* group, const char* topic, const char* tag) {
   return simple_on(NULL, group, topic, tag);
 }
 
-static rmq_message* message(const char* topic, const char* body) {
+static inline rmq_message* message(const char* topic, const char* body) {
   rmq_message* m = NULL;
   OK(rmq_message_new(topic, (const uint8_t*)body, strlen(body), &m));
   return m;
 }
 
-static void send(rmq_producer* p, rmq_message* m, char* id_out) {
+static inline void send(rmq_producer* p, rmq_message* m, char* id_out) {
   rmq_send_receipt* r = NULL;
   OK(rmq_producer_send(p, m, &r));
   CHECK(strlen(rmq_send_receipt_message_id(r)) > 0);
@@ -60,7 +60,7 @@ static void send(rmq_producer* p, rmq_message* m, char* id_out) {
 }
 
 /* Receives until `want` messages arrived or 10 s passed, into `views`; returns how many. */
-static size_t receive(rmq_simple_consumer* c, rmq_message_view** views, size_t want,
+static inline size_t receive(rmq_simple_consumer* c, rmq_message_view** views, size_t want,
                       int64_t invisible_ms) {
   size_t got = 0;
   long long deadline = now_ms() + 10000;
@@ -72,7 +72,7 @@ static size_t receive(rmq_simple_consumer* c, rmq_message_view** views, size_t w
   return got;
 }
 
-static void free_views(rmq_message_view** views, size_t n) {
+static inline void free_views(rmq_message_view** views, size_t n) {
   for (size_t i = 0; i < n; i++) rmq_message_view_free(views[i]);
 }
 
