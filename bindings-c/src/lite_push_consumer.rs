@@ -6,10 +6,11 @@
 
 use crate::callbacks::listener_on_threads;
 use crate::config::rmq_conf;
-use crate::error::{boundary, boundary_or, fail, fail_with, rmq_err};
+use crate::error::{boundary, fail, fail_with, rmq_err};
 use crate::ffi::{self, check, core_try};
-use crate::inflight::{self, is_inside};
+use crate::inflight;
 use crate::message::read;
+use crate::push_consumer::{Listening, close, free};
 use crate::runtime::{Owner, block_on};
 use rmq_client::callback_pool::CallbackPool;
 use rmq_client::{LitePushConsumer, OffsetOption};
@@ -278,19 +279,8 @@ pub unsafe extern "C" fn rmq_lite_push_consumer_is_subscribed(
 pub unsafe extern "C" fn rmq_lite_push_consumer_close(
     consumer: *const rmq_lite_push_consumer,
 ) -> rmq_err {
-    boundary("rmq_lite_push_consumer_close", || {
-        // SAFETY: the caller's contract.
-        let consumer = check!(unsafe { ffi::handle(consumer, "consumer") });
-        check!(consumer.live());
-        if is_inside(consumer.id) {
-            return fail_with(
-                rmq_err::RMQ_ERR__WOULD_DEADLOCK,
-                "a lite push consumer cannot be closed from inside its own listener",
-            );
-        }
-        consumer.close();
-        rmq_err::RMQ_OK
-    })
+    // SAFETY: the caller's contract.
+    unsafe { close("rmq_lite_push_consumer_close", consumer) }
 }
 
 /// Closes the consumer (if still open) and frees it; NULL is a no-op. Never call it from the
@@ -300,20 +290,18 @@ pub unsafe extern "C" fn rmq_lite_push_consumer_close(
 /// `consumer` is NULL or live, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rmq_lite_push_consumer_free(consumer: *mut rmq_lite_push_consumer) {
-    boundary_or("rmq_lite_push_consumer_free", (), || {
-        // SAFETY: the caller's contract.
-        if let Some(c) = unsafe { consumer.as_ref() } {
-            if is_inside(c.id) {
-                crate::error::set_last(
-                    "rmq_lite_push_consumer_free: called from the consumer's own listener; not freed",
-                );
-                return;
-            }
-            if c.owner.check("lite push consumer").is_ok() {
-                c.close();
-            }
-        }
-        // SAFETY: the caller's contract.
-        unsafe { ffi::free(consumer) }
-    })
+    // SAFETY: the caller's contract.
+    unsafe { free("rmq_lite_push_consumer_free", consumer) }
+}
+
+impl Listening for rmq_lite_push_consumer {
+    fn id(&self) -> usize {
+        self.id
+    }
+    fn owned(&self) -> Result<(), rmq_err> {
+        self.live().map(drop)
+    }
+    fn shut(&self) {
+        self.close();
+    }
 }

@@ -108,20 +108,8 @@ pub unsafe extern "C" fn rmq_push_consumer_new(
 /// `consumer` is live.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rmq_push_consumer_close(consumer: *const rmq_push_consumer) -> rmq_err {
-    boundary("rmq_push_consumer_close", || {
-        // SAFETY: the caller's contract.
-        let consumer = check!(unsafe { ffi::handle(consumer, "consumer") });
-        check!(consumer.live());
-        if is_inside(consumer.id) {
-            return fail_with(
-                rmq_err::RMQ_ERR__WOULD_DEADLOCK,
-                "a push consumer cannot be closed from inside its own listener (close waits for \
-                 the listener calls in progress)",
-            );
-        }
-        consumer.close();
-        rmq_err::RMQ_OK
-    })
+    // SAFETY: the caller's contract.
+    unsafe { close("rmq_push_consumer_close", consumer) }
 }
 
 /// Closes the consumer (if still open) and frees it; NULL is a no-op. Never call it from the
@@ -131,17 +119,70 @@ pub unsafe extern "C" fn rmq_push_consumer_close(consumer: *const rmq_push_consu
 /// `consumer` is NULL or live, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rmq_push_consumer_free(consumer: *mut rmq_push_consumer) {
-    boundary_or("rmq_push_consumer_free", (), || {
+    // SAFETY: the caller's contract.
+    unsafe { free("rmq_push_consumer_free", consumer) }
+}
+
+/// A consumer whose listener runs on its own threads: closing it waits for them.
+pub(crate) trait Listening {
+    /// Its number, to recognise a call from inside its own listener.
+    fn id(&self) -> usize;
+    /// Whether it belongs to this process (not a copy inherited through fork).
+    fn owned(&self) -> Result<(), rmq_err>;
+    /// Stops it and its listener threads.
+    fn shut(&self);
+}
+
+impl Listening for rmq_push_consumer {
+    fn id(&self) -> usize {
+        self.id
+    }
+    fn owned(&self) -> Result<(), rmq_err> {
+        self.live().map(drop)
+    }
+    fn shut(&self) {
+        self.close();
+    }
+}
+
+/// `_close` of a consumer: refused from inside its own listener, which it would wait for.
+///
+/// # Safety
+/// `consumer` is live.
+pub(crate) unsafe fn close<C: Listening>(what: &'static str, consumer: *const C) -> rmq_err {
+    boundary(what, || {
+        // SAFETY: the caller's contract.
+        let consumer = check!(unsafe { ffi::handle(consumer, "consumer") });
+        check!(consumer.owned());
+        if is_inside(consumer.id()) {
+            return fail_with(
+                rmq_err::RMQ_ERR__WOULD_DEADLOCK,
+                "a push consumer cannot be closed from inside its own listener (close waits for \
+                 the listener calls in progress)",
+            );
+        }
+        consumer.shut();
+        rmq_err::RMQ_OK
+    })
+}
+
+/// `_free` of a consumer: closes it if still open (not from inside its own listener, which it
+/// would wait for: then it is left alone) and frees it.
+///
+/// # Safety
+/// `consumer` is NULL or live, not used afterwards.
+pub(crate) unsafe fn free<C: Listening>(what: &'static str, consumer: *mut C) {
+    boundary_or(what, (), || {
         // SAFETY: the caller's contract.
         if let Some(c) = unsafe { consumer.as_ref() } {
-            if is_inside(c.id) {
-                crate::error::set_last(
-                    "rmq_push_consumer_free: called from the consumer's own listener; not freed",
-                );
+            if is_inside(c.id()) {
+                crate::error::set_last(&format!(
+                    "{what}: called from the consumer's own listener; not freed"
+                ));
                 return;
             }
-            if c.owner.check("push consumer").is_ok() {
-                c.close();
+            if c.owned().is_ok() {
+                c.shut();
             }
         }
         // SAFETY: the caller's contract.
