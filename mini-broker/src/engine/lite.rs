@@ -20,9 +20,10 @@ pub(crate) fn lite_queue(parent: &str, lite: &str) -> String {
 }
 
 impl Engine {
-    /// Copies a message just stored in its parent topic into its lite queue.
+    /// Copies a message just stored in its parent topic into its lite queue (a dead-lettered
+    /// copy keeps its lite topic but is not dispatched again).
     pub(super) fn dispatch_lite(&mut self, stored: &StoredMessage) {
-        let Some(lite) = &stored.lite_topic else {
+        let (Some(lite), None) = (&stored.lite_topic, &stored.dead_letter) else {
             return;
         };
         let queue = lite_queue(&stored.topic, lite);

@@ -395,4 +395,19 @@ fn replay_rebuilds_exactly_the_live_state() {
     assert!(trimmed, "retention never dropped a message");
     let lite_delivered = handles.iter().filter(|(g, _, _)| g == "gl").count();
     assert!(lite_delivered > 20, "only {lite_delivered} lite deliveries");
+    // Dead-lettered lite messages keep their lite topic but get no lite queue of their own.
+    let lite_dlq = format!("{}gl", rmq_proto::names::DLQ_TOPIC_PREFIX);
+    assert!(
+        pair.live
+            .messages(&lite_dlq)
+            .iter()
+            .any(|m| m.lite_topic.is_some())
+    );
+    assert!(
+        pair.live
+            .topics
+            .keys()
+            .all(|t| !t.starts_with("%LMQ%$%DLQ%")),
+        "a dead letter was dispatched to a lite queue"
+    );
 }
