@@ -121,7 +121,9 @@ test('transactions commit, roll back and are checked', async (t) => {
     await producer.send({ topic: 'sc-tx', body, tag }, { transaction: tx });
     if (end) await tx[end]();
   }
-  const got = (await receiveN(consumer, 2, { timeoutMs: 60000 })).map((v) => v.body.toString()).sort();
+  // On a cluster the orphan's check waits for the proxy's transaction heartbeat to the
+  // brokers (every 20 s by Apache's default, 1 s in our harness).
+  const got = (await receiveN(consumer, 2, { timeoutMs: 90000 })).map((v) => v.body.toString()).sort();
   assert.deepEqual(got, ['committed', 'orphan']);
   assert.ok(checked.includes('orphan'));
 });

@@ -127,7 +127,9 @@ def test_transactions_commit_roll_back_and_are_checked(server):
             producer.send(rmq.Message("sc-tx", body, tag=tag), transaction=tx)
             if end:
                 getattr(tx, end)()
-        got = sorted(v.body for v in receive_n(consumer, 2, timeout=60))
+        # On a cluster the orphan's check waits for the proxy's transaction heartbeat to the
+        # brokers (every 20 s by Apache's default, 1 s in our harness).
+        got = sorted(v.body for v in receive_n(consumer, 2, timeout=90))
         assert got == [b"committed", b"orphan"]
         assert b"orphan" in checked
 

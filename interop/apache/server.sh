@@ -226,11 +226,15 @@ EOF
   "namesrvAddr": "$ns",
   "proxyMode": "cluster",
   "grpcServerPort": 18081,
-  "remotingListenPort": 18080
+  "remotingListenPort": 18080,
+  "transactionHeartbeatPeriodSecond": 1
 }
 EOF
   # As the local harness (short transaction timings, registration every 5 s), plus the LMQ
-  # flags lite topics need. Each broker has its own name, ports, store and home.
+  # flags lite topics need. Each broker has its own name, ports, store and home. A broker can
+  # check an orphaned transaction only once the proxy's heartbeat has told it of the producer
+  # (every 20 s by default: 1 s here), and it gives a half message up after
+  # transactionCheckMax checks that found no producer, so that stays at Apache's 15.
   local name port
   for name in broker-a broker-b; do
     port=$([ "$name" = broker-a ] && echo 20911 || echo 21911)
@@ -254,7 +258,7 @@ enableLmq=true
 enableMultiDispatch=true
 transactionTimeOut=3000
 transactionCheckInterval=1000
-transactionCheckMax=5
+transactionCheckMax=15
 transactionOpBatchInterval=100
 registerNameServerPeriod=5000
 EOF

@@ -104,13 +104,14 @@ impl Lite {
     }
 }
 
-/// The lite quota the server's Settings give (0 until they arrive, as the reference client).
-fn quota(settings: Option<&Settings>) -> usize {
+/// The lite quota the server's Settings give, if they give one (a server without lite topics
+/// does not, and then refuses the subscription itself).
+fn quota(settings: Option<&Settings>) -> Option<usize> {
     let quota = settings.and_then(|s| match &s.pub_sub {
         Some(settings::PubSub::Subscription(sub)) => sub.lite_subscription_quota,
         _ => None,
-    });
-    usize::try_from(quota.unwrap_or(0)).unwrap_or(0)
+    })?;
+    Some(usize::try_from(quota).unwrap_or(0))
 }
 
 /// Tells every broker of the parent topic's route.
@@ -297,7 +298,10 @@ impl LitePushConsumer {
         }
         let quota = quota(inner.base.server_settings().as_deref());
         let held = lock(&self.lite.set).len();
-        if !lock(&self.lite.set).contains(lite_topic) && held >= quota {
+        if let Some(quota) = quota
+            && !lock(&self.lite.set).contains(lite_topic)
+            && held >= quota
+        {
             return Err(Error::from_status(
                 OP,
                 Code::LiteSubscriptionQuotaExceeded as i32,

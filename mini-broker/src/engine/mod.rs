@@ -14,6 +14,7 @@ mod lite;
 mod place;
 mod pop;
 mod pull;
+mod renew;
 mod retention;
 mod snapshot;
 mod subscription;
