@@ -28,6 +28,7 @@ pub mod caller_driven;
 mod client;
 mod config;
 mod error;
+mod lite;
 pub mod log_text;
 mod message;
 pub mod metrics;
@@ -48,6 +49,7 @@ pub use config::{
     Endpoint, Tls,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use lite::OffsetOption;
 pub use message::{FilterExpression, Message, MessageBuilder, MessageView};
 pub use producer::{
     DEFAULT_MAX_ATTEMPTS, LingerConfig, Producer, ProducerBuilder, SendReceipt, Transaction,
@@ -57,11 +59,12 @@ pub use pull_consumer::{PullConsumer, PullConsumerBuilder, PullQueue, PullStatus
 pub use push_consumer::{
     ConsumeResult, DEFAULT_ASSIGNMENT_SCAN, DEFAULT_CONSUMPTION_THREADS, DEFAULT_MAX_CACHE_BYTES,
     DEFAULT_MAX_CACHE_MESSAGES, LitePushConsumer, LitePushConsumerBuilder, MessageListener,
-    OffsetOption, PushConsumer, PushConsumerBuilder,
+    PushConsumer, PushConsumerBuilder,
 };
 pub use rmq_proto as proto;
 pub use simple_consumer::{
-    DEFAULT_AWAIT, MAX_RECEIVE_BATCH, SimpleConsumer, SimpleConsumerBuilder,
+    DEFAULT_AWAIT, LiteSimpleConsumer, LiteSimpleConsumerBuilder, MAX_RECEIVE_BATCH,
+    SimpleConsumer, SimpleConsumerBuilder,
 };
 pub use transport::CLIENT_VERSION;
 

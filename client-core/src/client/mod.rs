@@ -34,6 +34,8 @@ pub(crate) enum Role {
         group: String,
         subscriptions: Vec<(String, FilterExpression)>,
         await_duration: Duration,
+        /// A lite simple consumer.
+        lite: bool,
     },
     PushConsumer {
         group: String,
@@ -47,7 +49,8 @@ impl Role {
     fn client_type(&self) -> ClientType {
         match self {
             Role::Producer { .. } => ClientType::Producer,
-            Role::SimpleConsumer { .. } => ClientType::SimpleConsumer,
+            Role::SimpleConsumer { lite: false, .. } => ClientType::SimpleConsumer,
+            Role::SimpleConsumer { lite: true, .. } => ClientType::LiteSimpleConsumer,
             Role::PushConsumer { lite: false, .. } => ClientType::PushConsumer,
             Role::PushConsumer { lite: true, .. } => ClientType::LitePushConsumer,
         }

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-pub use lite::{LitePushConsumer, LitePushConsumerBuilder, OffsetOption};
+pub use lite::{LitePushConsumer, LitePushConsumerBuilder};
 
 /// What a listener decided about a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,7 +82,7 @@ struct Inner {
     acker: Acker,
     metrics: ConsumerMetrics,
     /// Set for a lite push consumer.
-    lite: Option<Arc<lite::Lite>>,
+    lite: Option<Arc<crate::lite::LiteSubscriptions>>,
 }
 
 impl Inner {
@@ -167,7 +167,10 @@ impl PushConsumerBuilder {
         self.start_with(None).await
     }
 
-    async fn start_with(self, lite: Option<Arc<lite::Lite>>) -> Result<PushConsumer> {
+    async fn start_with(
+        self,
+        lite: Option<Arc<crate::lite::LiteSubscriptions>>,
+    ) -> Result<PushConsumer> {
         self.check()?;
         let listener = self
             .listener
@@ -182,7 +185,7 @@ impl PushConsumerBuilder {
         let handler = |_: &_| {
             let verifier = verify::verifier(verifying);
             Some(match &lite {
-                Some(lite) => lite.handler(verifier),
+                Some(lite) => lite.handler(Some(verifier)),
                 None => verifier,
             })
         };
@@ -250,7 +253,7 @@ fn scan_chore(inner: &Arc<Inner>) -> Chore {
             };
             assignment::scan(&inner, &mut *running.lock().await).await;
             if let Some(lite) = &inner.lite {
-                lite::maintain(&inner, lite).await;
+                lite.maintain(&inner.base).await;
             }
             true
         })

@@ -1,8 +1,13 @@
 //! `SimpleConsumer`: receive with long polling, then ack or change the invisible duration.
 
-use crate::client::{ClientBase, DropGuard, Role};
+mod lite;
+
+pub use lite::{LiteSimpleConsumer, LiteSimpleConsumerBuilder};
+
+use crate::client::{Chore, ClientBase, DropGuard, Role};
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result};
+use crate::lite::LiteSubscriptions;
 use crate::message::{FilterExpression, MessageView};
 use crate::metrics::ConsumerMetrics;
 use crate::options::{self, Applies, Configurable, Value};
@@ -57,16 +62,22 @@ impl SimpleConsumerBuilder {
     /// Starts the consumer: fetches routes (fails clearly for a missing topic) and opens the
     /// brokers' sessions.
     pub async fn start(self) -> Result<SimpleConsumer> {
+        self.start_with(None).await
+    }
+
+    async fn start_with(self, lite: Option<Arc<LiteSubscriptions>>) -> Result<SimpleConsumer> {
         check_subscriptions(&self.group, &self.subscriptions)?;
         options::bounded("await_duration", self.await_duration)?;
         let role = Role::SimpleConsumer {
             group: self.group.clone(),
             subscriptions: self.subscriptions.clone(),
             await_duration: self.await_duration,
+            lite: lite.is_some(),
         };
         let topics: Vec<String> = self.subscriptions.iter().map(|(t, _)| t.clone()).collect();
-        let (base, guard) = ClientBase::start(self.config, role, |_| None, &topics).await?;
-        base.start_upkeep(None);
+        let handler = |_: &_| lite.as_ref().map(|lite| lite.handler(None));
+        let (base, guard) = ClientBase::start(self.config, role, handler, &topics).await?;
+        base.start_upkeep(lite.map(|lite| lite_chore(&base, lite)));
         Ok(SimpleConsumer {
             _guard: guard,
             inner: Arc::new(Inner {
@@ -80,6 +91,24 @@ impl SimpleConsumerBuilder {
             }),
         })
     }
+}
+
+/// A lite consumer's periodic re-sync of its subscriptions as the upkeep task's chore, at the
+/// push consumer's assignment-scan period; it holds the client weakly.
+fn lite_chore(base: &Arc<ClientBase>, lite: Arc<LiteSubscriptions>) -> (Duration, Chore) {
+    let weak = Arc::downgrade(base);
+    let chore: Chore = Box::new(move || {
+        let weak = weak.clone();
+        let lite = lite.clone();
+        Box::pin(async move {
+            let Some(base) = weak.upgrade() else {
+                return false;
+            };
+            lite.maintain(&base).await;
+            true
+        })
+    });
+    (crate::push_consumer::DEFAULT_ASSIGNMENT_SCAN, chore)
 }
 
 /// The checks every consumer makes of its group and subscriptions before it starts.
