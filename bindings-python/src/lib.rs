@@ -11,6 +11,7 @@ mod convert;
 mod error;
 mod filter;
 mod lite_push_consumer;
+mod lite_simple_consumer;
 mod logging;
 mod message;
 mod producer;
@@ -40,6 +41,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<simple_consumer::SimpleConsumer>()?;
     m.add_class::<push_consumer::PushConsumer>()?;
     m.add_class::<lite_push_consumer::LitePushConsumer>()?;
+    m.add_class::<lite_simple_consumer::LiteSimpleConsumer>()?;
     m.add_class::<broker::MiniBroker>()?;
     m.add_class::<cluster::MiniCluster>()?;
     m.add_class::<bridge::Completions>()?;

@@ -22,8 +22,8 @@ pub struct LitePushConsumer {
     pool: Arc<CallbackPool>,
 }
 
-/// `(kind, value)` as `rmq.OffsetOption` spells it.
-fn offset(kind: &str, value: i64) -> PyResult<core::OffsetOption> {
+/// `(kind, value)` as `rmq.OffsetOption` spells it (for both lite consumers).
+pub(crate) fn offset(kind: &str, value: i64) -> PyResult<core::OffsetOption> {
     let non_negative = |what: &str| {
         if value < 0 {
             Err(PyValueError::new_err(format!("{what} must be 0 or more")))

@@ -63,6 +63,14 @@ fn acks(py: Python<'_>, results: Vec<core::Result<()>>) -> PyResult<Py<PyAny>> {
 }
 
 impl SimpleConsumer {
+    /// The binding's consumer over a started core consumer (a lite simple consumer's).
+    pub(crate) fn wrap(inner: core::SimpleConsumer) -> SimpleConsumer {
+        SimpleConsumer {
+            inner,
+            owner: Owner::here(),
+        }
+    }
+
     fn live(&self) -> PyResult<&core::SimpleConsumer> {
         self.owner.check("consumer")?;
         Ok(&self.inner)

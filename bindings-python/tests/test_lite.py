@@ -2,6 +2,7 @@
 mini-brokers."""
 
 import threading
+import time
 
 import pytest
 
@@ -100,3 +101,55 @@ def test_declared_lite_groups_and_the_regular_group_refusal():
             assert wait_for(lambda: seen.of("s1") == ["hello"])
     with pytest.raises(TypeError):
         MiniBroker(groups={"g": {"lite_topic": 3}})
+
+
+def receive(consumer, max_messages, want):
+    got = []
+    deadline = time.monotonic() + 20
+    while len(got) < want and time.monotonic() < deadline:
+        got.extend(consumer.receive(max_messages, 30))
+    return got
+
+
+def test_a_lite_simple_consumer_reads_its_lite_topics_one_batch_at_a_time(broker):
+    with rmq.Producer(broker.config(), topics=["replies"]) as producer, \
+            rmq.LiteSimpleConsumer(broker.config(), "readers", "replies",
+                                   await_duration=1.0) as consumer:
+        assert isinstance(consumer, rmq.SimpleConsumer)
+        consumer.subscribe_lite("a")
+        assert consumer.lite_topics == ["a"]
+        for i in range(3):
+            send(producer, "a", f"a-{i}")
+            send(producer, "b", f"b-{i}")
+        first = receive(consumer, 2, 2)
+        assert [v.body for v in first] == [b"a-0", b"a-1"]
+        assert {v.lite_topic for v in first} == {"a"}
+        handle = first[1].receipt_handle
+        consumer.change_invisible_duration(first[1], 30)
+        assert first[1].receipt_handle != handle
+        consumer.ack(first[0])
+        consumer.ack(first[1])
+        rest = receive(consumer, 32, 1)
+        assert [v.body for v in rest] == [b"a-2"]
+        assert consumer.ack_batch(rest) == [None]
+        consumer.unsubscribe_lite("a")
+        consumer.subscribe_lite("b", rmq.OffsetOption.MIN)
+        assert [v.body for v in receive(consumer, 32, 3)] == [b"b-0", b"b-1", b"b-2"]
+        assert consumer.lite_topics == ["b"]
+        with pytest.raises(rmq.InvalidArgumentError):
+            consumer.subscribe_lite("bad name!")
+        with pytest.raises(TypeError):
+            consumer.subscribe_lite("ok", offset=0)
+    with pytest.raises(rmq.ClosedError):
+        consumer.receive(1, 30)
+    with pytest.raises(TypeError):
+        rmq.LiteSimpleConsumer(broker.config(), "readers", 5)
+
+
+def test_a_lite_simple_consumer_needs_a_lite_group():
+    groups = {"plain": {}, "agents": {"lite_topic": "replies"}}
+    with MiniBroker(topics={"replies": "LITE"}, groups=groups, strict=True) as broker:
+        with pytest.raises(rmq.RmqError, match="regular group cannot use LITE mode"):
+            rmq.LiteSimpleConsumer(broker.config(), "plain", "replies")
+        with pytest.raises(rmq.RmqError, match="must use LITE mode"):
+            rmq.SimpleConsumer(broker.config(), "agents", {"replies": "*"})

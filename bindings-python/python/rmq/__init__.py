@@ -13,7 +13,9 @@ from . import _native
 from ._config import ClientConfig
 from ._errors import *  # noqa: F401,F403 - the exception classes are part of the API
 from ._errors import __all__ as _error_names
-from ._lite_push_consumer import LitePushConsumer, OffsetOption
+from ._lite import OffsetOption
+from ._lite_push_consumer import LitePushConsumer
+from ._lite_simple_consumer import LiteSimpleConsumer
 from ._producer import Producer, Transaction
 from ._push_consumer import PushConsumer
 from ._simple_consumer import SimpleConsumer
@@ -30,7 +32,7 @@ _ASYNC = ("AsyncProducer", "AsyncSimpleConsumer", "AsyncTransaction")
 __all__ = [
     "ClientConfig", "Message", "MessageView", "SendReceipt", "FilterExpression",
     "Producer", "Transaction", "SimpleConsumer", "PushConsumer", "LitePushConsumer",
-    "OffsetOption", "ConsumeResult",
+    "LiteSimpleConsumer", "OffsetOption", "ConsumeResult",
     "TransactionResolution", *_ASYNC, *_error_names,
 ]
 
