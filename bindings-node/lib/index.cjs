@@ -5,7 +5,9 @@ const errors = require('./errors.cjs');
 const { Producer, Transaction, TransactionResolution } = require('./producer.cjs');
 const { SimpleConsumer } = require('./simple_consumer.cjs');
 const { PushConsumer, ConsumeResult } = require('./push_consumer.cjs');
-const { LitePushConsumer, OffsetOption } = require('./lite_push_consumer.cjs');
+const { OffsetOption } = require('./lite.cjs');
+const { LitePushConsumer } = require('./lite_push_consumer.cjs');
+const { LiteSimpleConsumer } = require('./lite_simple_consumer.cjs');
 const { FilterExpression } = require('./filter.cjs');
 const { MessageView } = require('./message.cjs');
 const { setLogger } = require('./logging.cjs');
@@ -17,6 +19,7 @@ module.exports = {
   SimpleConsumer,
   PushConsumer,
   LitePushConsumer,
+  LiteSimpleConsumer,
   OffsetOption,
   ConsumeResult,
   FilterExpression,

@@ -251,6 +251,24 @@ export declare class LitePushConsumer extends PushConsumer {
   readonly liteTopics: string[];
 }
 
+export interface LiteSimpleConsumerOptions extends Omit<SimpleConsumerOptions, 'subscriptions'> {
+  /** The LITE parent topic; `consumerGroup` must be a lite group bound to it. */
+  topic: string;
+}
+
+/**
+ * Lite topics with explicit receive and ack: only subscribed lite topics are received; the
+ * broker keeps one batch in flight per lite topic, so each is read in order. Apache serves it
+ * from 5.5.1; the mini-broker serves it.
+ */
+export declare class LiteSimpleConsumer extends SimpleConsumer {
+  constructor(options: LiteSimpleConsumerOptions);
+  /** Rejects with a TooManyRequestsError (status 42902) over the group's quota. */
+  subscribeLite(liteTopic: string, offset?: OffsetOption): Promise<void>;
+  unsubscribeLite(liteTopic: string): Promise<void>;
+  readonly liteTopics: string[];
+}
+
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 /** Log events at `level` or more severe go to `logger` (null: back to console.warn). */
 export declare function setLogger(

@@ -3,7 +3,7 @@ import rmq from './index.cjs';
 
 export const {
   Producer, Transaction, TransactionResolution, SimpleConsumer, PushConsumer, LitePushConsumer,
-  OffsetOption, ConsumeResult,
+  LiteSimpleConsumer, OffsetOption, ConsumeResult,
   FilterExpression, MessageView, setLogger, coreVersion, RmqError, InvalidArgumentError,
   BadRequestError, UnauthorizedError, PaymentRequiredError, ForbiddenError, NotFoundError,
   PayloadTooLargeError, PayloadEmptyError, TooManyRequestsError, RequestHeaderFieldsTooLargeError,

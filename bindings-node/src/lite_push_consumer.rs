@@ -2,13 +2,13 @@
 //! the JS listener on its environment's thread, as for `PushConsumer`.
 
 use crate::config::pairs;
-use crate::error::{self, OrThrow};
+use crate::error::OrThrow;
+use crate::lite;
 use crate::message::MessageView;
 use crate::push_consumer::listener;
-use crate::runtime::{self, promise};
+use crate::runtime;
 use napi::bindgen_prelude::*;
 use rmq_client as core;
-use std::time::{Duration, UNIX_EPOCH};
 
 /// A started lite push consumer.
 #[napi]
@@ -40,32 +40,6 @@ pub fn start_lite_push_consumer<'env>(
     )
 }
 
-/// `(kind, value)` as `OffsetOption` in lib/lite_push_consumer.cjs spells it.
-fn offset(env: &Env, kind: &str, value: f64) -> Result<core::OffsetOption> {
-    if !value.is_finite() || value < 0.0 || value.fract() != 0.0 {
-        return Err(error::invalid(
-            env,
-            format!("an offset option's value must be a whole number 0 or more, not {value}"),
-        ));
-    }
-    // A whole, finite, non-negative f64: the conversion only saturates past i64::MAX.
-    let n = value as i64;
-    Ok(match kind {
-        "last" => core::OffsetOption::Last,
-        "min" => core::OffsetOption::Min,
-        "max" => core::OffsetOption::Max,
-        "offset" => core::OffsetOption::Offset(n),
-        "tailN" => core::OffsetOption::TailN(n),
-        "timestamp" => core::OffsetOption::Timestamp(UNIX_EPOCH + Duration::from_millis(n as u64)),
-        other => {
-            return Err(error::invalid(
-                env,
-                format!("unknown offset option {other:?}"),
-            ));
-        }
-    })
-}
-
 #[napi]
 impl LitePushConsumer {
     /// Subscribes a lite topic, optionally from an offset option `(kind, value)`.
@@ -77,21 +51,8 @@ impl LitePushConsumer {
         offset_kind: Option<String>,
         offset_value: Option<f64>,
     ) -> Result<PromiseRaw<'env, ()>> {
-        let offset = offset_kind
-            .map(|kind| offset(env, &kind, offset_value.unwrap_or(0.0)))
-            .transpose()?;
         let consumer = self.inner.clone();
-        promise(
-            env,
-            None,
-            async move {
-                match offset {
-                    Some(offset) => consumer.subscribe_lite_from(&lite_topic, offset).await,
-                    None => consumer.subscribe_lite(&lite_topic).await,
-                }
-            },
-            |_, ()| Ok(()),
-        )
+        lite::subscribe(env, consumer, lite_topic, offset_kind, offset_value)
     }
 
     #[napi(ts_return_type = "Promise<void>")]
@@ -100,13 +61,7 @@ impl LitePushConsumer {
         env: &'env Env,
         lite_topic: String,
     ) -> Result<PromiseRaw<'env, ()>> {
-        let consumer = self.inner.clone();
-        promise(
-            env,
-            None,
-            async move { consumer.unsubscribe_lite(&lite_topic).await },
-            |_, ()| Ok(()),
-        )
+        lite::unsubscribe(env, self.inner.clone(), lite_topic)
     }
 
     /// The lite topics subscribed now, in name order.

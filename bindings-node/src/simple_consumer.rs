@@ -14,6 +14,9 @@ use std::sync::Arc;
 #[napi]
 pub struct SimpleConsumer {
     inner: core::SimpleConsumer,
+    /// Set for a lite simple consumer (lib/lite_simple_consumer.cjs): its subscriptions, over
+    /// the same client as `inner`.
+    pub(crate) lite: Option<core::LiteSimpleConsumer>,
     registration: runtime::Slot,
 }
 
@@ -37,6 +40,29 @@ pub fn start_simple_consumer<'env>(
         |client: core::SimpleConsumer| async move { client.shutdown().await },
         |inner, registration| SimpleConsumer {
             inner,
+            lite: None,
+            registration,
+        },
+    )
+}
+
+/// Starts a lite simple consumer of lite group `group` bound to the LITE topic `topic`.
+#[napi(ts_return_type = "Promise<SimpleConsumer>")]
+pub fn start_lite_simple_consumer<'env>(
+    env: &'env Env,
+    group: String,
+    topic: String,
+    options: Vec<String>,
+) -> Result<PromiseRaw<'env, SimpleConsumer>> {
+    let builder =
+        core::LiteSimpleConsumer::builder_from_map(group, topic, pairs(&options)).or_throw(env)?;
+    runtime::start_client(
+        env,
+        builder.start(),
+        |client: core::LiteSimpleConsumer| async move { client.shutdown().await },
+        |lite, registration| SimpleConsumer {
+            inner: lite.as_simple_consumer().clone(),
+            lite: Some(lite),
             registration,
         },
     )

@@ -1,7 +1,10 @@
-// Lite topics (Apache 5.5): LitePushConsumer and message.liteTopic on an in-process broker.
+// Lite topics (Apache 5.5): LitePushConsumer, LiteSimpleConsumer and message.liteTopic on an
+// in-process broker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Producer, LitePushConsumer, OffsetOption, InvalidArgumentError } from 'rmq';
+import {
+  Producer, SimpleConsumer, LitePushConsumer, LiteSimpleConsumer, OffsetOption, InvalidArgumentError, ClosedError,
+} from 'rmq';
 import { MiniBroker } from 'rmq/testing';
 import { waitFor } from './helpers.mjs';
 
@@ -89,4 +92,64 @@ test('bad lite arguments are refused before any I/O', async (t) => {
   assert.throws(() => OffsetOption.tailN(-1), RangeError);
   assert.throws(() => new LitePushConsumer({ endpoints: 'x:1', consumerGroup: 'g', messageListener: () => {} }), TypeError);
   assert.deepEqual(c.liteTopics, []);
+});
+
+async function receive(consumer, maxMessages, want) {
+  const got = [];
+  const deadline = Date.now() + 20000;
+  while (got.length < want && Date.now() < deadline) {
+    got.push(...await consumer.receive({ maxMessages, invisibleDuration: 30000 }));
+  }
+  return got;
+}
+
+test('a lite simple consumer reads its lite topics one batch at a time', async (t) => {
+  const broker = await MiniBroker.start({ topics: { replies: 'LITE' } });
+  t.after(() => broker.close());
+  const producer = await new Producer({ endpoints: broker.endpoint, topics: ['replies'] }).start();
+  t.after(() => producer.close());
+  const consumer = await new LiteSimpleConsumer({
+    endpoints: broker.endpoint, consumerGroup: 'readers', topic: 'replies', awaitDuration: 1000,
+  }).start();
+  assert.ok(consumer instanceof SimpleConsumer);
+  await consumer.subscribeLite('a');
+  assert.deepEqual(consumer.liteTopics, ['a']);
+  for (let i = 0; i < 3; i++) {
+    await producer.send({ topic: 'replies', body: `a-${i}`, liteTopic: 'a' });
+    await producer.send({ topic: 'replies', body: `b-${i}`, liteTopic: 'b' });
+  }
+  const first = await receive(consumer, 2, 2);
+  assert.deepEqual(first.map((v) => v.body.toString()), ['a-0', 'a-1']);
+  assert.deepEqual(first.map((v) => v.liteTopic), ['a', 'a']);
+  const handle = first[1].receiptHandle;
+  await consumer.changeInvisibleDuration(first[1], 30000);
+  assert.notEqual(first[1].receiptHandle, handle);
+  await consumer.ack(first[0]);
+  await consumer.ack(first[1]);
+  const rest = await receive(consumer, 32, 1);
+  assert.deepEqual(rest.map((v) => v.body.toString()), ['a-2']);
+  assert.deepEqual(await consumer.ackBatch(rest), [undefined]);
+  await consumer.unsubscribeLite('a');
+  await consumer.subscribeLite('b', OffsetOption.MIN);
+  const b = await receive(consumer, 32, 3);
+  assert.deepEqual(b.map((v) => v.body.toString()), ['b-0', 'b-1', 'b-2']);
+  assert.deepEqual(consumer.liteTopics, ['b']);
+  await assert.rejects(consumer.subscribeLite('bad name!'), InvalidArgumentError);
+  await assert.rejects(consumer.subscribeLite('ok', 0), TypeError);
+  await consumer.close();
+  await assert.rejects(consumer.receive(1, 30000), ClosedError);
+  assert.throws(() => new LiteSimpleConsumer({ endpoints: 'x:1', consumerGroup: 'g' }), TypeError);
+});
+
+test('a lite simple consumer needs a lite group', async (t) => {
+  const broker = await MiniBroker.start({
+    topics: { replies: 'LITE' }, groups: { plain: {}, agents: { liteTopic: 'replies' } }, strict: true,
+  });
+  t.after(() => broker.close());
+  await assert.rejects(new LiteSimpleConsumer({
+    endpoints: broker.endpoint, consumerGroup: 'plain', topic: 'replies',
+  }).start(), /regular group cannot use LITE mode/);
+  await assert.rejects(new SimpleConsumer({
+    endpoints: broker.endpoint, consumerGroup: 'agents', subscriptions: { replies: '*' },
+  }).start(), /must use LITE mode/);
 });

@@ -1,7 +1,7 @@
 // Compiled (never run) by `npm run types`: the public types accept what the README shows and
 // refuse what they must.
 import {
-  Producer, SimpleConsumer, PushConsumer, LitePushConsumer, OffsetOption, FilterExpression, ConsumeResult, TransactionResolution,
+  Producer, SimpleConsumer, PushConsumer, LitePushConsumer, LiteSimpleConsumer, OffsetOption, FilterExpression, ConsumeResult, TransactionResolution,
   RmqError, NotFoundError, AbortError, setLogger, type MessageView, type SendReceipt,
 } from 'rmq';
 import { MiniBroker, MiniCluster, useMiniBroker } from 'rmq/testing';
@@ -87,4 +87,18 @@ export async function usage(): Promise<void> {
   new LitePushConsumer({ endpoints: 'x', consumerGroup: 'g', subscriptions: {}, messageListener: () => {} });
   // @ts-expect-error an offset is an OffsetOption
   await lite.subscribeLite('session-3', 'min');
+
+  const reader = await new LiteSimpleConsumer({
+    endpoints: 'x', consumerGroup: 'readers', topic: 'replies', awaitDuration: 1000,
+  }).start();
+  await reader.subscribeLite('session-1', OffsetOption.MAX);
+  for (const view of await reader.receive({ maxMessages: 8, invisibleDuration: 30000 })) {
+    const name: string | null = view.liteTopic;
+    void name;
+    await reader.ack(view);
+  }
+  const reading: string[] = reader.liteTopics;
+  void reading;
+  // @ts-expect-error a lite simple consumer has a topic, not subscriptions
+  new LiteSimpleConsumer({ endpoints: 'x', consumerGroup: 'g', subscriptions: {} });
 }
