@@ -10,6 +10,7 @@ mod config;
 mod convert;
 mod error;
 mod filter;
+mod lite;
 mod lite_push_consumer;
 mod lite_simple_consumer;
 mod logging;

@@ -5,14 +5,13 @@
 use crate::callbacks::CallbackPool;
 use crate::config::Config;
 use crate::error::IntoPy;
+use crate::lite;
 use crate::push_consumer::listener;
 use crate::runtime::{Owner, block_on};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use rmq_client as core;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
 
 /// A started lite push consumer.
 #[pyclass(module = "rmq._native", frozen)]
@@ -20,32 +19,6 @@ pub struct LitePushConsumer {
     inner: core::LitePushConsumer,
     owner: Owner,
     pool: Arc<CallbackPool>,
-}
-
-/// `(kind, value)` as `rmq.OffsetOption` spells it (for both lite consumers).
-pub(crate) fn offset(kind: &str, value: i64) -> PyResult<core::OffsetOption> {
-    let non_negative = |what: &str| {
-        if value < 0 {
-            Err(PyValueError::new_err(format!("{what} must be 0 or more")))
-        } else {
-            Ok(value)
-        }
-    };
-    Ok(match kind {
-        "last" => core::OffsetOption::Last,
-        "min" => core::OffsetOption::Min,
-        "max" => core::OffsetOption::Max,
-        "offset" => core::OffsetOption::Offset(non_negative("an offset")?),
-        "tail_n" => core::OffsetOption::TailN(non_negative("tail_n")?),
-        "timestamp_ms" => core::OffsetOption::Timestamp(
-            UNIX_EPOCH + Duration::from_millis(non_negative("a timestamp")?.unsigned_abs()),
-        ),
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "unknown offset kind {other:?}"
-            )));
-        }
-    })
 }
 
 #[pymethods]
@@ -88,22 +61,12 @@ impl LitePushConsumer {
         offset: Option<(String, i64)>,
     ) -> PyResult<()> {
         self.owner.check("consumer")?;
-        let offset = offset
-            .map(|(kind, value)| self::offset(&kind, value))
-            .transpose()?;
-        let inner = &self.inner;
-        let subscribed = block_on(py, async {
-            match offset {
-                Some(offset) => inner.subscribe_lite_from(&lite_topic, offset).await,
-                None => inner.subscribe_lite(&lite_topic).await,
-            }
-        })?;
-        subscribed.py_err()
+        lite::subscribe(py, &self.inner, &lite_topic, offset)
     }
 
     fn unsubscribe_lite(&self, py: Python<'_>, lite_topic: String) -> PyResult<()> {
         self.owner.check("consumer")?;
-        block_on(py, self.inner.unsubscribe_lite(&lite_topic))?.py_err()
+        lite::unsubscribe(py, &self.inner, &lite_topic)
     }
 
     /// The lite topics subscribed now, in name order.

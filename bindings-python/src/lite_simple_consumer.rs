@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::error::IntoPy;
-use crate::lite_push_consumer::offset;
+use crate::lite;
 use crate::runtime::{Owner, block_on};
 use crate::simple_consumer::SimpleConsumer;
 use pyo3::prelude::*;
@@ -52,22 +52,12 @@ impl LiteSimpleConsumer {
         offset: Option<(String, i64)>,
     ) -> PyResult<()> {
         self.owner.check("consumer")?;
-        let offset = offset
-            .map(|(kind, value)| self::offset(&kind, value))
-            .transpose()?;
-        let inner = &self.inner;
-        let subscribed = block_on(py, async {
-            match offset {
-                Some(offset) => inner.subscribe_lite_from(&lite_topic, offset).await,
-                None => inner.subscribe_lite(&lite_topic).await,
-            }
-        })?;
-        subscribed.py_err()
+        lite::subscribe(py, &self.inner, &lite_topic, offset)
     }
 
     fn unsubscribe_lite(&self, py: Python<'_>, lite_topic: String) -> PyResult<()> {
         self.owner.check("consumer")?;
-        block_on(py, self.inner.unsubscribe_lite(&lite_topic))?.py_err()
+        lite::unsubscribe(py, &self.inner, &lite_topic)
     }
 
     /// The lite topics subscribed now, in name order.
