@@ -52,8 +52,8 @@
 #define RMQ_FILTER_SQL 1
 
 /**
- * `rmq_lite_push_consumer_subscribe_from`: the group's last position (a lite topic new to the
- * group starts at its end; the default of `rmq_lite_push_consumer_subscribe`).
+ * `rmq_lite_*_consumer_subscribe_from`: the group's last position (a lite topic new to the
+ * group starts at its end; the default of `rmq_lite_*_consumer_subscribe`).
  */
 #define RMQ_OFFSET_LAST 0
 
@@ -459,6 +459,11 @@ typedef struct rmq_conf rmq_conf;
 typedef struct rmq_lite_push_consumer rmq_lite_push_consumer;
 
 /**
+ * A started lite simple consumer. Thread-safe.
+ */
+typedef struct rmq_lite_simple_consumer rmq_lite_simple_consumer;
+
+/**
  * A message being built. Validated (by the core, with the server's rules) when it is sent.
  */
 typedef struct rmq_message rmq_message;
@@ -811,6 +816,89 @@ rmq_err rmq_lite_push_consumer_close(const rmq_lite_push_consumer *consumer);
  * `consumer` is NULL or live, not used afterwards.
  */
 void rmq_lite_push_consumer_free(rmq_lite_push_consumer *consumer);
+
+/**
+ * Builds and starts a lite simple consumer of lite group `group` bound to the LITE topic
+ * `topic`, from `conf` (client and simple-consumer keys). It receives nothing until a lite
+ * topic is subscribed. Blocks until started. (Apache serves lite simple consumers from 5.5.1.)
+ *
+ * # Safety
+ * `conf` is live; `group` and `topic` NUL-terminated; `out` writable.
+ */
+rmq_err rmq_lite_simple_consumer_new(const rmq_conf *conf,
+                                     const char *group,
+                                     const char *topic,
+                                     rmq_lite_simple_consumer **out);
+
+/**
+ * The consumer as a simple consumer, for `rmq_simple_consumer_receive`, `_ack`,
+ * `_change_invisible_duration` and `_close` (receives bring only subscribed lite topics; the
+ * broker keeps one batch in flight per lite topic, so settle a batch before its lite topic's
+ * next messages come). Borrowed: valid until `rmq_lite_simple_consumer_free`; never pass it to
+ * `rmq_simple_consumer_free`. NULL for NULL.
+ *
+ * # Safety
+ * `consumer` is NULL or live.
+ */
+const rmq_simple_consumer *rmq_lite_simple_consumer_as_simple(const rmq_lite_simple_consumer *consumer);
+
+/**
+ * Subscribes `lite_topic` (1 to 64 of `[A-Za-z0-9_-]`) from where the group left it (a lite
+ * topic new to the group: its end). Subscribing one already subscribed does nothing. Over the
+ * group's quota: `RMQ_ERR_LITE_SUBSCRIPTION_QUOTA_EXCEEDED`.
+ *
+ * # Safety
+ * `consumer` is live; `lite_topic` NUL-terminated.
+ */
+rmq_err rmq_lite_simple_consumer_subscribe(const rmq_lite_simple_consumer *consumer,
+                                           const char *lite_topic);
+
+/**
+ * Subscribes `lite_topic` starting at an offset option: `kind` is one of `RMQ_OFFSET_*`,
+ * `value` the offset, tail count or timestamp it needs (ignored by the others).
+ *
+ * # Safety
+ * `consumer` is live; `lite_topic` NUL-terminated.
+ */
+rmq_err rmq_lite_simple_consumer_subscribe_from(const rmq_lite_simple_consumer *consumer,
+                                                const char *lite_topic,
+                                                int32_t kind,
+                                                int64_t value);
+
+/**
+ * Stops receiving `lite_topic` (messages already received can still be settled).
+ *
+ * # Safety
+ * `consumer` is live; `lite_topic` NUL-terminated.
+ */
+rmq_err rmq_lite_simple_consumer_unsubscribe(const rmq_lite_simple_consumer *consumer,
+                                             const char *lite_topic);
+
+/**
+ * How many lite topics are subscribed now (0 for NULL).
+ *
+ * # Safety
+ * `consumer` is NULL or live.
+ */
+size_t rmq_lite_simple_consumer_lite_topic_count(const rmq_lite_simple_consumer *consumer);
+
+/**
+ * 1 if `lite_topic` is subscribed now, 0 if not (or for NULL arguments).
+ *
+ * # Safety
+ * `consumer` is NULL or live; `lite_topic` NULL or NUL-terminated.
+ */
+int32_t rmq_lite_simple_consumer_is_subscribed(const rmq_lite_simple_consumer *consumer,
+                                               const char *lite_topic);
+
+/**
+ * Closes the consumer (if still open) and frees it, with the handle `_as_simple` lent; NULL
+ * is a no-op.
+ *
+ * # Safety
+ * `consumer` is NULL or live, not used afterwards (nor its simple-consumer handle).
+ */
+void rmq_lite_simple_consumer_free(rmq_lite_simple_consumer *consumer);
 
 /**
  * Sends rmq's log events at `level` (`RMQ_LOG_OFF` … `RMQ_LOG_TRACE`) and more severe to

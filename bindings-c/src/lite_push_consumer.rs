@@ -9,29 +9,13 @@ use crate::config::rmq_conf;
 use crate::error::{boundary, fail, fail_with, rmq_err};
 use crate::ffi::{self, check, core_try};
 use crate::inflight;
-use crate::message::read;
+use crate::lite;
 use crate::push_consumer::{Listening, close, free};
 use crate::runtime::{Owner, block_on};
+use rmq_client::LitePushConsumer;
 use rmq_client::callback_pool::CallbackPool;
-use rmq_client::{LitePushConsumer, OffsetOption};
 use std::ffi::c_char;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
-
-/// `rmq_lite_push_consumer_subscribe_from`: the group's last position (a lite topic new to the
-/// group starts at its end; the default of `rmq_lite_push_consumer_subscribe`).
-pub const RMQ_OFFSET_LAST: i32 = 0;
-/// The oldest message kept.
-pub const RMQ_OFFSET_MIN: i32 = 1;
-/// Only messages sent from now on.
-pub const RMQ_OFFSET_MAX: i32 = 2;
-/// The queue offset `value`.
-pub const RMQ_OFFSET_OFFSET: i32 = 3;
-/// `value` messages before the group's last position.
-pub const RMQ_OFFSET_TAIL_N: i32 = 4;
-/// The first message stored at or after `value` (milliseconds since 1970; Apache 5.5.0
-/// ignores it).
-pub const RMQ_OFFSET_TIMESTAMP: i32 = 5;
 
 /// A started lite push consumer.
 pub struct rmq_lite_push_consumer {
@@ -54,35 +38,6 @@ impl rmq_lite_push_consumer {
         let _ = block_on(self.inner.shutdown());
         self.pool.close();
     }
-}
-
-fn offset(kind: i32, value: i64) -> Result<OffsetOption, rmq_err> {
-    let whole = |what: &str| {
-        if value < 0 {
-            Err(fail_with(
-                rmq_err::RMQ_ERR__INVALID_ARGUMENT,
-                &format!("{what} must be 0 or more, not {value}"),
-            ))
-        } else {
-            Ok(value)
-        }
-    };
-    Ok(match kind {
-        RMQ_OFFSET_LAST => OffsetOption::Last,
-        RMQ_OFFSET_MIN => OffsetOption::Min,
-        RMQ_OFFSET_MAX => OffsetOption::Max,
-        RMQ_OFFSET_OFFSET => OffsetOption::Offset(whole("an offset")?),
-        RMQ_OFFSET_TAIL_N => OffsetOption::TailN(whole("a tail count")?),
-        RMQ_OFFSET_TIMESTAMP => OffsetOption::Timestamp(
-            UNIX_EPOCH + Duration::from_millis(whole("a timestamp")?.unsigned_abs()),
-        ),
-        other => {
-            return Err(fail_with(
-                rmq_err::RMQ_ERR__INVALID_ARGUMENT,
-                &format!("unknown offset kind {other} (RMQ_OFFSET_LAST ... RMQ_OFFSET_TIMESTAMP)"),
-            ));
-        }
-    })
 }
 
 /// Builds and starts a lite push consumer of lite group `group` bound to the LITE topic
@@ -155,15 +110,9 @@ pub unsafe extern "C" fn rmq_lite_push_consumer_subscribe(
     consumer: *const rmq_lite_push_consumer,
     lite_topic: *const c_char,
 ) -> rmq_err {
+    let what = "rmq_lite_push_consumer_subscribe";
     // SAFETY: the caller's contract.
-    unsafe {
-        subscribe(
-            "rmq_lite_push_consumer_subscribe",
-            consumer,
-            lite_topic,
-            None,
-        )
-    }
+    unsafe { lite::subscribe(what, consumer, lite_topic, None) }
 }
 
 /// Subscribes `lite_topic` starting at an offset option: `kind` is one of `RMQ_OFFSET_*`,
@@ -180,38 +129,7 @@ pub unsafe extern "C" fn rmq_lite_push_consumer_subscribe_from(
 ) -> rmq_err {
     let what = "rmq_lite_push_consumer_subscribe_from";
     // SAFETY: the caller's contract.
-    unsafe { subscribe(what, consumer, lite_topic, Some((kind, value))) }
-}
-
-/// # Safety
-/// As the exported callers'.
-unsafe fn subscribe(
-    what: &'static str,
-    consumer: *const rmq_lite_push_consumer,
-    lite_topic: *const c_char,
-    from: Option<(i32, i64)>,
-) -> rmq_err {
-    boundary(what, || {
-        // SAFETY: the caller's contract.
-        let consumer = check!(unsafe { ffi::handle(consumer, "consumer") });
-        // SAFETY: the caller's contract.
-        let lite = check!(unsafe { ffi::text(lite_topic, "lite_topic") });
-        let offset = match from {
-            Some((kind, value)) => Some(check!(offset(kind, value))),
-            None => None,
-        };
-        let inner = check!(consumer.live());
-        let done = block_on(async {
-            match offset {
-                Some(offset) => inner.subscribe_lite_from(lite, offset).await,
-                None => inner.subscribe_lite(lite).await,
-            }
-        });
-        match done {
-            Ok(Ok(())) => rmq_err::RMQ_OK,
-            Ok(Err(e)) | Err(e) => fail(&e),
-        }
-    })
+    unsafe { lite::subscribe(what, consumer, lite_topic, Some((kind, value))) }
 }
 
 /// Stops receiving `lite_topic` (messages already received are still consumed).
@@ -223,17 +141,9 @@ pub unsafe extern "C" fn rmq_lite_push_consumer_unsubscribe(
     consumer: *const rmq_lite_push_consumer,
     lite_topic: *const c_char,
 ) -> rmq_err {
-    boundary("rmq_lite_push_consumer_unsubscribe", || {
-        // SAFETY: the caller's contract.
-        let consumer = check!(unsafe { ffi::handle(consumer, "consumer") });
-        // SAFETY: the caller's contract.
-        let lite = check!(unsafe { ffi::text(lite_topic, "lite_topic") });
-        let inner = check!(consumer.live());
-        match block_on(inner.unsubscribe_lite(lite)) {
-            Ok(Ok(())) => rmq_err::RMQ_OK,
-            Ok(Err(e)) | Err(e) => fail(&e),
-        }
-    })
+    let what = "rmq_lite_push_consumer_unsubscribe";
+    // SAFETY: the caller's contract.
+    unsafe { lite::unsubscribe(what, consumer, lite_topic) }
 }
 
 /// How many lite topics are subscribed now (0 for NULL).
@@ -244,12 +154,7 @@ pub unsafe extern "C" fn rmq_lite_push_consumer_unsubscribe(
 pub unsafe extern "C" fn rmq_lite_push_consumer_lite_topic_count(
     consumer: *const rmq_lite_push_consumer,
 ) -> usize {
-    read(
-        "rmq_lite_push_consumer_lite_topic_count",
-        consumer,
-        0,
-        |c| c.inner.lite_topics().len(),
-    )
+    lite::count("rmq_lite_push_consumer_lite_topic_count", consumer)
 }
 
 /// 1 if `lite_topic` is subscribed now, 0 if not (or for NULL arguments).
@@ -261,13 +166,9 @@ pub unsafe extern "C" fn rmq_lite_push_consumer_is_subscribed(
     consumer: *const rmq_lite_push_consumer,
     lite_topic: *const c_char,
 ) -> i32 {
+    let what = "rmq_lite_push_consumer_is_subscribed";
     // SAFETY: the caller's contract.
-    let Ok(lite) = (unsafe { ffi::text(lite_topic, "lite_topic") }) else {
-        return 0;
-    };
-    read("rmq_lite_push_consumer_is_subscribed", consumer, 0, |c| {
-        i32::from(c.inner.lite_topics().iter().any(|t| t == lite))
-    })
+    unsafe { lite::is_subscribed(what, consumer, lite_topic) }
 }
 
 /// Stops receiving, waits for listener calls in progress and their acks, and closes it. From
@@ -303,5 +204,15 @@ impl Listening for rmq_lite_push_consumer {
     }
     fn shut(&self) {
         self.close();
+    }
+}
+
+impl lite::LiteHandle for rmq_lite_push_consumer {
+    type Core = LitePushConsumer;
+    fn lite(&self) -> Result<&LitePushConsumer, rmq_err> {
+        self.live()
+    }
+    fn lite_topics(&self) -> Vec<String> {
+        self.inner.lite_topics()
     }
 }

@@ -20,7 +20,16 @@ pub struct rmq_simple_consumer {
 }
 
 impl rmq_simple_consumer {
-    fn live(&self) -> Result<&SimpleConsumer, rmq_err> {
+    /// The handle of a started core consumer (a lite simple consumer's too).
+    pub(crate) fn started(inner: SimpleConsumer) -> rmq_simple_consumer {
+        rmq_simple_consumer {
+            inner,
+            owner: Owner::here(),
+        }
+    }
+
+    /// The core consumer, unless the handle is a copy from before fork().
+    pub(crate) fn live(&self) -> Result<&SimpleConsumer, rmq_err> {
         self.owner.check("simple consumer").map_err(|e| fail(&e))?;
         Ok(&self.inner)
     }
@@ -59,10 +68,7 @@ pub unsafe extern "C" fn rmq_simple_consumer_new(
             builder = builder.subscribe(topic, filter);
         }
         let inner = core_try!(core_try!(block_on(builder.start())));
-        let consumer = rmq_simple_consumer {
-            inner,
-            owner: Owner::here(),
-        };
+        let consumer = rmq_simple_consumer::started(inner);
         // SAFETY: checked by `ffi::out`.
         unsafe { ffi::write(out, ffi::boxed(consumer)) };
         rmq_err::RMQ_OK
@@ -185,9 +191,9 @@ pub unsafe extern "C" fn rmq_simple_consumer_free(consumer: *mut rmq_simple_cons
     boundary_or("rmq_simple_consumer_free", (), || {
         // SAFETY: the caller's contract.
         if let Some(c) = unsafe { consumer.as_ref() }
-            && c.owner.check("simple consumer").is_ok()
+            && let Ok(inner) = c.live()
         {
-            let _ = block_on(c.inner.shutdown());
+            let _ = block_on(inner.shutdown());
         }
         // SAFETY: the caller's contract.
         unsafe { ffi::free(consumer) }

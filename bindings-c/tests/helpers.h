@@ -60,7 +60,7 @@ static inline void send(rmq_producer* p, rmq_message* m, char* id_out) {
 }
 
 /* Receives until `want` messages arrived or 10 s passed, into `views`; returns how many. */
-static inline size_t receive(rmq_simple_consumer* c, rmq_message_view** views, size_t want,
+static inline size_t receive(const rmq_simple_consumer* c, rmq_message_view** views, size_t want,
                       int64_t invisible_ms) {
   size_t got = 0;
   long long deadline = now_ms() + 10000;

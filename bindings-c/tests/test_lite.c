@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Lite topics (Apache RocketMQ 5.5) through librmq: rmq_message_set_lite_topic and the lite
- * push consumer, against an in-process broker. */
+/* Lite topics (Apache RocketMQ 5.5) through librmq: rmq_message_set_lite_topic, the lite
+ * push consumer and the lite simple consumer, against an in-process broker. */
 #include "helpers.h"
 
 #define SENT 10
@@ -37,6 +37,63 @@ static void send_lite(rmq_producer* p, const char* lite, const char* body) {
   CHECK(strcmp(rmq_message_lite_topic(m), lite) == 0);
   send(p, m, NULL);
   rmq_message_free(m);
+}
+
+/* 1 if `view` is `body` of lite topic `lite`. */
+static int is(const rmq_message_view* view, const char* lite, const char* body) {
+  size_t len = 0;
+  const uint8_t* got = rmq_message_view_body(view, &len);
+  return len == strlen(body) && memcmp(got, body, len) == 0 &&
+         strcmp(rmq_message_view_lite_topic(view), lite) == 0;
+}
+
+/* The lite simple consumer: its own subscriptions, the simple consumer's receive and acks. */
+static void lite_simple_consumer(rmq_producer* p) {
+  rmq_conf* conf = client_conf();
+  char err[256];
+  CHECK(rmq_conf_set(conf, "await_duration", "1s", err, sizeof err) == RMQ_CONF_OK);
+  rmq_lite_simple_consumer* c = NULL;
+  CHECK(rmq_lite_simple_consumer_new(conf, "readers", NULL, &c) == RMQ_ERR__NULL_ARGUMENT);
+  OK(rmq_lite_simple_consumer_new(conf, "readers", "replies", &c));
+  rmq_conf_free(conf);
+  const rmq_simple_consumer* s = rmq_lite_simple_consumer_as_simple(c);
+  CHECK(s != NULL && rmq_lite_simple_consumer_as_simple(NULL) == NULL);
+  CHECK(rmq_lite_simple_consumer_subscribe(c, "bad name!") == RMQ_ERR__INVALID_ARGUMENT);
+  CHECK(rmq_lite_simple_consumer_subscribe_from(c, "x", 99, 0) == RMQ_ERR__INVALID_ARGUMENT);
+  OK(rmq_lite_simple_consumer_subscribe(c, "chat"));
+  CHECK(rmq_lite_simple_consumer_is_subscribed(c, "chat") == 1);
+  CHECK(rmq_lite_simple_consumer_lite_topic_count(c) == 1);
+  send_lite(p, "chat", "c-0");
+  send_lite(p, "chat", "c-1");
+  send_lite(p, "chat", "c-2");
+  send_lite(p, "other", "o-0");
+
+  /* two of chat; c-2 comes once they are settled */
+  rmq_message_view* views[4];
+  CHECK(receive(s, views, 2, 30000) == 2);
+  CHECK(is(views[0], "chat", "c-0") && is(views[1], "chat", "c-1"));
+  OK(rmq_simple_consumer_change_invisible_duration(s, views[1], 30000));
+  OK(rmq_simple_consumer_ack(s, views[0]));
+  OK(rmq_simple_consumer_ack(s, views[1]));
+  free_views(views, 2);
+  CHECK(receive(s, views, 1, 30000) == 1);
+  CHECK(is(views[0], "chat", "c-2"));
+  OK(rmq_simple_consumer_ack(s, views[0]));
+  free_views(views, 1);
+
+  /* another lite topic, from its oldest message */
+  OK(rmq_lite_simple_consumer_unsubscribe(c, "chat"));
+  CHECK(rmq_lite_simple_consumer_lite_topic_count(c) == 0);
+  OK(rmq_lite_simple_consumer_subscribe_from(c, "other", RMQ_OFFSET_MIN, 0));
+  CHECK(receive(s, views, 1, 30000) == 1);
+  CHECK(is(views[0], "other", "o-0"));
+  OK(rmq_simple_consumer_ack(s, views[0]));
+  free_views(views, 1);
+
+  OK(rmq_simple_consumer_close(s));
+  CHECK(rmq_lite_simple_consumer_subscribe(c, "late") == RMQ_ERR__CLOSED);
+  rmq_lite_simple_consumer_free(c);
+  rmq_lite_simple_consumer_free(NULL);
 }
 
 int main(void) {
@@ -98,6 +155,7 @@ int main(void) {
   OK(rmq_lite_push_consumer_close(c)); /* twice is fine */
   rmq_lite_push_consumer_free(c);
   rmq_lite_push_consumer_free(NULL);
+  lite_simple_consumer(p);
   rmq_producer_free(p);
   counter_destroy(&state.calls);
   pthread_mutex_destroy(&state.lock);

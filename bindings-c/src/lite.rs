@@ -1,0 +1,167 @@
+//! What both lite consumers share: the `RMQ_OFFSET_*` options and the subscription calls
+//! (subscribe, subscribe from an offset, unsubscribe, count, is-subscribed).
+
+use crate::error::{boundary, fail, fail_with, rmq_err};
+use crate::ffi::{self, check};
+use crate::message::read;
+use crate::runtime::block_on;
+use rmq_client::{self as core, OffsetOption};
+use std::ffi::c_char;
+use std::future::Future;
+use std::time::{Duration, UNIX_EPOCH};
+
+/// `rmq_lite_*_consumer_subscribe_from`: the group's last position (a lite topic new to the
+/// group starts at its end; the default of `rmq_lite_*_consumer_subscribe`).
+pub const RMQ_OFFSET_LAST: i32 = 0;
+/// The oldest message kept.
+pub const RMQ_OFFSET_MIN: i32 = 1;
+/// Only messages sent from now on.
+pub const RMQ_OFFSET_MAX: i32 = 2;
+/// The queue offset `value`.
+pub const RMQ_OFFSET_OFFSET: i32 = 3;
+/// `value` messages before the group's last position.
+pub const RMQ_OFFSET_TAIL_N: i32 = 4;
+/// The first message stored at or after `value` (milliseconds since 1970; Apache 5.5.0
+/// ignores it).
+pub const RMQ_OFFSET_TIMESTAMP: i32 = 5;
+
+fn offset(kind: i32, value: i64) -> Result<OffsetOption, rmq_err> {
+    let whole = |what: &str| {
+        if value < 0 {
+            Err(fail_with(
+                rmq_err::RMQ_ERR__INVALID_ARGUMENT,
+                &format!("{what} must be 0 or more, not {value}"),
+            ))
+        } else {
+            Ok(value)
+        }
+    };
+    Ok(match kind {
+        RMQ_OFFSET_LAST => OffsetOption::Last,
+        RMQ_OFFSET_MIN => OffsetOption::Min,
+        RMQ_OFFSET_MAX => OffsetOption::Max,
+        RMQ_OFFSET_OFFSET => OffsetOption::Offset(whole("an offset")?),
+        RMQ_OFFSET_TAIL_N => OffsetOption::TailN(whole("a tail count")?),
+        RMQ_OFFSET_TIMESTAMP => OffsetOption::Timestamp(
+            UNIX_EPOCH + Duration::from_millis(whole("a timestamp")?.unsigned_abs()),
+        ),
+        other => {
+            return Err(fail_with(
+                rmq_err::RMQ_ERR__INVALID_ARGUMENT,
+                &format!("unknown offset kind {other} (RMQ_OFFSET_LAST ... RMQ_OFFSET_TIMESTAMP)"),
+            ));
+        }
+    })
+}
+
+/// A core lite consumer (push or simple).
+pub(crate) trait LiteConsumer: Sync {
+    fn subscribe(
+        &self,
+        lite_topic: &str,
+        offset: Option<OffsetOption>,
+    ) -> impl Future<Output = core::Result<()>> + Send;
+
+    fn unsubscribe(&self, lite_topic: &str) -> impl Future<Output = core::Result<()>> + Send;
+}
+
+macro_rules! lite_consumer {
+    ($t:ty) => {
+        impl LiteConsumer for $t {
+            async fn subscribe(
+                &self,
+                lite_topic: &str,
+                offset: Option<OffsetOption>,
+            ) -> core::Result<()> {
+                match offset {
+                    Some(offset) => self.subscribe_lite_from(lite_topic, offset).await,
+                    None => self.subscribe_lite(lite_topic).await,
+                }
+            }
+
+            async fn unsubscribe(&self, lite_topic: &str) -> core::Result<()> {
+                self.unsubscribe_lite(lite_topic).await
+            }
+        }
+    };
+}
+lite_consumer!(core::LitePushConsumer);
+lite_consumer!(core::LiteSimpleConsumer);
+
+/// A C handle of a lite consumer.
+pub(crate) trait LiteHandle {
+    type Core: LiteConsumer;
+    /// The core consumer, if the handle is still usable from here.
+    fn lite(&self) -> Result<&Self::Core, rmq_err>;
+    fn lite_topics(&self) -> Vec<String>;
+}
+
+/// Subscribes, from an offset option `(kind, value)` when given.
+///
+/// # Safety
+/// `consumer` is NULL or live; `lite_topic` NULL or NUL-terminated.
+pub(crate) unsafe fn subscribe<H: LiteHandle>(
+    what: &'static str,
+    consumer: *const H,
+    lite_topic: *const c_char,
+    from: Option<(i32, i64)>,
+) -> rmq_err {
+    boundary(what, || {
+        // SAFETY: the caller's contract.
+        let consumer = check!(unsafe { ffi::handle(consumer, "consumer") });
+        // SAFETY: the caller's contract.
+        let lite = check!(unsafe { ffi::text(lite_topic, "lite_topic") });
+        let offset = match from {
+            Some((kind, value)) => Some(check!(offset(kind, value))),
+            None => None,
+        };
+        let inner = check!(consumer.lite());
+        match block_on(inner.subscribe(lite, offset)) {
+            Ok(Ok(())) => rmq_err::RMQ_OK,
+            Ok(Err(e)) | Err(e) => fail(&e),
+        }
+    })
+}
+
+/// # Safety
+/// `consumer` is NULL or live; `lite_topic` NULL or NUL-terminated.
+pub(crate) unsafe fn unsubscribe<H: LiteHandle>(
+    what: &'static str,
+    consumer: *const H,
+    lite_topic: *const c_char,
+) -> rmq_err {
+    boundary(what, || {
+        // SAFETY: the caller's contract.
+        let consumer = check!(unsafe { ffi::handle(consumer, "consumer") });
+        // SAFETY: the caller's contract.
+        let lite = check!(unsafe { ffi::text(lite_topic, "lite_topic") });
+        let inner = check!(consumer.lite());
+        match block_on(inner.unsubscribe(lite)) {
+            Ok(Ok(())) => rmq_err::RMQ_OK,
+            Ok(Err(e)) | Err(e) => fail(&e),
+        }
+    })
+}
+
+/// The number of lite topics subscribed (0 for NULL).
+pub(crate) fn count<H: LiteHandle>(what: &str, consumer: *const H) -> usize {
+    read(what, consumer, 0, |c| c.lite_topics().len())
+}
+
+/// 1 if `lite_topic` is subscribed, else 0 (also for NULL arguments).
+///
+/// # Safety
+/// `consumer` is NULL or live; `lite_topic` NULL or NUL-terminated.
+pub(crate) unsafe fn is_subscribed<H: LiteHandle>(
+    what: &str,
+    consumer: *const H,
+    lite_topic: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract.
+    let Ok(lite) = (unsafe { ffi::text(lite_topic, "lite_topic") }) else {
+        return 0;
+    };
+    read(what, consumer, 0, |c| {
+        i32::from(c.lite_topics().iter().any(|t| t == lite))
+    })
+}
