@@ -81,7 +81,7 @@ pub(crate) async fn query(transport: &Transport, topic: &str) -> Result<Route> {
             })
             .await;
         match answer {
-            Ok(response) => return Ok(build(response.message_queues, access)),
+            Ok(response) => return Ok(build(transport, response.message_queues, access)),
             // Only an unreachable access point sends us to the next one; a refusal is final.
             Err(error) if error.code().is_none() => last = Some(error.with_topic(topic)),
             Err(error) => return Err(error.with_topic(topic)),
@@ -149,7 +149,10 @@ impl RouteCache {
     }
 }
 
-fn build(queues: Vec<MessageQueue>, access: &Endpoint) -> Route {
+/// The route from a QueryRoute answer. A broker is named by its first address; one served at
+/// several (a proxy cluster gives every broker all of its proxies) is told to the transport,
+/// which moves to the next address when the one in use cannot be reached.
+fn build(transport: &Transport, queues: Vec<MessageQueue>, access: &Endpoint) -> Route {
     let mut route = Route::default();
     for queue in queues {
         let Some(broker) = &queue.broker else {
@@ -158,16 +161,21 @@ fn build(queues: Vec<MessageQueue>, access: &Endpoint) -> Route {
         if broker.id != 0 {
             continue;
         }
-        let endpoint = broker
+        let addresses: Vec<Endpoint> = broker
             .endpoints
-            .as_ref()
-            .and_then(|e| e.addresses.first())
-            .and_then(|a| {
+            .iter()
+            .flat_map(|e| &e.addresses)
+            .filter_map(|a| {
                 u16::try_from(a.port).ok().map(|port| Endpoint {
                     host: a.host.clone(),
                     port,
                 })
             })
+            .collect();
+        transport.serve(&addresses);
+        let endpoint = addresses
+            .into_iter()
+            .next()
             .unwrap_or_else(|| access.clone());
         let permission = Permission::try_from(queue.permission).unwrap_or(Permission::None);
         let entry = Queue { queue, endpoint };

@@ -154,13 +154,22 @@ async fn run(
         if tx.send(first).await.is_err() {
             return;
         }
-        let opened = match transport.stub(&endpoint) {
+        let (opened, address) = match transport.stub(&endpoint) {
             // No deadline: the stream lives as long as the client.
-            Ok(mut stub) => stub
-                .telemetry(tonic::Request::new(ReceiverStream::new(rx)))
-                .await
-                .map(tonic::Response::into_inner),
-            Err(e) => Err(tonic::Status::unavailable(e.to_string())),
+            Ok((mut stub, address)) => {
+                let opened = stub
+                    .telemetry(tonic::Request::new(ReceiverStream::new(rx)))
+                    .await
+                    .map(tonic::Response::into_inner);
+                (opened, Some(address))
+            }
+            Err(e) => (Err(tonic::Status::unavailable(e.to_string())), None),
+        };
+        // A stream that breaks with the address it runs to reopens at the next one.
+        let failed = |status: &tonic::Status| {
+            if let Some(address) = &address {
+                transport.failed(&endpoint, address, status);
+            }
         };
         // Only the first exchange is reported; later ones reopen quietly.
         let refused = |status: tonic::Status| {
@@ -198,9 +207,11 @@ async fn run(
                     }
                 }
             };
+            failed(&ended);
             refused(ended);
         } else if let Err(status) = opened {
             tracing::debug!(%endpoint, %status, "telemetry stream failed to open");
+            failed(&status);
             refused(status);
         }
         tokio::select! {

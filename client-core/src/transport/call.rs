@@ -54,11 +54,14 @@ impl Transport {
     where
         Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
     {
-        let stub = self.stub(endpoint).map_err(|e| e.with_endpoint(endpoint))?;
+        let (stub, address) = self.stub(endpoint).map_err(|e| e.with_endpoint(endpoint))?;
         rpc(stub, self.request(request, timeout))
             .await
             .map(tonic::Response::into_inner)
-            .map_err(|status| Error::from_grpc(op, status).with_endpoint(endpoint))
+            .map_err(|status| {
+                self.failed(endpoint, &address, &status);
+                Error::from_grpc(op, status).with_endpoint(endpoint)
+            })
     }
 
     /// [`Transport::call`], then the response's status must be OK.

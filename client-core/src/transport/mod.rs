@@ -1,6 +1,8 @@
-//! gRPC transport: one lazily connected channel per endpoint, the protocol headers on every
-//! call (fresh date, request id and signature each time), deadlines, and the three TLS modes.
+//! gRPC transport: one lazily connected channel per address, the protocol headers on every
+//! call (fresh date, request id and signature each time), deadlines, the three TLS modes, and
+//! brokers served at several addresses (`addresses.rs`).
 
+mod addresses;
 mod call;
 mod headers;
 mod trust_all;
@@ -30,6 +32,7 @@ pub(crate) struct Transport {
     config: Arc<ClientConfig>,
     headers: Headers,
     channels: Arc<Mutex<HashMap<Endpoint, Channel>>>,
+    addresses: Arc<addresses::Addresses>,
 }
 
 impl Transport {
@@ -40,6 +43,7 @@ impl Transport {
             headers: Headers::new(config.clone(), client_id)?,
             config,
             channels: Arc::new(Mutex::new(HashMap::new())),
+            addresses: Arc::default(),
         })
     }
 
@@ -48,25 +52,39 @@ impl Transport {
         &self.config
     }
 
-    /// A stub for `endpoint`. The channel connects on first use and reconnects by itself.
-    pub(crate) fn stub(&self, endpoint: &Endpoint) -> Result<Stub> {
+    /// Records that the broker named by the first of `addresses` is served at each of them.
+    pub(crate) fn serve(&self, addresses: &[Endpoint]) {
+        self.addresses.serve(addresses);
+    }
+
+    /// A stub for `endpoint` at the address it is called at now, and that address. The
+    /// channel connects on first use and reconnects by itself.
+    pub(crate) fn stub(&self, endpoint: &Endpoint) -> Result<(Stub, Endpoint)> {
+        let address = self.addresses.resolve(endpoint);
         let channel = {
             let mut channels = self.channels.lock().map_err(|_| {
                 Error::new(crate::ErrorKind::Unexpected, OP, "channel map poisoned")
             })?;
-            match channels.get(endpoint) {
+            match channels.get(&address) {
                 Some(channel) => channel.clone(),
                 None => {
-                    let channel = self.connect(endpoint)?;
-                    channels.insert(endpoint.clone(), channel.clone());
+                    let channel = self.connect(&address)?;
+                    channels.insert(address.clone(), channel.clone());
                     channel
                 }
             }
         };
-        Ok(
-            MessagingServiceClient::with_interceptor(channel, self.headers.clone())
-                .max_decoding_message_size(usize::MAX),
-        )
+        let stub = MessagingServiceClient::with_interceptor(channel, self.headers.clone())
+            .max_decoding_message_size(usize::MAX);
+        Ok((stub, address))
+    }
+
+    /// A call to `endpoint` at `address` failed with `status`: when the address cannot be
+    /// reached, the endpoint's next address (if it has one) takes over.
+    pub(crate) fn failed(&self, endpoint: &Endpoint, address: &Endpoint, status: &tonic::Status) {
+        if status.code() == tonic::Code::Unavailable {
+            self.addresses.unreachable(endpoint, address);
+        }
     }
 
     /// A request with the client's deadline (`timeout`, or the configured request timeout).

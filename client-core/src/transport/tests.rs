@@ -17,7 +17,7 @@ fn route_request(topic: &str) -> QueryRouteRequest {
 }
 
 async fn query_route(transport: &Transport, endpoint: &Endpoint) -> Result<i32, crate::Error> {
-    let mut stub = transport.stub(endpoint)?;
+    let (mut stub, _) = transport.stub(endpoint)?;
     let response = stub
         .query_route(transport.request(route_request("t"), None))
         .await
@@ -125,4 +125,50 @@ async fn an_unreachable_endpoint_is_a_network_error() {
         .await
         .expect_err("refused");
     assert_eq!(error.kind(), ErrorKind::Network, "{error}");
+}
+
+#[tokio::test]
+async fn a_broker_served_at_several_addresses_moves_to_the_next_when_one_is_down() {
+    let broker = MiniBroker::builder().start().await.expect("start");
+    let live: Endpoint = ClientConfig::builder()
+        .endpoints(broker.endpoint())
+        .build()
+        .expect("config")
+        .endpoints()[0]
+        .clone();
+    // A port nothing listens on: bound, then let go.
+    let down = {
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        Endpoint {
+            host: "127.0.0.1".to_owned(),
+            port: socket.local_addr().expect("address").port(),
+        }
+    };
+    let config = config(&broker.endpoint(), Tls::Off);
+    let transport = Transport::new(config, "client-1").expect("transport");
+    transport.serve(&[down.clone(), live.clone()]);
+    let request = || route_request("t");
+    let first = transport
+        .call(
+            "query route",
+            &down,
+            request(),
+            None,
+            |mut stub, r| async move { stub.query_route(r).await },
+        )
+        .await
+        .expect_err("the first address is down");
+    assert_eq!(first.kind(), ErrorKind::Network);
+    let second = transport
+        .call(
+            "query route",
+            &down,
+            request(),
+            None,
+            |mut stub, r| async move { stub.query_route(r).await },
+        )
+        .await
+        .expect("the next address answers for the same broker");
+    assert_eq!(second.status.map(|s| s.code), Some(Code::Ok as i32));
+    assert_eq!(transport.stub(&down).expect("stub").1, live);
 }
