@@ -54,45 +54,21 @@ fn offset(kind: i32, value: i64) -> Result<OffsetOption, rmq_err> {
     })
 }
 
-/// A core lite consumer (push or simple).
-pub(crate) trait LiteConsumer: Sync {
-    fn subscribe(
-        &self,
-        lite_topic: &str,
-        offset: Option<OffsetOption>,
-    ) -> impl Future<Output = core::Result<()>> + Send;
-
-    fn unsubscribe(&self, lite_topic: &str) -> impl Future<Output = core::Result<()>> + Send;
-}
-
-macro_rules! lite_consumer {
-    ($t:ty) => {
-        impl LiteConsumer for $t {
-            async fn subscribe(
-                &self,
-                lite_topic: &str,
-                offset: Option<OffsetOption>,
-            ) -> core::Result<()> {
-                match offset {
-                    Some(offset) => self.subscribe_lite_from(lite_topic, offset).await,
-                    None => self.subscribe_lite(lite_topic).await,
-                }
-            }
-
-            async fn unsubscribe(&self, lite_topic: &str) -> core::Result<()> {
-                self.unsubscribe_lite(lite_topic).await
-            }
-        }
-    };
-}
-lite_consumer!(core::LitePushConsumer);
-lite_consumer!(core::LiteSimpleConsumer);
-
-/// A C handle of a lite consumer.
+/// A C handle of a lite consumer (push or simple).
 pub(crate) trait LiteHandle {
-    type Core: LiteConsumer;
-    /// The core consumer, if the handle is still usable from here.
-    fn lite(&self) -> Result<&Self::Core, rmq_err>;
+    /// Subscribes (from `offset` when given), once the handle is known usable here.
+    fn subscribe_at<'a>(
+        &'a self,
+        lite_topic: &'a str,
+        offset: Option<OffsetOption>,
+    ) -> Result<impl Future<Output = core::Result<()>> + 'a, rmq_err>;
+
+    /// Unsubscribes, once the handle is known usable here.
+    fn unsubscribe<'a>(
+        &'a self,
+        lite_topic: &'a str,
+    ) -> Result<impl Future<Output = core::Result<()>> + 'a, rmq_err>;
+
     fn lite_topics(&self) -> Vec<String>;
 }
 
@@ -115,8 +91,8 @@ pub(crate) unsafe fn subscribe<H: LiteHandle>(
             Some((kind, value)) => Some(check!(offset(kind, value))),
             None => None,
         };
-        let inner = check!(consumer.lite());
-        match block_on(inner.subscribe(lite, offset)) {
+        let subscribed = check!(consumer.subscribe_at(lite, offset));
+        match block_on(subscribed) {
             Ok(Ok(())) => rmq_err::RMQ_OK,
             Ok(Err(e)) | Err(e) => fail(&e),
         }
@@ -135,8 +111,8 @@ pub(crate) unsafe fn unsubscribe<H: LiteHandle>(
         let consumer = check!(unsafe { ffi::handle(consumer, "consumer") });
         // SAFETY: the caller's contract.
         let lite = check!(unsafe { ffi::text(lite_topic, "lite_topic") });
-        let inner = check!(consumer.lite());
-        match block_on(inner.unsubscribe(lite)) {
+        let unsubscribed = check!(consumer.unsubscribe(lite));
+        match block_on(unsubscribed) {
             Ok(Ok(())) => rmq_err::RMQ_OK,
             Ok(Err(e)) | Err(e) => fail(&e),
         }

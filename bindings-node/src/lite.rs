@@ -1,4 +1,5 @@
-//! What both lite consumers share: offset options from JS and the subscription calls.
+//! What both lite consumers share: offset options from JS and the promises of their
+//! subscription calls.
 
 use crate::error;
 use crate::runtime::promise;
@@ -33,69 +34,26 @@ fn offset(env: &Env, kind: &str, value: f64) -> Result<core::OffsetOption> {
     })
 }
 
-/// A core lite consumer (push or simple).
-pub(crate) trait LiteConsumer: Send + 'static {
-    fn subscribe(
-        &self,
-        lite_topic: &str,
-        offset: Option<core::OffsetOption>,
-    ) -> impl Future<Output = core::Result<()>> + Send;
-
-    fn unsubscribe(&self, lite_topic: &str) -> impl Future<Output = core::Result<()>> + Send;
-}
-
-macro_rules! lite_consumer {
-    ($t:ty) => {
-        impl LiteConsumer for $t {
-            async fn subscribe(
-                &self,
-                lite_topic: &str,
-                offset: Option<core::OffsetOption>,
-            ) -> core::Result<()> {
-                match offset {
-                    Some(offset) => self.subscribe_lite_from(lite_topic, offset).await,
-                    None => self.subscribe_lite(lite_topic).await,
-                }
-            }
-
-            async fn unsubscribe(&self, lite_topic: &str) -> core::Result<()> {
-                self.unsubscribe_lite(lite_topic).await
-            }
-        }
-    };
-}
-lite_consumer!(core::LitePushConsumer);
-lite_consumer!(core::LiteSimpleConsumer);
-
 /// `subscribeLite(liteTopic, kind?, value?)` of either lite consumer.
-pub(crate) fn subscribe<'env>(
+pub(crate) fn subscribe<'env, F>(
     env: &'env Env,
-    consumer: impl LiteConsumer,
-    lite_topic: String,
     offset_kind: Option<String>,
     offset_value: Option<f64>,
-) -> Result<PromiseRaw<'env, ()>> {
+    subscribe: impl FnOnce(Option<core::OffsetOption>) -> F,
+) -> Result<PromiseRaw<'env, ()>>
+where
+    F: Future<Output = core::Result<()>> + Send + 'static,
+{
     let offset = offset_kind
         .map(|kind| offset(env, &kind, offset_value.unwrap_or(0.0)))
         .transpose()?;
-    promise(
-        env,
-        None,
-        async move { consumer.subscribe(&lite_topic, offset).await },
-        |_, ()| Ok(()),
-    )
+    promise(env, None, subscribe(offset), |_, ()| Ok(()))
 }
 
 /// `unsubscribeLite(liteTopic)` of either lite consumer.
 pub(crate) fn unsubscribe<'env>(
     env: &'env Env,
-    consumer: impl LiteConsumer,
-    lite_topic: String,
+    unsubscribed: impl Future<Output = core::Result<()>> + Send + 'static,
 ) -> Result<PromiseRaw<'env, ()>> {
-    promise(
-        env,
-        None,
-        async move { consumer.unsubscribe(&lite_topic).await },
-        |_, ()| Ok(()),
-    )
+    promise(env, None, unsubscribed, |_, ()| Ok(()))
 }

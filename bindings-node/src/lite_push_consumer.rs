@@ -52,7 +52,9 @@ impl LitePushConsumer {
         offset_value: Option<f64>,
     ) -> Result<PromiseRaw<'env, ()>> {
         let consumer = self.inner.clone();
-        lite::subscribe(env, consumer, lite_topic, offset_kind, offset_value)
+        lite::subscribe(env, offset_kind, offset_value, |offset| async move {
+            consumer.subscribe_lite_at(&lite_topic, offset).await
+        })
     }
 
     #[napi(ts_return_type = "Promise<void>")]
@@ -61,7 +63,11 @@ impl LitePushConsumer {
         env: &'env Env,
         lite_topic: String,
     ) -> Result<PromiseRaw<'env, ()>> {
-        lite::unsubscribe(env, self.inner.clone(), lite_topic)
+        let consumer = self.inner.clone();
+        lite::unsubscribe(
+            env,
+            async move { consumer.unsubscribe_lite(&lite_topic).await },
+        )
     }
 
     /// The lite topics subscribed now, in name order.

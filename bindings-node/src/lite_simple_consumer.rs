@@ -27,7 +27,9 @@ impl SimpleConsumer {
         offset_value: Option<f64>,
     ) -> Result<PromiseRaw<'env, ()>> {
         let consumer = self.lite(env)?;
-        lite::subscribe(env, consumer, lite_topic, offset_kind, offset_value)
+        lite::subscribe(env, offset_kind, offset_value, |offset| async move {
+            consumer.subscribe_lite_at(&lite_topic, offset).await
+        })
     }
 
     #[napi(ts_return_type = "Promise<void>")]
@@ -36,7 +38,11 @@ impl SimpleConsumer {
         env: &'env Env,
         lite_topic: String,
     ) -> Result<PromiseRaw<'env, ()>> {
-        lite::unsubscribe(env, self.lite(env)?, lite_topic)
+        let consumer = self.lite(env)?;
+        lite::unsubscribe(
+            env,
+            async move { consumer.unsubscribe_lite(&lite_topic).await },
+        )
     }
 
     /// The lite topics subscribed now, in name order (none for a plain simple consumer).

@@ -52,12 +52,13 @@ impl LiteSimpleConsumer {
         offset: Option<(String, i64)>,
     ) -> PyResult<()> {
         self.owner.check("consumer")?;
-        lite::subscribe(py, &self.inner, &lite_topic, offset)
+        let offset = lite::offset_option(offset)?;
+        block_on(py, self.inner.subscribe_lite_at(&lite_topic, offset))?.py_err()
     }
 
     fn unsubscribe_lite(&self, py: Python<'_>, lite_topic: String) -> PyResult<()> {
         self.owner.check("consumer")?;
-        lite::unsubscribe(py, &self.inner, &lite_topic)
+        block_on(py, self.inner.unsubscribe_lite(&lite_topic))?.py_err()
     }
 
     /// The lite topics subscribed now, in name order.

@@ -61,6 +61,65 @@ impl OffsetOption {
     }
 }
 
+/// The subscription methods of a lite consumer type with fields `consumer` (whose `inner.base`
+/// is the client base) and `lite` (its [`LiteSubscriptions`]): the same in both.
+macro_rules! lite_subscription_methods {
+    () => {
+        /// Subscribes `lite_topic`, starting where the group left it (a lite topic new to the
+        /// group: at its end). Subscribing one already subscribed does nothing.
+        pub async fn subscribe_lite(&self, lite_topic: &str) -> Result<()> {
+            self.subscribe_lite_at(lite_topic, None).await
+        }
+
+        /// Subscribes `lite_topic`, starting at `offset`.
+        pub async fn subscribe_lite_from(
+            &self,
+            lite_topic: &str,
+            offset: OffsetOption,
+        ) -> Result<()> {
+            self.subscribe_lite_at(lite_topic, Some(offset)).await
+        }
+
+        /// [`Self::subscribe_lite_from`] with `offset`, [`Self::subscribe_lite`] without (for
+        /// callers whose offset option is optional).
+        pub async fn subscribe_lite_at(
+            &self,
+            lite_topic: &str,
+            offset: Option<OffsetOption>,
+        ) -> Result<()> {
+            let base = &self.consumer.inner.base;
+            self.lite.subscribe(base, lite_topic, offset).await
+        }
+
+        /// Stops receiving `lite_topic` (messages already received can still be settled).
+        pub async fn unsubscribe_lite(&self, lite_topic: &str) -> Result<()> {
+            let base = &self.consumer.inner.base;
+            self.lite.unsubscribe(base, lite_topic).await
+        }
+
+        /// The lite topics subscribed now, in name order.
+        pub fn lite_topics(&self) -> Vec<String> {
+            self.lite.names()
+        }
+
+        /// The parent (bind) topic.
+        pub fn topic(&self) -> &str {
+            self.lite.topic()
+        }
+
+        /// The consumer group.
+        pub fn group(&self) -> &str {
+            &self.consumer.inner.group
+        }
+
+        /// This client's id.
+        pub fn client_id(&self) -> &str {
+            self.consumer.client_id()
+        }
+    };
+}
+pub(crate) use lite_subscription_methods;
+
 /// One lite consumer's subscribed lite topics under its parent topic.
 pub(crate) struct LiteSubscriptions {
     topic: String,

@@ -86,30 +86,7 @@ impl LiteSimpleConsumer {
         })
     }
 
-    /// Subscribes `lite_topic`, starting where the group left it (a lite topic new to the
-    /// group: at its end). Subscribing one already subscribed does nothing.
-    pub async fn subscribe_lite(&self, lite_topic: &str) -> Result<()> {
-        let base = &self.consumer.inner.base;
-        self.lite.subscribe(base, lite_topic, None).await
-    }
-
-    /// Subscribes `lite_topic`, starting at `offset`.
-    pub async fn subscribe_lite_from(&self, lite_topic: &str, offset: OffsetOption) -> Result<()> {
-        let base = &self.consumer.inner.base;
-        self.lite.subscribe(base, lite_topic, Some(offset)).await
-    }
-
-    /// Stops receiving `lite_topic` (messages already received can still be settled).
-    pub async fn unsubscribe_lite(&self, lite_topic: &str) -> Result<()> {
-        self.lite
-            .unsubscribe(&self.consumer.inner.base, lite_topic)
-            .await
-    }
-
-    /// The lite topics subscribed now, in name order.
-    pub fn lite_topics(&self) -> Vec<String> {
-        self.lite.names()
-    }
+    crate::lite::lite_subscription_methods!();
 
     /// Receives up to `max` messages (1 to 32) of the subscribed lite topics, hidden from the
     /// group for `invisible`. Empty when nothing arrived in time (or nothing is subscribed).
@@ -136,21 +113,6 @@ impl LiteSimpleConsumer {
         self.consumer
             .change_invisible_duration(view, invisible)
             .await
-    }
-
-    /// The parent (bind) topic.
-    pub fn topic(&self) -> &str {
-        self.lite.topic()
-    }
-
-    /// The consumer group.
-    pub fn group(&self) -> &str {
-        &self.consumer.inner.group
-    }
-
-    /// This client's id.
-    pub fn client_id(&self) -> &str {
-        self.consumer.client_id()
     }
 
     /// The plain simple consumer underneath (for code written against [`SimpleConsumer`]).
