@@ -6,10 +6,16 @@
 #     cluster mode, each its own JVM, on ports apart from the defaults (name server 19876, proxy
 #     gRPC 18081 and remoting 18080, brokers 20911 and 21911 with their +1/-2 neighbours).
 #
-#   interop/apache/server.sh start DIR           # start, wait until ready, create topics and groups
-#   interop/apache/server.sh start-cluster DIR   # the same for the 5.5.0 cluster
-#   interop/apache/server.sh stop DIR            # stop every JVM of either, wait for them to exit
+#   interop/apache/server.sh start DIR                # start, wait until ready, create topics and groups
+#   interop/apache/server.sh start-cluster DIR        # the same for the 5.5.0 cluster
+#   interop/apache/server.sh stop DIR                 # stop every JVM of either, wait for them to exit
+#   interop/apache/server.sh kill-broker DIR NAME     # SIGKILL the cluster's broker NAME (broker-a
+#                                                     # or broker-b), wait until its JVM is gone
+#   interop/apache/server.sh start-broker DIR NAME    # start it again on its conf, store and home,
+#                                                     # wait until it booted and registered anew
 #
+# kill-broker and start-broker act on the JVMs start-cluster started in DIR, on this machine;
+# a restarted broker registers its loopback address (brokerIP1=127.0.0.1) again.
 # DIR is a scratch directory for configs, store, logs and pids (created; wiped by start).
 # When ready, `start` prints `apache-rocketmq listening on 127.0.0.1:8081` and the measured
 # start-up times and RSS, and writes the endpoint to DIR/endpoint. Ports are the defaults
@@ -22,9 +28,15 @@
 # --group syntax); other groups are created on first use, topics are not (as in production).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-action=${1:?usage: server.sh start|start-cluster|stop DIR}
-dir=${2:?usage: server.sh start|start-cluster|stop DIR}
+usage="usage: server.sh start|start-cluster|stop DIR, or server.sh kill-broker|start-broker DIR NAME"
+action=${1:?$usage}
+dir=${2:?$usage}
+# Absolute, so configs name the same store and logs whichever directory a later
+# start-broker runs from.
+case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
 lib=$here/target/lib
+# The cluster's name server.
+cluster_ns=127.0.0.1:19876
 
 now_ms() { date +%s%3N; }
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
@@ -45,11 +57,13 @@ stop() {
   done
 }
 
-# Waits until FILE contains PATTERN while PID lives; fails after SECONDS.
+# Waits until FILE contains PATTERN (on more than SKIP lines: 0 unless given) while PID lives;
+# fails after SECONDS.
 wait_for_line() {
-  local file=$1 pattern=$2 pid=$3 seconds=$4
+  local file=$1 pattern=$2 pid=$3 seconds=$4 skip=${5:-0}
   local deadline=$(( $(date +%s) + seconds ))
-  until grep -q "$pattern" "$file" 2>/dev/null; do
+  local count
+  while count=$(grep -c "$pattern" "$file" 2>/dev/null || true); [ "${count:-0}" -le "$skip" ]; do
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "apache-rocketmq: process $pid exited before '$pattern'; last lines of $file:" >&2
       tail -20 "$file" >&2
@@ -87,7 +101,7 @@ admin() {
 # success lines are counted.
 create_topics_and_groups() {
   local ns=$1 brokers=$2
-  local commands=() topics=0 groups=0 spec group
+  local commands=() topics=0 groups=0 spec
   for spec in demo:NORMAL ordered:FIFO later:DELAY transfers:TRANSACTION ${RMQ_APACHE_TOPICS:-}; do
     commands+=(--then updateTopic -n "$ns" -c DefaultCluster -t "${spec%%:*}"
       -a "+message.type=${spec##*:}")
@@ -215,11 +229,18 @@ start_cluster() {
   stop
   rm -rf "$dir"
   mkdir -p "$dir"
-  local ns=127.0.0.1:19876
+  local ns=$cluster_ns
   cat >"$dir/namesrv.properties" <<EOF
 listenPort=19876
 scanAvailableNameSrv=false
 EOF
+  # In cluster mode the proxy, not the client, picks the broker a send goes to (round robin
+  # over its cached route, refreshed every 20 s), so a client's retries cannot steer around a
+  # dead broker: with Apache's defaults a fifth of sends failed for ~16 s after a broker was
+  # SIGKILLed (tests/failover.rs). sendLatencyEnable makes the proxy avoid a broker a send
+  # failed on; startDetectorEnable probes it every 2 s and uses it again once it answers
+  # (without the detector a broker that failed once is never sent to again). Sends with a
+  # message group (FIFO) still hash to their queue.
   cat >"$dir/rmq-proxy.json" <<EOF
 {
   "rocketMQClusterName": "DefaultCluster",
@@ -227,7 +248,9 @@ EOF
   "proxyMode": "cluster",
   "grpcServerPort": 18081,
   "remotingListenPort": 18080,
-  "transactionHeartbeatPeriodSecond": 1
+  "transactionHeartbeatPeriodSecond": 1,
+  "sendLatencyEnable": true,
+  "startDetectorEnable": true
 }
 EOF
   # As the local harness (short transaction timings, registration every 5 s), plus the LMQ
@@ -293,9 +316,92 @@ EOF
     "$(rss_mb "$(cat "$dir/broker-b.pid")") MB, proxy $(rss_mb "$(cat "$dir/proxy.pid")") MB" >&2
 }
 
+# The cluster's broker NAME (broker-a or broker-b), whose conf start-cluster wrote in DIR.
+cluster_broker() {
+  local name=$1
+  case $name in
+    broker-a | broker-b) ;;
+    *) echo "apache-rocketmq: no broker '$name' (broker-a or broker-b)" >&2; return 2 ;;
+  esac
+  if [ ! -f "$dir/$name.conf" ]; then
+    echo "apache-rocketmq: no cluster in $dir (start-cluster writes $dir/$name.conf)" >&2
+    return 1
+  fi
+}
+
+# Whether PID is gone: exited, or a zombie nobody reaped yet (its ports are closed already).
+gone() {
+  local state
+  state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 0
+  [ -z "$state" ] || [ "$state" = Z ]
+}
+
+# SIGKILLs broker NAME, as a crash does: no shutdown hook runs (no flush, no unregistering);
+# the name server notices the closed connection. Waits until the process is gone.
+kill_broker() {
+  local name=$1
+  cluster_broker "$name"
+  local pid_file=$dir/$name.pid
+  if [ ! -f "$pid_file" ]; then
+    echo "apache-rocketmq: $name is not running (no $pid_file)" >&2
+    return 1
+  fi
+  local pid t0
+  pid=$(cat "$pid_file")
+  # Only the JVM start-cluster started for this broker (a stale pid may name anything).
+  if ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "BrokerStartup -c .*/$name\.conf "; then
+    echo "apache-rocketmq: pid $pid in $pid_file is not $name's JVM" >&2
+    return 1
+  fi
+  t0=$(now_ms)
+  kill -9 "$pid" 2>/dev/null || true
+  for _ in $(seq 1 300); do gone "$pid" && break; sleep 0.05; done
+  if ! gone "$pid"; then
+    echo "apache-rocketmq: $name (pid $pid) still alive 15 s after SIGKILL" >&2
+    return 1
+  fi
+  # The pid may be reused by another process; stop must not signal it.
+  rm -f "$pid_file"
+  echo "apache-rocketmq: $name (pid $pid) killed in $(( $(now_ms) - t0 )) ms" >&2
+}
+
+# Starts broker NAME again with the conf, store and home start-cluster gave it (its store
+# recovers as after a crash). Ready once its new output says "boot success" and its log has a
+# registration with the name server newer than the restart, and the name server lists it.
+start_broker() {
+  local name=$1
+  cluster_broker "$name"
+  lib=$here/cluster/target/lib
+  local pid_file=$dir/$name.pid
+  if [ -f "$pid_file" ] && ! gone "$(cat "$pid_file")"; then
+    echo "apache-rocketmq: $name is running (pid $(cat "$pid_file"))" >&2
+    return 1
+  fi
+  local log=$dir/$name/logs/rocketmqlogs/broker.log
+  local registered="Registering current broker to name server completed"
+  local before t0 t1 t2
+  before=$(grep -c "$registered" "$log" 2>/dev/null || true)
+  # Keep the previous run's output next to the new one.
+  if [ -f "$dir/$name.out" ]; then mv "$dir/$name.out" "$dir/$name.out.previous"; fi
+  t0=$(now_ms)
+  jvm_home=$dir/$name jvm "$name" 512m org.apache.rocketmq.broker.BrokerStartup \
+    -c "$dir/$name.conf" -n "$cluster_ns"
+  local pid
+  pid=$(cat "$pid_file")
+  wait_for_line "$dir/$name.out" "boot success" "$pid" 120
+  t1=$(now_ms)
+  wait_for_line "$log" "$registered" "$pid" 60 "${before:-0}"
+  t2=$(now_ms)
+  wait_registered "$cluster_ns" "$name"
+  echo "apache-rocketmq: $name restarted: boot $((t1 - t0)) ms, registered $((t2 - t0)) ms," \
+    "listed $(( $(now_ms) - t0 )) ms; RSS $(rss_mb "$pid") MB" >&2
+}
+
 case $action in
   start) start ;;
   start-cluster) start_cluster ;;
   stop) stop ;;
-  *) echo "usage: server.sh start|start-cluster|stop DIR" >&2; exit 2 ;;
+  kill-broker) kill_broker "${3:?$usage}" ;;
+  start-broker) start_broker "${3:?$usage}" ;;
+  *) echo "$usage" >&2; exit 2 ;;
 esac

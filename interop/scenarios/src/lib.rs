@@ -14,13 +14,18 @@ use rmq_mini_broker::{GroupConfig, LiteGroup, MiniBroker, TopicConfig, TopicType
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Topics the scenarios use, with their message types.
-pub const TOPICS: [(&str, &str); 4] = [
+/// Topics the scenarios use, with their message types. [`FAILOVER_TOPIC`] is the failover
+/// scenario's alone (`tests/failover.rs`), so its traffic never meets the suite's.
+pub const TOPICS: [(&str, &str); 5] = [
     ("sc-normal", "NORMAL"),
     ("sc-fifo", "FIFO"),
     ("sc-delay", "DELAY"),
     ("sc-tx", "TRANSACTION"),
+    (FAILOVER_TOPIC, "NORMAL"),
 ];
+
+/// The topic of the broker-failover scenario (`tests/failover.rs`).
+pub const FAILOVER_TOPIC: &str = "sc-failover";
 
 /// The priority topic (Apache 5.4+): declared on the in-process broker, and on an external
 /// server only when it supports priority messages (`RMQ_SERVER_PRIORITY=1`, which the harness
