@@ -193,6 +193,11 @@ impl Error {
         let kind = match status.code() {
             tonic::Code::DeadlineExceeded => ErrorKind::Timeout,
             tonic::Code::Unavailable | tonic::Code::Cancelled => ErrorKind::Network,
+            // A connection that broke mid-call (tonic reports its h2 or hyper error as UNKNOWN;
+            // a server's own UNKNOWN carries no source).
+            tonic::Code::Unknown if std::error::Error::source(&status).is_some() => {
+                ErrorKind::Network
+            }
             tonic::Code::Unimplemented => ErrorKind::Unsupported,
             tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => ErrorKind::Unauthorized,
             tonic::Code::InvalidArgument => ErrorKind::BadRequest,
@@ -360,6 +365,19 @@ mod tests {
         let grpc = Error::from_grpc("receive", tonic::Status::deadline_exceeded("late"));
         assert_eq!(grpc.kind(), ErrorKind::Timeout);
         assert!(std::error::Error::source(&grpc).is_some());
+    }
+
+    #[test]
+    fn a_connection_broken_mid_call_is_a_network_error() {
+        let broken = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "h2 protocol error");
+        let cut = tonic::Status::from_error(Box::new(broken));
+        assert_eq!(cut.code(), tonic::Code::Unknown);
+        assert_eq!(Error::from_grpc("receive", cut).kind(), ErrorKind::Network);
+        let said = tonic::Status::unknown("the server's own unknown");
+        assert_eq!(
+            Error::from_grpc("receive", said).kind(),
+            ErrorKind::Unexpected
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! upkeep task, and the endpoints isolated after failing until they answer again.
 
 use crate::config::Endpoint;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::transport::Transport;
 use rmq_proto::v2::{MessageQueue, MessageType, Permission, QueryRouteRequest, Resource};
 use std::collections::{HashMap, HashSet};
@@ -64,30 +64,21 @@ impl Route {
 /// Asks the access point for `topic`'s route, trying each configured endpoint in turn while
 /// they cannot be reached.
 pub(crate) async fn query(transport: &Transport, topic: &str) -> Result<Route> {
-    const OP: &str = "query route";
     let config = transport.config();
-    let mut last = None;
-    for access in config.endpoints() {
-        let request = QueryRouteRequest {
-            topic: Some(Resource {
-                resource_namespace: config.namespace().to_owned(),
-                name: topic.to_owned(),
-            }),
-            endpoints: Some(config.access_point()),
-        };
-        let answer = transport
-            .call_ok(OP, access, request, |mut stub, request| async move {
-                stub.query_route(request).await
-            })
-            .await;
-        match answer {
-            Ok(response) => return Ok(build(transport, response.message_queues, access)),
-            // Only an unreachable access point sends us to the next one; a refusal is final.
-            Err(error) if error.code().is_none() => last = Some(error.with_topic(topic)),
-            Err(error) => return Err(error.with_topic(topic)),
-        }
-    }
-    Err(last.unwrap_or_else(|| Error::invalid(OP, "no endpoint configured")))
+    let request = || QueryRouteRequest {
+        topic: Some(Resource {
+            resource_namespace: config.namespace().to_owned(),
+            name: topic.to_owned(),
+        }),
+        endpoints: Some(config.access_point()),
+    };
+    let (response, access) = transport
+        .call_access_ok("query route", request, |mut stub, request| async move {
+            stub.query_route(request).await
+        })
+        .await
+        .map_err(|e| e.with_topic(topic))?;
+    Ok(build(transport, response.message_queues, &access))
 }
 
 /// The routes a client uses and the endpoints it avoids.

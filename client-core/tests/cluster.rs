@@ -162,6 +162,42 @@ async fn a_push_consumer_drains_the_live_brokers_and_resumes_the_other_once_back
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_consumer_whose_first_access_point_is_down_asks_the_next() {
+    let (cluster, config) = cluster().await;
+    let producer = Producer::builder(config)
+        .topics(["t"])
+        .start()
+        .await
+        .expect("producer");
+    for i in 0..30 {
+        let m = Message::builder("t", format!("m{i}")).build().expect("m");
+        producer.send(&m).await.expect("send");
+    }
+    producer.shutdown().await;
+    let stranded = cluster.broker(0).messages("t").len();
+    cluster.broker_down(0).await;
+    let seen: Seen = Arc::default();
+    // Routes and assignments come from the second access point while the first is down.
+    let endpoints = format!(
+        "{};{}",
+        cluster.broker(0).endpoint(),
+        cluster.broker(1).endpoint()
+    );
+    let consumer = PushConsumer::builder(self::config(endpoints), "plain")
+        .subscribe("t", FilterExpression::all())
+        .listener(recorder(&seen))
+        .start()
+        .await
+        .expect("consumer");
+    eventually("the live brokers' messages", || {
+        seen_count(&seen, "m") >= 30 - stranded
+    })
+    .await;
+    consumer.shutdown().await;
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifo_groups_on_a_down_broker_wait_and_the_others_flow_in_order() {
     let (cluster, config) = cluster().await;
     let producer = Producer::builder(config.clone())

@@ -287,14 +287,13 @@ impl Producer {
         if recall_handle.trim().is_empty() {
             return Err(Error::invalid(OP, "the recall handle is empty"));
         }
-        let endpoint: &Endpoint = &base.config().endpoints()[0];
-        let request = RecallMessageRequest {
+        let request = || RecallMessageRequest {
             topic: base.resource(topic),
             recall_handle: recall_handle.to_owned(),
         };
-        let response = base
+        let (response, _) = base
             .transport
-            .call_ok(OP, endpoint, request, |mut stub, r| async move {
+            .call_access_ok(OP, request, |mut stub, r| async move {
                 stub.recall_message(r).await
             })
             .await

@@ -83,19 +83,16 @@ pub(super) async fn scan(inner: &Arc<Inner>, running: &mut Running) {
 async fn assignments(inner: &Inner, topic: &str) -> Result<Vec<MessageQueue>> {
     let base = &inner.base;
     let config = base.config();
-    let request = QueryAssignmentRequest {
+    let request = || QueryAssignmentRequest {
         topic: base.resource(topic),
         group: base.resource(&inner.group),
         endpoints: Some(config.access_point()),
     };
-    let response = base
+    let (response, _) = base
         .transport
-        .call_ok(
-            "query assignment",
-            &config.endpoints()[0],
-            request,
-            |mut stub, r| async move { stub.query_assignment(r).await },
-        )
+        .call_access_ok("query assignment", request, |mut stub, r| async move {
+            stub.query_assignment(r).await
+        })
         .await
         .map_err(|e| e.with_topic(topic).with_group(&inner.group))?;
     Ok(response

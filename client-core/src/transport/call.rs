@@ -80,4 +80,28 @@ impl Transport {
         Error::check(op, response.status().cloned()).map_err(|e| e.with_endpoint(endpoint))?;
         Ok(response)
     }
+
+    /// [`Transport::call_ok`] to the access point: each configured endpoint in turn while they
+    /// cannot be reached (a server's refusal is final). Returns the answer and the endpoint
+    /// that gave it.
+    pub(crate) async fn call_access_ok<Req, Resp, Fut>(
+        &self,
+        op: &'static str,
+        request: impl Fn() -> Req,
+        rpc: impl Fn(Stub, tonic::Request<Req>) -> Fut,
+    ) -> Result<(Resp, Endpoint)>
+    where
+        Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+        Resp: Answer,
+    {
+        let mut last = None;
+        for access in self.config().endpoints() {
+            match self.call_ok(op, access, request(), &rpc).await {
+                Ok(response) => return Ok((response, access.clone())),
+                Err(error) if error.code().is_none() => last = Some(error),
+                Err(error) => return Err(error),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::invalid(op, "no endpoint configured")))
+    }
 }
