@@ -152,17 +152,20 @@ fn build(transport: &Transport, queues: Vec<MessageQueue>, access: &Endpoint) ->
         if broker.id != 0 {
             continue;
         }
-        let addresses: Vec<Endpoint> = broker
-            .endpoints
-            .iter()
-            .flat_map(|e| &e.addresses)
-            .filter_map(|a| {
-                u16::try_from(a.port).ok().map(|port| Endpoint {
-                    host: a.host.clone(),
-                    port,
-                })
-            })
-            .collect();
+        let mut addresses: Vec<Endpoint> = Vec::new();
+        for address in broker.endpoints.iter().flat_map(|e| &e.addresses) {
+            let Ok(port) = u16::try_from(address.port) else {
+                continue;
+            };
+            let address = Endpoint {
+                host: address.host.clone(),
+                port,
+            };
+            // A proxy without useEndpointPortFromRequest puts its own port on every address.
+            if !addresses.contains(&address) {
+                addresses.push(address);
+            }
+        }
         transport.serve(&addresses);
         let endpoint = addresses
             .into_iter()

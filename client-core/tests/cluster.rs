@@ -198,6 +198,75 @@ async fn a_push_consumer_whose_first_access_point_is_down_asks_the_next() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ack_waiting_for_a_down_broker_does_not_hold_a_consumption_thread() {
+    let (cluster, config) = cluster().await;
+    // One consumption thread. The first message's listener returns only once its broker is
+    // down, so its ack keeps failing until the broker is back.
+    let first_broker: Arc<Mutex<Option<String>>> = Arc::default();
+    let release = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen: Seen = Arc::default();
+    let record = recorder(&seen);
+    let (broker_of, released) = (first_broker.clone(), release.clone());
+    let consumer = PushConsumer::builder(config.clone(), "plain")
+        .subscribe("t", FilterExpression::all())
+        .consumption_threads(1)
+        .listener(move |view: &MessageView| {
+            if view.body.as_ref() == b"first" {
+                // Receipt handles are opaque to users; the mini-broker's name the broker
+                // sixth, as Apache's do.
+                let broker = view.receipt_handle().split(' ').nth(5).map(str::to_owned);
+                *broker_of.lock().expect("lock") = broker;
+                while !released.load(std::sync::atomic::Ordering::Acquire) {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+            record(view)
+        })
+        .start()
+        .await
+        .expect("consumer");
+    let producer = Producer::builder(config)
+        .topics(["t"])
+        .start()
+        .await
+        .expect("producer");
+    let send = |body: String| {
+        let producer = producer.clone();
+        async move {
+            let m = Message::builder("t", body).build().expect("m");
+            producer.send(&m).await.expect("send");
+        }
+    };
+    send("first".to_owned()).await;
+    eventually("the first message is in its listener", || {
+        first_broker.lock().expect("lock").is_some()
+    })
+    .await;
+    let name = first_broker
+        .lock()
+        .expect("lock")
+        .clone()
+        .unwrap_or_default();
+    let down: usize = name
+        .trim_start_matches("broker-")
+        .parse()
+        .expect("a broker-N name");
+    cluster.broker_down(down).await;
+    release.store(true, std::sync::atomic::Ordering::Release);
+    for i in 0..10 {
+        send(format!("after-{i}")).await;
+    }
+    eventually("the live brokers' messages while the ack waits", || {
+        seen_count(&seen, "after-") == 10
+    })
+    .await;
+    cluster.broker_up(down).await.expect("up");
+    consumer.shutdown().await;
+    producer.shutdown().await;
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifo_groups_on_a_down_broker_wait_and_the_others_flow_in_order() {
     let (cluster, config) = cluster().await;
     let producer = Producer::builder(config.clone())

@@ -56,10 +56,14 @@ pub(super) fn release(inner: &Inner, message: &MessageView) {
         .fetch_sub(message.body.len(), Ordering::AcqRel);
 }
 
+/// Consumes one message holding `worker` (a consumption thread), which is let go once the
+/// listener returns: settling may retry for as long as the message's broker is down, and must
+/// not keep the consumer from the messages of the brokers that are up.
 pub(super) async fn consume_concurrently(
     inner: &Inner,
     message: Arc<MessageView>,
     received_at: Instant,
+    worker: tokio::sync::OwnedSemaphorePermit,
 ) {
     inner.metrics.awaited(&message.topic, received_at.elapsed());
     let result = if message.corrupted.is_some() {
@@ -68,6 +72,10 @@ pub(super) async fn consume_concurrently(
     } else {
         listen(inner, &message).await
     };
+    // Shutdown waits for settles in progress through this lock (taken before the thread is
+    // let go, so shutdown cannot slip in between).
+    let _settling = inner.settling.read().await;
+    drop(worker);
     match result {
         ConsumeResult::Success => settle(inner, &message, Settle::Ack).await,
         ConsumeResult::Failure => {

@@ -73,6 +73,9 @@ struct Inner {
     max_cache_messages: usize,
     max_cache_bytes: usize,
     workers: Arc<Semaphore>,
+    /// Held (shared) by each concurrent-mode settle after its listener returned; shutdown
+    /// takes it whole to wait for them.
+    settling: tokio::sync::RwLock<()>,
     consumption_threads: usize,
     cached_messages: AtomicUsize,
     cached_bytes: AtomicUsize,
@@ -199,6 +202,7 @@ impl PushConsumerBuilder {
             max_cache_messages: self.max_cache_messages,
             max_cache_bytes: self.max_cache_bytes,
             workers: Arc::new(Semaphore::new(self.consumption_threads)),
+            settling: tokio::sync::RwLock::new(()),
             consumption_threads: self.consumption_threads,
             cached_messages: AtomicUsize::new(0),
             cached_bytes: AtomicUsize::new(0),
@@ -330,6 +334,8 @@ impl PushConsumer {
         }
         let permits = u32::try_from(inner.consumption_threads).unwrap_or(u32::MAX);
         let _ = inner.workers.acquire_many(permits).await;
+        // Settles still retrying stop at the stop signal; one in progress is waited for.
+        drop(inner.settling.write().await);
         inner.base.terminate().await;
     }
 }

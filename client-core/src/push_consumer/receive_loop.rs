@@ -86,8 +86,7 @@ pub(super) async fn receive_loop(
                         };
                         let inner = inner.clone();
                         tokio::spawn(async move {
-                            consume_concurrently(&inner, message, received_at).await;
-                            drop(permit);
+                            consume_concurrently(&inner, message, received_at, permit).await;
                         });
                     }
                 }

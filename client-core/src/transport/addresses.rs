@@ -41,6 +41,9 @@ impl Addresses {
             .get(first)
             .and_then(|s| addresses.iter().position(|a| *a == s.addresses[s.in_use]))
             .unwrap_or(0);
+        if !brokers.contains_key(first) {
+            tracing::debug!(endpoint = %first, ?addresses, "a broker served at several addresses");
+        }
         brokers.insert(
             first.clone(),
             Served {
