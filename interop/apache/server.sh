@@ -4,7 +4,9 @@
 #   - `start-cluster`: 5.5.0 in cluster mode, as production runs it: the name server, two
 #     brokers (broker-a, broker-b, with the LMQ store flags lite topics need) and a proxy in
 #     cluster mode, each its own JVM, on ports apart from the defaults (name server 19876, proxy
-#     gRPC 18081 and remoting 18080, brokers 20911 and 21911 with their +1/-2 neighbours).
+#     gRPC 18081 and remoting 18080, brokers 20911 and 21911 with their +1/-2 neighbours), and
+#     a second proxy (`proxy-2`: gRPC 18091, remoting 18090) in front of the same brokers;
+#     DIR/endpoints lists both proxies as clients take an endpoint list.
 #
 #   interop/apache/server.sh start DIR                # start, wait until ready, create topics and groups
 #   interop/apache/server.sh start-cluster DIR        # the same for the 5.5.0 cluster
@@ -13,6 +15,9 @@
 #                                                     # or broker-b), wait until its JVM is gone
 #   interop/apache/server.sh start-broker DIR NAME    # start it again on its conf, store and home,
 #                                                     # wait until it booted and registered anew
+#   interop/apache/server.sh kill-proxy DIR NAME      # SIGKILL the cluster's proxy NAME (proxy or
+#                                                     # proxy-2), wait until its JVM is gone
+#   interop/apache/server.sh start-proxy DIR NAME     # start it again, wait until it serves
 #
 # kill-broker and start-broker act on the JVMs start-cluster started in DIR, on this machine;
 # a restarted broker registers its loopback address (brokerIP1=127.0.0.1) again.
@@ -28,7 +33,7 @@
 # --group syntax); other groups are created on first use, topics are not (as in production).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-usage="usage: server.sh start|start-cluster|stop DIR, or server.sh kill-broker|start-broker DIR NAME"
+usage="usage: server.sh start|start-cluster|stop DIR, or server.sh kill-broker|start-broker|kill-proxy|start-proxy DIR NAME"
 action=${1:?$usage}
 dir=${2:?$usage}
 # Absolute, so configs name the same store and logs whichever directory a later
@@ -42,7 +47,7 @@ now_ms() { date +%s%3N; }
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
 
 stop() {
-  for name in proxy broker-a broker-b namesrv; do
+  for name in proxy proxy-2 broker-a broker-b namesrv; do
     local pid_file=$dir/$name.pid
     [ -f "$pid_file" ] || continue
     local pid
@@ -250,9 +255,17 @@ EOF
   "remotingListenPort": 18080,
   "transactionHeartbeatPeriodSecond": 1,
   "sendLatencyEnable": true,
-  "startDetectorEnable": true
+  "startDetectorEnable": true,
+  "useEndpointPortFromRequest": true
 }
 EOF
+  # The second proxy: the same, on its own ports. A route answer gives every broker the
+  # addresses the client asked with (so a client moves to the other proxy when one dies), each
+  # with the answering proxy's own port unless useEndpointPortFromRequest: needed when the
+  # proxies share a host, as here.
+  sed -e 's/"grpcServerPort": 18081/"grpcServerPort": 18091/' \
+    -e 's/"remotingListenPort": 18080/"remotingListenPort": 18090/' \
+    "$dir/rmq-proxy.json" >"$dir/rmq-proxy-2.json"
   # As the local harness (short transaction timings, registration every 5 s), plus the LMQ
   # flags lite topics need. Each broker has its own name, ports, store and home. A broker can
   # check an orphaned transaction only once the proxy's heartbeat has told it of the producer
@@ -301,30 +314,43 @@ EOF
       "Registering current broker to name server completed" "$(cat "$dir/$name.pid")" 60
   done
   t2=$(now_ms)
-  jvm_home=$dir/proxy jvm proxy 512m org.apache.rocketmq.proxy.ProxyStartup -pm cluster -pc "$dir/rmq-proxy.json"
-  wait_for_line "$dir/proxy.out" "startup successfully" "$(cat "$dir/proxy.pid")" 120
+  for name in proxy proxy-2; do start_proxy_jvm "$name"; done
+  for name in proxy proxy-2; do
+    wait_for_line "$dir/$name.out" "startup successfully" "$(cat "$dir/$name.pid")" 120
+  done
   t3=$(now_ms)
   wait_registered "$ns" broker-a
   wait_registered "$ns" broker-b
   create_topics_and_groups "$ns" 2
   t4=$(now_ms)
   echo "127.0.0.1:18081" >"$dir/endpoint"
+  echo "127.0.0.1:18081;127.0.0.1:18091" >"$dir/endpoints"
   echo "apache-rocketmq listening on 127.0.0.1:18081"
   echo "apache-rocketmq 5.5.0 cluster start-up: name server $((t1 - t0)) ms, two brokers" \
     "$((t2 - t1)) ms, proxy $((t3 - t2)) ms, topics and groups $((t4 - t3)) ms; RSS name server" \
     "$(rss_mb "$(cat "$dir/namesrv.pid")") MB, brokers $(rss_mb "$(cat "$dir/broker-a.pid")") and" \
-    "$(rss_mb "$(cat "$dir/broker-b.pid")") MB, proxy $(rss_mb "$(cat "$dir/proxy.pid")") MB" >&2
+    "$(rss_mb "$(cat "$dir/broker-b.pid")") MB, proxies $(rss_mb "$(cat "$dir/proxy.pid")") and" \
+    "$(rss_mb "$(cat "$dir/proxy-2.pid")") MB" >&2
 }
 
-# The cluster's broker NAME (broker-a or broker-b), whose conf start-cluster wrote in DIR.
-cluster_broker() {
+# Starts proxy NAME's JVM (proxy or proxy-2) on the config start-cluster wrote.
+start_proxy_jvm() {
   local name=$1
+  jvm_home=$dir/$name jvm "$name" 512m org.apache.rocketmq.proxy.ProxyStartup -pm cluster \
+    -pc "$dir/rmq-$name.json"
+}
+
+# Prints a grep pattern of the command line of the cluster's JVM NAME (broker-a, broker-b,
+# proxy or proxy-2), to recognise it; fails when DIR holds no cluster.
+cluster_member() {
+  local name=$1 conf
   case $name in
-    broker-a | broker-b) ;;
-    *) echo "apache-rocketmq: no broker '$name' (broker-a or broker-b)" >&2; return 2 ;;
+    broker-a | broker-b) conf=$name.conf; echo "BrokerStartup -c .*/$name\\.conf " ;;
+    proxy | proxy-2) conf=rmq-$name.json; echo "ProxyStartup -pm cluster -pc .*/rmq-$name\\.json" ;;
+    *) echo "apache-rocketmq: no cluster member '$name' (broker-a, broker-b, proxy, proxy-2)" >&2; return 2 ;;
   esac
-  if [ ! -f "$dir/$name.conf" ]; then
-    echo "apache-rocketmq: no cluster in $dir (start-cluster writes $dir/$name.conf)" >&2
+  if [ ! -f "$dir/$conf" ]; then
+    echo "apache-rocketmq: no cluster in $dir (start-cluster writes $dir/$conf)" >&2
     return 1
   fi
 }
@@ -336,11 +362,12 @@ gone() {
   [ -z "$state" ] || [ "$state" = Z ]
 }
 
-# SIGKILLs broker NAME, as a crash does: no shutdown hook runs (no flush, no unregistering);
-# the name server notices the closed connection. Waits until the process is gone.
-kill_broker() {
-  local name=$1
-  cluster_broker "$name"
+# SIGKILLs cluster member NAME, as a crash does: no shutdown hook runs (no flush, no
+# unregistering); the name server notices a broker's closed connection. Waits until the
+# process is gone.
+kill_member() {
+  local name=$1 pattern
+  pattern=$(cluster_member "$name")
   local pid_file=$dir/$name.pid
   if [ ! -f "$pid_file" ]; then
     echo "apache-rocketmq: $name is not running (no $pid_file)" >&2
@@ -349,7 +376,7 @@ kill_broker() {
   local pid t0
   pid=$(cat "$pid_file")
   # Only the JVM start-cluster started for this broker (a stale pid may name anything).
-  if ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "BrokerStartup -c .*/$name\.conf "; then
+  if ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$pattern"; then
     echo "apache-rocketmq: pid $pid in $pid_file is not $name's JVM" >&2
     return 1
   fi
@@ -370,7 +397,8 @@ kill_broker() {
 # registration with the name server newer than the restart, and the name server lists it.
 start_broker() {
   local name=$1
-  cluster_broker "$name"
+  case $name in broker-a | broker-b) ;; *) echo "apache-rocketmq: not a broker: $name" >&2; return 2 ;; esac
+  cluster_member "$name" >/dev/null
   lib=$here/cluster/target/lib
   local pid_file=$dir/$name.pid
   if [ -f "$pid_file" ] && ! gone "$(cat "$pid_file")"; then
@@ -397,11 +425,32 @@ start_broker() {
     "listed $(( $(now_ms) - t0 )) ms; RSS $(rss_mb "$pid") MB" >&2
 }
 
+# Starts proxy NAME again; ready when its new output says it started.
+start_proxy() {
+  local name=$1
+  case $name in proxy | proxy-2) ;; *) echo "apache-rocketmq: not a proxy: $name" >&2; return 2 ;; esac
+  cluster_member "$name" >/dev/null
+  lib=$here/cluster/target/lib
+  local pid_file=$dir/$name.pid
+  if [ -f "$pid_file" ] && ! gone "$(cat "$pid_file")"; then
+    echo "apache-rocketmq: $name is running (pid $(cat "$pid_file"))" >&2
+    return 1
+  fi
+  if [ -f "$dir/$name.out" ]; then mv "$dir/$name.out" "$dir/$name.out.previous"; fi
+  local t0
+  t0=$(now_ms)
+  start_proxy_jvm "$name"
+  wait_for_line "$dir/$name.out" "startup successfully" "$(cat "$pid_file")" 120
+  echo "apache-rocketmq: $name restarted in $(( $(now_ms) - t0 )) ms" >&2
+}
+
 case $action in
   start) start ;;
   start-cluster) start_cluster ;;
   stop) stop ;;
-  kill-broker) kill_broker "${3:?$usage}" ;;
+  kill-broker) case ${3:?$usage} in broker-*) kill_member "$3" ;; *) echo "$usage" >&2; exit 2 ;; esac ;;
+  kill-proxy) case ${3:?$usage} in proxy*) kill_member "$3" ;; *) echo "$usage" >&2; exit 2 ;; esac ;;
+  start-proxy) start_proxy "${3:?$usage}" ;;
   start-broker) start_broker "${3:?$usage}" ;;
   *) echo "$usage" >&2; exit 2 ;;
 esac

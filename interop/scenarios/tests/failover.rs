@@ -56,6 +56,11 @@ const TIMEOUT: Duration = Duration::from_secs(300);
 
 #[path = "failover/cluster.rs"]
 mod cluster;
+#[path = "failover/proxy.rs"]
+mod proxy;
+
+/// The scenarios stop parts of one cluster: one at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 use cluster::Cluster;
 
@@ -135,6 +140,15 @@ async fn consume(cluster: &Cluster, group: &str, tag: &str, consumed: &Consumed)
         .expect("push consumer starts")
 }
 
+/// `RUST_LOG=rmq_client=debug` shows what the client does.
+fn log_to_test_output() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .with_ansi(false)
+        .try_init();
+}
+
 /// Waits until `done` holds, checking every 50 ms; fails after `within`.
 async fn wait_until(what: &str, within: Duration, done: impl Fn() -> bool) {
     let deadline = Instant::now() + within;
@@ -146,11 +160,8 @@ async fn wait_until(what: &str, within: Duration, done: impl Fn() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_stopped_hard_loses_no_acknowledged_send_and_consumption_goes_on() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_test_writer()
-        .with_ansi(false)
-        .try_init();
+    log_to_test_output();
+    let _serial = SERIAL.lock().await;
     tokio::time::timeout(TIMEOUT, scenario())
         .await
         .expect("the failover scenario finishes in time");

@@ -114,7 +114,7 @@ impl Cluster {
     /// Stops the first broker; returns once it no longer serves.
     pub(crate) async fn kill(&self) {
         match self {
-            Cluster::Apache { dir, .. } => server_sh("kill-broker", dir).await,
+            Cluster::Apache { dir, .. } => server_sh("kill-broker", dir, "broker-a").await,
             Cluster::Mini { cluster, .. } => cluster.broker_down(0).await,
         }
     }
@@ -122,15 +122,15 @@ impl Cluster {
     /// Starts the first broker again; returns once it serves and the name server lists it.
     pub(crate) async fn restart(&self) {
         match self {
-            Cluster::Apache { dir, .. } => server_sh("start-broker", dir).await,
+            Cluster::Apache { dir, .. } => server_sh("start-broker", dir, "broker-a").await,
             Cluster::Mini { cluster, .. } => cluster.broker_up(0).await.expect("broker_up"),
         }
     }
 }
 
-/// Runs `server.sh ACTION DIR broker-a` (it waits for the broker itself), off the runtime's
-/// threads so sends and consumption go on meanwhile.
-async fn server_sh(action: &'static str, dir: &Path) {
+/// Runs `server.sh ACTION DIR NAME` (it waits for the broker or proxy itself), off the
+/// runtime's threads so sends and consumption go on meanwhile.
+pub(crate) async fn server_sh(action: &'static str, dir: &Path, name: &'static str) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../apache/server.sh");
     let dir = dir.to_owned();
     let status = tokio::task::spawn_blocking(move || {
@@ -138,7 +138,7 @@ async fn server_sh(action: &'static str, dir: &Path) {
             .arg(&script)
             .arg(action)
             .arg(&dir)
-            .arg("broker-a")
+            .arg(name)
             .status()
     })
     .await
