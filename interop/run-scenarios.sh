@@ -3,7 +3,7 @@
 # started by interop/apache/server.sh (RMQ_APACHE_MODE=local: the 5.3.3 local-mode server,
 # without the priority and lite scenarios), after creating the topics and groups the suite
 # needs, and prints the suite's wall time; then, on the cluster only (local mode has one
-# broker), the broker-failover scenario (tests/failover.rs: broker-a SIGKILLed and restarted
+# broker), the failover scenarios (tests/failover.rs: broker-a, then the first proxy, SIGKILLed and restarted
 # under traffic). (`cargo test --workspace` runs the same suite and the failover scenario
 # against in-process mini-brokers.)
 # Usage: interop/run-scenarios.sh SCRATCH_DIR

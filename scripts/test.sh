@@ -60,7 +60,7 @@ started=$(date +%s)
 (cd bindings-node && npm install --no-audit --no-fund --foreground-scripts)
 echo "built $(ls bindings-node/lib/rmq.*.node) ($(( $(stat -c %s bindings-node/lib/rmq.*.node) / 1024 )) KiB) in $(( $(date +%s) - started )) s"
 
-step "a real Apache RocketMQ 5.5.0 cluster (name server, two brokers, a cluster-mode proxy; from Maven Central): examples, the scenario suite (priority and lite included), the Python and Node bindings' scenarios, the C examples, then broker failover"
+step "a real Apache RocketMQ 5.5.0 cluster (name server, two brokers, two cluster-mode proxies; from Maven Central): examples, the scenario suite (priority and lite included), the Python and Node bindings' scenarios, the C examples, then broker and proxy failover"
 apache_dir="$root/target/apache-rocketmq"
 # The cluster has priority (5.4+) and lite topics (5.5, cluster mode only).
 export RMQ_SERVER_PRIORITY=1 RMQ_SERVER_LITE=1
@@ -83,7 +83,8 @@ echo "scenario suite against the Apache RocketMQ 5.5.0 cluster: $(( $(date +%s%3
 (cd bindings-node && RMQ_NODE_SERVER_ENDPOINT=$apache node --test --test-timeout=180000 test/server_scenarios.test.mjs)
 node bindings-node/examples/quickstart.mjs "$apache"
 make -C bindings-c --no-print-directory examples-against ENDPOINT="$apache"
-# Broker failover last, alone on the cluster: it SIGKILLs broker-a under traffic and restarts it.
+# Failover last, alone on the cluster: it SIGKILLs broker-a, then the first proxy, under traffic
+# and restarts each.
 started=$(date +%s%3N)
 RMQ_SCENARIO_ENDPOINT=$apache RMQ_APACHE_CLUSTER_DIR=$apache_dir \
   cargo test --quiet -p rmq-interop-scenarios --test failover -- --nocapture
