@@ -72,6 +72,40 @@ pub(crate) trait LiteHandle {
     fn lite_topics(&self) -> Vec<String>;
 }
 
+/// Implements [`LiteHandle`] for a handle type whose `live()` gives its core lite consumer and
+/// whose field `$core` holds it.
+macro_rules! lite_handle {
+    ($handle:ty, $core:ident) => {
+        impl $crate::lite::LiteHandle for $handle {
+            fn subscribe_at<'a>(
+                &'a self,
+                lite_topic: &'a str,
+                offset: Option<rmq_client::OffsetOption>,
+            ) -> Result<
+                impl std::future::Future<Output = rmq_client::Result<()>> + 'a,
+                $crate::error::rmq_err,
+            > {
+                Ok(self.live()?.subscribe_lite_at(lite_topic, offset))
+            }
+
+            fn unsubscribe<'a>(
+                &'a self,
+                lite_topic: &'a str,
+            ) -> Result<
+                impl std::future::Future<Output = rmq_client::Result<()>> + 'a,
+                $crate::error::rmq_err,
+            > {
+                Ok(self.live()?.unsubscribe_lite(lite_topic))
+            }
+
+            fn lite_topics(&self) -> Vec<String> {
+                self.$core.lite_topics()
+            }
+        }
+    };
+}
+pub(crate) use lite_handle;
+
 /// Subscribes, from an offset option `(kind, value)` when given.
 ///
 /// # Safety

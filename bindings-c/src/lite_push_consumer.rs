@@ -12,10 +12,9 @@ use crate::inflight;
 use crate::lite;
 use crate::push_consumer::{Listening, close, free};
 use crate::runtime::{Owner, block_on};
+use rmq_client::LitePushConsumer;
 use rmq_client::callback_pool::CallbackPool;
-use rmq_client::{LitePushConsumer, OffsetOption};
 use std::ffi::c_char;
-use std::future::Future;
 use std::sync::Arc;
 
 /// A started lite push consumer.
@@ -208,23 +207,4 @@ impl Listening for rmq_lite_push_consumer {
     }
 }
 
-impl lite::LiteHandle for rmq_lite_push_consumer {
-    fn subscribe_at<'a>(
-        &'a self,
-        lite_topic: &'a str,
-        offset: Option<OffsetOption>,
-    ) -> Result<impl Future<Output = rmq_client::Result<()>> + 'a, rmq_err> {
-        Ok(self.live()?.subscribe_lite_at(lite_topic, offset))
-    }
-
-    fn unsubscribe<'a>(
-        &'a self,
-        lite_topic: &'a str,
-    ) -> Result<impl Future<Output = rmq_client::Result<()>> + 'a, rmq_err> {
-        Ok(self.live()?.unsubscribe_lite(lite_topic))
-    }
-
-    fn lite_topics(&self) -> Vec<String> {
-        self.inner.lite_topics()
-    }
-}
+lite::lite_handle!(rmq_lite_push_consumer, inner);

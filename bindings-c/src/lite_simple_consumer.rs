@@ -10,9 +10,8 @@ use crate::ffi::{self, check, core_try};
 use crate::lite;
 use crate::runtime::block_on;
 use crate::simple_consumer::rmq_simple_consumer;
-use rmq_client::{LiteSimpleConsumer, OffsetOption};
+use rmq_client::LiteSimpleConsumer;
 use std::ffi::c_char;
-use std::future::Future;
 
 /// A started lite simple consumer. Thread-safe.
 pub struct rmq_lite_simple_consumer {
@@ -186,23 +185,4 @@ pub unsafe extern "C" fn rmq_lite_simple_consumer_free(consumer: *mut rmq_lite_s
     })
 }
 
-impl lite::LiteHandle for rmq_lite_simple_consumer {
-    fn subscribe_at<'a>(
-        &'a self,
-        lite_topic: &'a str,
-        offset: Option<OffsetOption>,
-    ) -> Result<impl Future<Output = rmq_client::Result<()>> + 'a, rmq_err> {
-        Ok(self.live()?.subscribe_lite_at(lite_topic, offset))
-    }
-
-    fn unsubscribe<'a>(
-        &'a self,
-        lite_topic: &'a str,
-    ) -> Result<impl Future<Output = rmq_client::Result<()>> + 'a, rmq_err> {
-        Ok(self.live()?.unsubscribe_lite(lite_topic))
-    }
-
-    fn lite_topics(&self) -> Vec<String> {
-        self.lite.lite_topics()
-    }
-}
+lite::lite_handle!(rmq_lite_simple_consumer, lite);
