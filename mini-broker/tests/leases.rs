@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use rmq_mini_broker::{MiniBroker, Rpc, TopicConfig, TopicType};
 use rmq_proto::v2::*;
 use std::time::Duration;
 
@@ -130,4 +131,80 @@ async fn a_fifo_receive_retried_with_its_attempt_id_gets_the_same_messages() {
         Code::MessageNotFound as i32,
         "a new attempt is blocked"
     );
+}
+
+/// The crash loop found it: a message whose auto-renewed receive response was lost in a
+/// crash was renewed, after the restart, for its reconnected consumer (which never got it),
+/// and kept its FIFO group blocked. Apache's proxy holds renewals in memory, so a restart
+/// ends them and the message comes back when its lease ends.
+#[tokio::test]
+async fn a_restart_ends_auto_renewal_even_for_a_consumer_that_reconnects() {
+    let dir = TempDir::new();
+    let start = || {
+        MiniBroker::builder()
+            .virtual_clock(true)
+            .data_dir(&dir.0)
+            .topic(TopicConfig::new("t", TopicType::Normal).queues(1))
+            .start()
+    };
+    let broker = start().await.expect("start");
+    let mut p = producer(&broker, &["t"]).await;
+    let mut owner = open_as(&broker, "owner", consumer_settings("push", "t")).await;
+    send(&mut p.stub, vec![message("t", "cut off")]).await;
+    let m = receive_auto_renew(&mut owner, "push", "t", None)
+        .await
+        .messages
+        .remove(0);
+    drop((owner, p));
+    broker.shutdown().await;
+
+    let broker = start().await.expect("restart");
+    let _owner = open_as(&broker, "owner", consumer_settings("push", "t")).await;
+    let mut other = consumer(&broker, "push", "t").await;
+    broker.advance(Duration::from_secs(30));
+    let early = receive(&mut other.stub, "push", "t", 1, 10).await;
+    assert_eq!(
+        early.status.code,
+        Code::MessageNotFound as i32,
+        "its lease runs"
+    );
+    broker.advance(Duration::from_secs(31));
+    let again = receive(&mut other.stub, "push", "t", 1, 10).await.messages;
+    assert_eq!(
+        again.len(),
+        1,
+        "not renewed past its lease after the restart"
+    );
+    assert_eq!(id(&again[0]), id(&m));
+}
+
+/// The chaos run found it: an auto-renewed receive whose response was lost kept its message
+/// leased and renewed for a consumer that never got it, blocking its FIFO group for good.
+/// Like Apache's proxy, which nacks what it fails to write, the broker gives it back.
+#[tokio::test]
+async fn a_receive_response_that_is_lost_gives_its_messages_back_within_a_second() {
+    let broker = virtual_broker().await;
+    let mut p = producer(&broker, &["fifo"]).await;
+    let mut owner = consumer(&broker, "fg", "fifo").await;
+    send(&mut p.stub, vec![fifo_message("A", "a1")]).await;
+    send(&mut p.stub, vec![fifo_message("A", "a2")]).await;
+    broker.drop_responses(Rpc::ReceiveMessage, 1);
+    let mut request = tonic::Request::new(ReceiveMessageRequest {
+        group: resource("fg"),
+        message_queue: Some(MessageQueue {
+            topic: resource("fifo"),
+            ..Default::default()
+        }),
+        batch_size: 1,
+        auto_renew: true,
+        long_polling_timeout: secs(5),
+        ..Default::default()
+    });
+    request.set_timeout(Duration::from_secs(8));
+    let lost = owner.stub.receive_message(request).await;
+    assert_eq!(lost.err().map(|s| s.code()), Some(tonic::Code::Unavailable));
+    broker.advance(Duration::from_millis(1_100));
+    let again = receive_auto_renew(&mut owner, "fg", "fifo", None).await;
+    assert_eq!(again.messages.len(), 1, "a1 is visible again, not renewed");
+    assert_eq!(again.messages[0].body.as_ref(), b"a1");
 }

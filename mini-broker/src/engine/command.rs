@@ -282,12 +282,15 @@ impl From<Configure> for EngineConfig {
     }
 }
 
-/// Always journaled: replay starts under whatever settings the broker starts with, and this
-/// record puts back the ones the entries after it were applied under.
+/// Always journaled, once per start: replay starts under whatever settings the broker starts
+/// with, and this record puts back the ones the entries after it were applied under. It also
+/// marks a restart, which ends every auto-renewal (see `Engine::forget_renewals`), live and
+/// in replay alike.
 impl Command for Configure {
     type Output = ();
     fn apply(self, engine: &mut Engine, _: Millis, keep: bool) -> ((), Option<Op>) {
         engine.config = self.clone().into();
+        engine.forget_renewals();
         ((), record(self, true, keep))
     }
 }

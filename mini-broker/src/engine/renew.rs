@@ -62,6 +62,20 @@ impl Engine {
         true
     }
 
+    /// A restart. Apache's proxy keeps what it renews in memory, so a restart ends every
+    /// renewal and each message comes back when its lease ends. Kept across a restart, a lease
+    /// whose receive response was lost in the crash would be renewed for its (reconnected)
+    /// owner for hours, and a FIFO group would stay blocked behind it.
+    pub(crate) fn forget_renewals(&mut self) {
+        for state in self.consumers.iter_mut() {
+            for cursor in &mut state.queues {
+                for lease in cursor.leases.values_mut() {
+                    lease.owner = None;
+                }
+            }
+        }
+    }
+
     /// A consumer left: its auto-renewed messages become visible again in a second.
     pub(crate) fn release_owner(&mut self, client: &str, now: Millis) -> bool {
         let mut released = Vec::new();

@@ -12,7 +12,7 @@ use tonic::Request;
 
 /// Where a received message is settled: its topic, or for a lite message (which names its
 /// lite topic, as Apache needs it to find the message) its lite queue.
-fn settled_in(topic: &str, lite_topic: Option<&str>) -> String {
+pub(super) fn settled_in(topic: &str, lite_topic: Option<&str>) -> String {
     match lite_topic {
         Some(lite) => crate::engine::lite_queue(topic, lite),
         None => topic.to_owned(),

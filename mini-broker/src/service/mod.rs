@@ -12,6 +12,7 @@ mod send;
 mod session;
 mod status;
 mod transaction;
+mod unsent;
 
 use crate::core::Core;
 pub(crate) use admission::*;

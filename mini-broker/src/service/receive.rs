@@ -179,6 +179,7 @@ impl Service {
         let (metadata, _, request) = request.into_parts();
         let store_host = self.core.store_host.lock().clone();
         let mut out = Vec::new();
+        let mut unsent = Vec::new();
         let received = self.receive(&metadata, &request).await;
         let received = match received {
             Ok((deliveries, ns, flushed)) => {
@@ -199,6 +200,9 @@ impl Service {
                     out.push(receive_message_response::Content::Message(
                         convert::delivery(d, &ns, &store_host),
                     ));
+                    let topic =
+                        super::ack::settled_in(&d.message.topic, d.message.lite_topic.as_deref());
+                    unsent.push((topic, d.handle.encode()));
                 }
             }
             Err(st) => out.push(receive_message_response::Content::Status(st)),
@@ -206,11 +210,10 @@ impl Service {
         out.push(receive_message_response::Content::DeliveryTimestamp(
             convert::timestamp(self.core.now()),
         ));
-        let stream = tokio_stream::iter(
-            out.into_iter()
-                .map(|c| Ok(ReceiveMessageResponse { content: Some(c) })),
-        );
+        let group = resource_name(request.group.as_ref()).to_owned();
+        let stream = super::unsent::ReceiveStream::new(self.core.clone(), group, out, unsent);
         if self.core.faults.take_drop(rpc) {
+            // The stream goes with the response, and gives its messages back.
             return Err(tonic::Status::unavailable(format!(
                 "{rpc} response dropped by fault injection"
             )));

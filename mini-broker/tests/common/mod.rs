@@ -81,7 +81,12 @@ pub struct Client {
 }
 
 pub async fn open(broker: &MiniBroker, settings: Settings) -> Client {
-    let mut stub = stub_with(broker, Some(unique("client-"))).await;
+    open_as(broker, &unique("client-"), settings).await
+}
+
+/// A client with this id: Telemetry opened with `settings`, the broker's reply read.
+pub async fn open_as(broker: &MiniBroker, client_id: &str, settings: Settings) -> Client {
+    let mut stub = stub_with(broker, Some(client_id.to_owned())).await;
     let (tx, rx) = mpsc::channel(8);
     tx.send(TelemetryCommand {
         status: None,
@@ -130,29 +135,29 @@ pub async fn producer(broker: &MiniBroker, topics: &[&str]) -> Client {
 }
 
 pub async fn consumer(broker: &MiniBroker, group: &str, topic: &str) -> Client {
-    open(
-        broker,
-        Settings {
-            client_type: Some(ClientType::SimpleConsumer as i32),
-            request_timeout: Some(prost_types::Duration {
-                seconds: 3,
-                nanos: 0,
-            }),
-            pub_sub: Some(settings::PubSub::Subscription(Subscription {
-                group: resource(group),
-                subscriptions: vec![SubscriptionEntry {
-                    topic: resource(topic),
-                    expression: Some(FilterExpression {
-                        r#type: FilterType::Tag as i32,
-                        expression: "*".into(),
-                    }),
-                }],
-                ..Default::default()
-            })),
+    open(broker, consumer_settings(group, topic)).await
+}
+
+pub fn consumer_settings(group: &str, topic: &str) -> Settings {
+    Settings {
+        client_type: Some(ClientType::SimpleConsumer as i32),
+        request_timeout: Some(prost_types::Duration {
+            seconds: 3,
+            nanos: 0,
+        }),
+        pub_sub: Some(settings::PubSub::Subscription(Subscription {
+            group: resource(group),
+            subscriptions: vec![SubscriptionEntry {
+                topic: resource(topic),
+                expression: Some(FilterExpression {
+                    r#type: FilterType::Tag as i32,
+                    expression: "*".into(),
+                }),
+            }],
             ..Default::default()
-        },
-    )
-    .await
+        })),
+        ..Default::default()
+    }
 }
 
 pub fn message(topic: &str, body: &str) -> Message {

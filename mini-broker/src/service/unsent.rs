@@ -1,0 +1,84 @@
+//! The ReceiveMessage response stream, which gives back what it could not deliver: messages
+//! not yet handed to the transport when the stream is dropped (the client went away, the
+//! call was cancelled) or whose response a fault drops are made visible again in a second,
+//! as Apache's proxy nacks a message it fails to write. Left leased (auto-renewed for a
+//! consumer that never got them), they would block their FIFO group or lite topic.
+
+use crate::core::Core;
+use crate::store::journal;
+use rmq_proto::v2::{ReceiveMessageResponse, receive_message_response::Content};
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio_stream::Stream;
+
+/// How soon an undelivered message is visible again (Apache's `NACK_INVISIBLE_TIME`).
+const NACK_INVISIBLE_MS: i64 = 1_000;
+
+pub(crate) struct ReceiveStream {
+    items: VecDeque<Content>,
+    /// Where each message still in `items` is settled (its topic or lite queue) and its
+    /// receipt handle, in the same order.
+    unsent: VecDeque<(String, String)>,
+    group: String,
+    core: Arc<Core>,
+}
+
+impl ReceiveStream {
+    /// `unsent` lists the messages among `items`, in order.
+    pub(crate) fn new(
+        core: Arc<Core>,
+        group: String,
+        items: Vec<Content>,
+        unsent: Vec<(String, String)>,
+    ) -> Self {
+        ReceiveStream {
+            items: items.into(),
+            unsent: unsent.into(),
+            group,
+            core,
+        }
+    }
+
+    /// Gives back every message not yet sent.
+    pub(crate) fn nack_unsent(&mut self) {
+        let mut any = false;
+        for (topic, handle) in self.unsent.drain(..) {
+            // Not waited for: a nack lost in a crash only leaves the lease to end by itself.
+            let _ = self.core.execute(journal::ChangeInvisible {
+                group: self.group.clone(),
+                topic,
+                handle,
+                invisible: NACK_INVISIBLE_MS,
+            });
+            any = true;
+        }
+        if any {
+            self.core.scheduler.notify_one();
+        }
+    }
+}
+
+impl Stream for ReceiveStream {
+    type Item = Result<ReceiveMessageResponse, tonic::Status>;
+
+    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let Some(content) = this.items.pop_front() else {
+            return Poll::Ready(None);
+        };
+        if matches!(content, Content::Message(_)) {
+            this.unsent.pop_front();
+        }
+        Poll::Ready(Some(Ok(ReceiveMessageResponse {
+            content: Some(content),
+        })))
+    }
+}
+
+impl Drop for ReceiveStream {
+    fn drop(&mut self) {
+        self.nack_unsent();
+    }
+}
