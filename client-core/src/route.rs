@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::transport::Transport;
 use rmq_proto::v2::{MessageQueue, MessageType, Permission, QueryRouteRequest, Resource};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// One writable or readable queue of a topic on a master broker.
@@ -32,6 +33,39 @@ pub(crate) struct Route {
     pub(crate) writable: Vec<Queue>,
     /// Queues consumers may read from (master broker, READ or READ_WRITE).
     pub(crate) readable: Vec<Queue>,
+    /// This topic's own round-robin position (as the reference client's load balancer per
+    /// topic): a counter shared by every topic would, for a caller alternating two topics on
+    /// two brokers, send or read each topic on one broker only.
+    pub(crate) turn: Turn,
+}
+
+/// A round-robin counter from a random start; two routes are equal whatever their turns.
+#[derive(Debug)]
+pub(crate) struct Turn(AtomicUsize);
+
+impl Turn {
+    /// The next position.
+    pub(crate) fn next(&self) -> usize {
+        self.0.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+impl Default for Turn {
+    fn default() -> Turn {
+        Turn(AtomicUsize::new(rand::random::<u32>() as usize))
+    }
+}
+
+impl Clone for Turn {
+    fn clone(&self) -> Turn {
+        Turn(AtomicUsize::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+impl PartialEq for Turn {
+    fn eq(&self, _: &Turn) -> bool {
+        true
+    }
 }
 
 impl Route {

@@ -372,3 +372,66 @@ async fn a_simple_consumer_visits_each_broker_in_turn() {
     producer.shutdown().await;
     cluster.shutdown().await;
 }
+
+/// The chaos run found it: with two topics on two brokers, a simple consumer read each topic
+/// from one broker only (its topic and broker turns stepped together), and the messages on
+/// the other never came.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simple_consumer_of_two_topics_reads_each_from_every_broker() {
+    let cluster = MiniCluster::start(
+        MiniBroker::builder()
+            .topic(TopicConfig::new("a", TopicType::Normal).queues(1))
+            .topic(TopicConfig::new("b", TopicType::Normal).queues(1)),
+        2,
+    )
+    .await
+    .expect("cluster");
+    let config = config(cluster.endpoints());
+    let producer = Producer::builder(config.clone())
+        .topics(["a", "b"])
+        .start()
+        .await
+        .expect("producer");
+    let mut sent = HashSet::new();
+    for i in 0..20 {
+        for topic in ["a", "b"] {
+            let message = Message::builder(topic, format!("{topic}{i}"))
+                .build()
+                .expect("m");
+            sent.insert(producer.send(&message).await.expect("send").message_id);
+        }
+    }
+    for broker in 0..2 {
+        for topic in ["a", "b"] {
+            assert!(
+                !stored_ids(&cluster, topic, Some(broker)).is_empty(),
+                "{topic} has messages on broker-{broker}"
+            );
+        }
+    }
+    let consumer = rmq_client::SimpleConsumer::builder(config, "two-topics")
+        .subscribe("a", FilterExpression::all())
+        .subscribe("b", FilterExpression::all())
+        .await_duration(Duration::from_millis(200))
+        .start()
+        .await
+        .expect("consumer");
+    let mut received = HashSet::new();
+    for _ in 0..12 {
+        for view in consumer
+            .receive(32, Duration::from_secs(10))
+            .await
+            .expect("receive")
+        {
+            consumer.ack(&view).await.expect("ack");
+            received.insert(view.message_id);
+        }
+    }
+    assert_eq!(
+        received, sent,
+        "every message, from both brokers, of both topics"
+    );
+    consumer.shutdown().await;
+    producer.shutdown().await;
+    cluster.shutdown().await;
+}

@@ -21,7 +21,6 @@ use crate::transport::Transport;
 use linger::Linger;
 use rmq_proto::v2::{RecallMessageRequest, TelemetryCommand, settings, telemetry_command};
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 
 /// Attempts per send unless set, as the reference client.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
@@ -34,7 +33,6 @@ struct Inner {
     born_host: String,
     max_attempts: u32,
     checker: Option<Arc<dyn TransactionChecker>>,
-    next_queue: AtomicUsize,
     linger: Option<Linger>,
     metrics: ProducerMetrics,
     /// Admits sends: one permit per request in flight.
@@ -162,7 +160,6 @@ impl ProducerBuilder {
                 born_host: gethostname::gethostname().to_string_lossy().into_owned(),
                 max_attempts: self.max_attempts,
                 checker: self.checker,
-                next_queue: AtomicUsize::new(rand::random::<u32>() as usize),
                 linger: linger
                     .map(|config| Linger::start(config, send::batch_sender(weak.clone()))),
                 metrics,

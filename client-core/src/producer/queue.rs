@@ -72,6 +72,7 @@ mod tests {
         Route {
             writable: vec![queue("a", 1, 0), queue("b", 2, 0), queue("a", 1, 1)],
             readable: Vec::new(),
+            ..Route::default()
         }
     }
 

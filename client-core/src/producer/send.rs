@@ -10,7 +10,6 @@ use crate::message::{Message, id};
 use crate::route::Queue;
 use rmq_proto::Code;
 use rmq_proto::v2::{MessageType, SendMessageRequest};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use tracing::Instrument;
 
@@ -144,7 +143,7 @@ impl Inner {
         check_size(messages, &policy)?;
         let base = &self.base;
         let route = base.route(head.topic()).await?;
-        let start = self.next_queue.fetch_add(1, Ordering::Relaxed);
+        let start = route.turn.next();
         // A lite topic shards like a message group (as the proxy chooses its queue), so its
         // messages stay on one broker, in order.
         let sharding = head.message_group().or(head.lite_topic());

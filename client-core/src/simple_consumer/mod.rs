@@ -28,7 +28,6 @@ struct Inner {
     subscriptions: Vec<(String, FilterExpression)>,
     await_duration: Duration,
     next_topic: AtomicUsize,
-    next_queue: AtomicUsize,
     metrics: ConsumerMetrics,
 }
 
@@ -87,7 +86,6 @@ impl SimpleConsumerBuilder {
                 subscriptions: self.subscriptions,
                 await_duration: self.await_duration,
                 next_topic: AtomicUsize::new(rand::random::<u32>() as usize),
-                next_queue: AtomicUsize::new(rand::random::<u32>() as usize),
             }),
         })
     }
@@ -208,7 +206,7 @@ impl SimpleConsumer {
         // A broker at a time: an empty long poll on one broker is followed by the next one,
         // not by another queue of the same broker.
         let brokers = route.readable_brokers();
-        let queue = brokers[inner.next_queue.fetch_add(1, Ordering::Relaxed) % brokers.len()];
+        let queue = brokers[route.turn.next() % brokers.len()];
         let request = ReceiveMessageRequest {
             group: inner.base.resource(&inner.group),
             message_queue: Some(queue.queue.clone()),
