@@ -57,6 +57,12 @@ async fn run(
     let mut refresh = after(now, periods.route_refresh);
     let mut resync = after(now, periods.settings_resync);
     let mut next_chore = now;
+    // New server Settings mean a session (re)opened: the chore (assignment scan, lite
+    // subscription sync) runs at once, not at its next period, so a consumer resumes within
+    // moments of a broker coming back.
+    let Some(mut sessions) = base.upgrade().map(|b| b.server.subscribe()) else {
+        return;
+    };
     loop {
         let wake = heartbeat.min(refresh).min(resync);
         let wake = if chore.is_some() {
@@ -67,6 +73,12 @@ async fn run(
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
             () = tokio::time::sleep_until(wake) => {}
+            changed = sessions.changed(), if chore.is_some() => {
+                if changed.is_err() {
+                    return;
+                }
+                next_chore = Instant::now();
+            }
         }
         let Some(client) = base.upgrade() else { return };
         let now = Instant::now();
