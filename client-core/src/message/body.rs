@@ -39,20 +39,36 @@ pub(crate) fn decode(
     decompress(body).map(Some)
 }
 
+/// The largest body decompression may produce. A body is at most 4 MiB as sent (compressed),
+/// and real payloads compress a few times over; past this it is a decompression bomb, and
+/// the message is delivered as corrupted instead of exhausting the consumer's memory.
+pub(crate) const MAX_DECOMPRESSED_BODY: u64 = 64 * 1024 * 1024;
+
 fn decompress(body: &[u8]) -> Result<Vec<u8>, Corruption> {
     let mut out = Vec::new();
+    // One byte past the cap tells a body at the cap from one over it.
+    let cap = MAX_DECOMPRESSED_BODY + 1;
     let result = match body {
-        [0x1f, 0x8b, ..] => flate2::read::GzDecoder::new(body).read_to_end(&mut out),
-        [0x78, ..] => flate2::read::ZlibDecoder::new(body).read_to_end(&mut out),
-        [0x04, 0x22, 0x4d, 0x18, ..] => {
-            lz4_flex::frame::FrameDecoder::new(body).read_to_end(&mut out)
-        }
+        [0x1f, 0x8b, ..] => flate2::read::GzDecoder::new(body)
+            .take(cap)
+            .read_to_end(&mut out),
+        [0x78, ..] => flate2::read::ZlibDecoder::new(body)
+            .take(cap)
+            .read_to_end(&mut out),
+        [0x04, 0x22, 0x4d, 0x18, ..] => lz4_flex::frame::FrameDecoder::new(body)
+            .take(cap)
+            .read_to_end(&mut out),
         [0x28, 0xb5, 0x2f, 0xfd, ..] => ruzstd::decoding::StreamingDecoder::new(body)
             .map_err(|e| std::io::Error::other(e.to_string()))
-            .and_then(|mut d| d.read_to_end(&mut out)),
+            .and_then(|d| d.take(cap).read_to_end(&mut out)),
         _ => return Err("compressed body in an unknown format".into()),
     };
     result.map_err(|e| format!("cannot decompress the body: {e}"))?;
+    if out.len() as u64 > MAX_DECOMPRESSED_BODY {
+        return Err(format!(
+            "the body decompresses to more than {MAX_DECOMPRESSED_BODY} bytes"
+        ));
+    }
     Ok(out)
 }
 
@@ -60,6 +76,28 @@ fn decompress(body: &[u8]) -> Result<Vec<u8>, Corruption> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn a_decompression_bomb_is_a_corrupt_body_not_an_exhausted_memory() {
+        // 65 MiB of zeros gzip to about 65 KiB.
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let zeros = vec![0u8; 1024 * 1024];
+        for _ in 0..65 {
+            encoder.write_all(&zeros).expect("compress");
+        }
+        let bomb = encoder.finish().expect("compress");
+        assert!(bomb.len() < 256 * 1024);
+        let why = decode(&bomb, None, Encoding::Gzip as i32).expect_err("refused");
+        assert!(why.contains("decompresses to more than"), "{why}");
+        // At the cap exactly it is a body.
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        for _ in 0..64 {
+            encoder.write_all(&zeros).expect("compress");
+        }
+        let at_cap = encoder.finish().expect("compress");
+        let body = decode(&at_cap, None, Encoding::Gzip as i32).expect("at the cap");
+        assert_eq!(body.map(|b| b.len() as u64), Some(MAX_DECOMPRESSED_BODY));
+    }
 
     fn digest(kind: DigestType, checksum: &str) -> Digest {
         Digest {
