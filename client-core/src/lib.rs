@@ -28,6 +28,9 @@ pub mod caller_driven;
 mod client;
 mod config;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod lite;
 pub mod log_text;
 mod message;

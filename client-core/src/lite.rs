@@ -284,7 +284,7 @@ impl LiteSubscriptions {
 
 /// The lite quota the server's Settings give, if they give one (a server without lite topics
 /// does not, and then refuses the subscription itself).
-fn quota(settings: Option<&Settings>) -> Option<usize> {
+pub(crate) fn quota(settings: Option<&Settings>) -> Option<usize> {
     let quota = settings.and_then(|s| match &s.pub_sub {
         Some(settings::PubSub::Subscription(sub)) => sub.lite_subscription_quota,
         _ => None,

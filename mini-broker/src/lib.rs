@@ -29,6 +29,9 @@ mod core;
 mod engine;
 mod fault;
 mod filter;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod listener;
 mod lite;
 mod metadata;

@@ -24,7 +24,7 @@ use crate::error::Result;
 use crate::message::{FilterExpression, MessageView};
 use crate::metrics::ConsumerMetrics;
 use crate::options::{self, Applies, Configurable, Value};
-use policy::GroupPolicy;
+pub(crate) use policy::GroupPolicy;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

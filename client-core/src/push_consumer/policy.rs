@@ -9,7 +9,7 @@ use std::time::Duration;
 pub(super) const RETRY_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Clone, Debug)]
-pub(super) struct GroupPolicy {
+pub(crate) struct GroupPolicy {
     pub fifo: bool,
     pub batch: i32,
     pub long_polling: Duration,
@@ -18,7 +18,7 @@ pub(super) struct GroupPolicy {
 
 impl GroupPolicy {
     /// The policy `settings` describe; without Settings, the reference client's defaults.
-    pub(super) fn from_settings(settings: Option<&Settings>) -> GroupPolicy {
+    pub(crate) fn from_settings(settings: Option<&Settings>) -> GroupPolicy {
         let fallback = RetryPolicy {
             max_attempts: u32::try_from(rmq_proto::limits::DEFAULT_MAX_DELIVERY_ATTEMPTS)
                 .unwrap_or(17),

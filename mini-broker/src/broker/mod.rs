@@ -5,5 +5,8 @@ mod faults;
 mod handle;
 mod start;
 
+#[cfg(feature = "fuzzing")]
+pub(crate) use start::recover_engine;
+
 pub use builder::{MiniBrokerBuilder, StartError};
 pub use handle::MiniBroker;

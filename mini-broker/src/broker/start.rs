@@ -46,23 +46,14 @@ impl MiniBrokerBuilder {
         let mut engine = Engine::new(config.clone(), meta());
         let mut journal = None;
         if let Some(dir) = &self.data_dir {
-            let cannot = |e: std::io::Error| {
-                StartError::new(format!("cannot recover {}: {e}", dir.display()))
-            };
-            let mut from = 0;
-            if let Some(snapshot) = journal::snapshot::read(dir).map_err(cannot)? {
-                from = snapshot.segment;
-                engine = Engine::restore(config.clone(), meta(), snapshot);
-            }
-            let (entries, report, end) = journal::recover(dir, from).map_err(cannot)?;
+            let (recovered, report, end) = recover_engine(dir, &config, meta)
+                .map_err(|e| StartError::new(format!("cannot recover {}: {e}", dir.display())))?;
+            engine = recovered;
             if report.truncated_bytes > 0 {
                 tracing::warn!(
                     bytes = report.truncated_bytes,
                     "cut a torn or corrupt journal tail"
                 );
-            }
-            for entry in entries {
-                engine.replay(entry);
             }
             tracing::info!(entries = report.entries, dir = %dir.display(), "recovered journal");
             journal = Some(
@@ -165,6 +156,25 @@ impl MiniBrokerBuilder {
             scheduler: Some(scheduler),
         })
     }
+}
+
+/// The engine as a data directory leaves it: its snapshot, then every journal entry after it.
+pub(crate) fn recover_engine(
+    dir: &std::path::Path,
+    config: &EngineConfig,
+    meta: impl Fn() -> Metadata,
+) -> std::io::Result<(Engine, journal::Recovery, journal::Position)> {
+    let mut engine = Engine::new(config.clone(), meta());
+    let mut from = 0;
+    if let Some(snapshot) = journal::snapshot::read(dir)? {
+        from = snapshot.segment;
+        engine = Engine::restore(config.clone(), meta(), snapshot);
+    }
+    let (entries, report, end) = journal::recover(dir, from)?;
+    for entry in entries {
+        engine.replay(entry);
+    }
+    Ok((engine, report, end))
 }
 
 const RENEW_SCAN: Duration = Duration::from_secs(1);

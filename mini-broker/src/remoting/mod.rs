@@ -15,7 +15,7 @@ mod namesrv;
 
 use crate::core::Core;
 use crate::listener::{self, Connection, Gate};
-use frame::Frame;
+pub(crate) use frame::Frame;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::io;
@@ -166,6 +166,19 @@ impl Admin {
                 return;
             }
         }
+    }
+
+    /// The answer to one frame's bytes, as a connection would give it (the fuzz targets'
+    /// entry into the admin port, without a socket).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) async fn answer_bytes(core: Arc<Core>, bytes: bytes::Bytes) -> Option<Frame> {
+        let request = Frame::decode(bytes).ok()?;
+        let admin = Admin {
+            core,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            kv: Mutex::new(BTreeMap::new()),
+        };
+        Some(admin.answer(&request).await)
     }
 
     async fn answer(&self, request: &Frame) -> Frame {

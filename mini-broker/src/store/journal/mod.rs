@@ -33,9 +33,9 @@ pub(crate) use record::{
     Ack, ChangeInvisible, Configure, Delete, Deleted, EndTransaction, Entry, ForwardToDlq, JGroup,
     JMessage, JTopic, LiteOffset, Op, Place, Pop, PullOffset, Recall, Release, Renew, Tick, Trim,
 };
-pub(crate) use recovery::recover;
+pub(crate) use recovery::{Recovery, recover};
 
-use recovery::Position;
+pub(crate) use recovery::Position;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, mpsc as std_mpsc};

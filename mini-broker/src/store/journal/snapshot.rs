@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 const MAGIC: &[u8; 8] = b"RMQSNAP1";
 const HEADER: usize = MAGIC.len() + 8 + 4;
 
-fn path(data_dir: &Path) -> PathBuf {
+pub(crate) fn path(data_dir: &Path) -> PathBuf {
     data_dir.join("snapshot")
 }
 

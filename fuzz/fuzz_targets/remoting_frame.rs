@@ -1,0 +1,3 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|input: &[u8]| rmq_mini_broker::fuzzing::remoting_frame(input));
