@@ -1,5 +1,6 @@
 // The official Go client (github.com/apache/rocketmq-clients/golang/v5) against
-// rmq-mini-broker. Usage: go run . HOST:PORT
+// rmq-mini-broker. Usage: go run . HOST:PORT (the scenarios), or
+// go run . crash-producer HOST:PORT NORMAL_TOPIC FIFO_TOPIC (crash_producer.go).
 package main
 
 import (
@@ -29,6 +30,10 @@ func check(ok bool, what string) {
 func main() {
 	os.Setenv("mq.consoleAppender.enabled", "false")
 	rmq.ResetLogger()
+	if len(os.Args) == 5 && os.Args[1] == "crash-producer" {
+		crashProducer(os.Args[2], os.Args[3], os.Args[4])
+		return
+	}
 	endpoint := os.Args[1]
 	run(endpoint)
 	delayAndRedelivery(endpoint)
