@@ -1,5 +1,6 @@
 //! ReceiveMessage: long polling and Pop.
 
+use super::unsent::{ReceiveStream, Unsent};
 use super::*;
 use crate::convert;
 use crate::engine::{Delivery, Popping};
@@ -179,10 +180,15 @@ impl Service {
         let (metadata, _, request) = request.into_parts();
         let store_host = self.core.store_host.lock().clone();
         let mut out = Vec::new();
-        let mut unsent = Vec::new();
+        let group = resource_name(request.group.as_ref()).to_owned();
         let received = self.receive(&metadata, &request).await;
+        // From the pop on, the messages are this call's: if it is dropped before they are
+        // sent (while the pop is made durable, or later in the stream), they go back.
+        let mut unsent = Unsent::new(self.core.clone(), group.clone(), Vec::new());
         let received = match received {
             Ok((deliveries, ns, flushed)) => {
+                let handles = deliveries.iter().map(settled_handle).collect();
+                unsent = Unsent::new(self.core.clone(), group, handles);
                 self.core.durable(flushed).await.map(|()| (deliveries, ns))
             }
             Err(st) => Err(st),
@@ -200,9 +206,6 @@ impl Service {
                     out.push(receive_message_response::Content::Message(
                         convert::delivery(d, &ns, &store_host),
                     ));
-                    let topic =
-                        super::ack::settled_in(&d.message.topic, d.message.lite_topic.as_deref());
-                    unsent.push((topic, d.handle.encode()));
                 }
             }
             Err(st) => out.push(receive_message_response::Content::Status(st)),
@@ -210,8 +213,7 @@ impl Service {
         out.push(receive_message_response::Content::DeliveryTimestamp(
             convert::timestamp(self.core.now()),
         ));
-        let group = resource_name(request.group.as_ref()).to_owned();
-        let stream = super::unsent::ReceiveStream::new(self.core.clone(), group, out, unsent);
+        let stream = ReceiveStream::new(out, unsent);
         if self.core.faults.take_drop(rpc) {
             // The stream goes with the response, and gives its messages back.
             return Err(tonic::Status::unavailable(format!(
@@ -220,4 +222,10 @@ impl Service {
         }
         Ok(Response::new(Box::pin(stream)))
     }
+}
+
+/// Where a delivered message is settled (its topic or lite queue) and its receipt handle.
+fn settled_handle(d: &Delivery) -> (String, String) {
+    let topic = super::ack::settled_in(&d.message.topic, d.message.lite_topic.as_deref());
+    (topic, d.handle.encode())
 }

@@ -1,8 +1,9 @@
 //! The ReceiveMessage response stream, which gives back what it could not deliver: messages
-//! not yet handed to the transport when the stream is dropped (the client went away, the
-//! call was cancelled) or whose response a fault drops are made visible again in a second,
-//! as Apache's proxy nacks a message it fails to write. Left leased (auto-renewed for a
-//! consumer that never got them), they would block their FIFO group or lite topic.
+//! popped for a call that is dropped before they are handed to the transport (the client
+//! went away or cancelled, even while the pop was being made durable) or whose response a
+//! fault drops are made visible again in a second, as Apache's proxy nacks a message it fails
+//! to write. Left leased (auto-renewed for a consumer that never got them), they would block
+//! their FIFO group or lite topic.
 
 use crate::core::Core;
 use crate::store::journal;
@@ -16,35 +17,30 @@ use tokio_stream::Stream;
 /// How soon an undelivered message is visible again (Apache's `NACK_INVISIBLE_TIME`).
 const NACK_INVISIBLE_MS: i64 = 1_000;
 
-pub(crate) struct ReceiveStream {
-    items: VecDeque<Content>,
-    /// Where each message still in `items` is settled (its topic or lite queue) and its
-    /// receipt handle, in the same order.
-    unsent: VecDeque<(String, String)>,
+/// Messages leased to a receive call and not yet handed to the transport; whatever is left
+/// when this is dropped is given back.
+pub(crate) struct Unsent {
+    /// Where each message is settled (its topic or lite queue) and its receipt handle, in
+    /// the order they are sent.
+    handles: VecDeque<(String, String)>,
     group: String,
     core: Arc<Core>,
 }
 
-impl ReceiveStream {
-    /// `unsent` lists the messages among `items`, in order.
-    pub(crate) fn new(
-        core: Arc<Core>,
-        group: String,
-        items: Vec<Content>,
-        unsent: Vec<(String, String)>,
-    ) -> Self {
-        ReceiveStream {
-            items: items.into(),
-            unsent: unsent.into(),
+impl Unsent {
+    pub(crate) fn new(core: Arc<Core>, group: String, handles: Vec<(String, String)>) -> Self {
+        Unsent {
+            handles: handles.into(),
             group,
             core,
         }
     }
+}
 
-    /// Gives back every message not yet sent.
-    pub(crate) fn nack_unsent(&mut self) {
+impl Drop for Unsent {
+    fn drop(&mut self) {
         let mut any = false;
-        for (topic, handle) in self.unsent.drain(..) {
+        for (topic, handle) in self.handles.drain(..) {
             // Not waited for: a nack lost in a crash only leaves the lease to end by itself.
             let _ = self.core.execute(journal::ChangeInvisible {
                 group: self.group.clone(),
@@ -60,6 +56,22 @@ impl ReceiveStream {
     }
 }
 
+/// The response items; each message item handed to the transport leaves `unsent`.
+pub(crate) struct ReceiveStream {
+    items: VecDeque<Content>,
+    unsent: Unsent,
+}
+
+impl ReceiveStream {
+    /// `unsent` holds the messages among `items`, in order.
+    pub(crate) fn new(items: Vec<Content>, unsent: Unsent) -> Self {
+        ReceiveStream {
+            items: items.into(),
+            unsent,
+        }
+    }
+}
+
 impl Stream for ReceiveStream {
     type Item = Result<ReceiveMessageResponse, tonic::Status>;
 
@@ -69,16 +81,10 @@ impl Stream for ReceiveStream {
             return Poll::Ready(None);
         };
         if matches!(content, Content::Message(_)) {
-            this.unsent.pop_front();
+            this.unsent.handles.pop_front();
         }
         Poll::Ready(Some(Ok(ReceiveMessageResponse {
             content: Some(content),
         })))
-    }
-}
-
-impl Drop for ReceiveStream {
-    fn drop(&mut self) {
-        self.nack_unsent();
     }
 }

@@ -13,6 +13,19 @@ pub mod official;
 pub mod report;
 pub mod traffic;
 
+/// Ends a campaign program: exit 0 when its checks passed, 1 when one failed, 2 when it could
+/// not run.
+pub fn exit(program: &str, outcome: Result<bool, String>) -> ! {
+    match outcome {
+        Ok(true) => std::process::exit(0),
+        Ok(false) => std::process::exit(1),
+        Err(why) => {
+            eprintln!("{program}: {why}");
+            std::process::exit(2)
+        }
+    }
+}
+
 /// Client and broker logs on stderr when `RUST_LOG` asks for them (e.g. `rmq_client=debug`).
 pub fn log_from_env() {
     if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {

@@ -258,7 +258,8 @@ pub struct Traffic {
     producer: Producer,
     push: PushConsumers,
     simple: SimpleConsumer,
-    sending: JoinHandle<()>,
+    /// Until the producer is stopped.
+    sending: Option<JoinHandle<()>>,
     receiving: JoinHandle<()>,
     stop_sending: Arc<AtomicBool>,
     stop_receiving: Arc<AtomicBool>,
@@ -293,17 +294,19 @@ impl Traffic {
             producer,
             push,
             simple,
-            sending,
+            sending: Some(sending),
             receiving,
             stop_sending,
             stop_receiving,
         })
     }
 
-    /// Stops the producer after its current send.
+    /// Stops the producer after its current send (once; later calls return at once).
     pub async fn stop_sending(&mut self) {
         self.stop_sending.store(true, Ordering::Relaxed);
-        let _ = (&mut self.sending).await;
+        if let Some(sending) = self.sending.take() {
+            let _ = sending.await;
+        }
     }
 
     /// Waits (up to `timeout`) for the consumers to receive everything acknowledged, gives

@@ -78,14 +78,7 @@ const FAULTS: [Fault; 4] = [
 async fn main() {
     let args = Args::parse();
     rmq_reliability::log_from_env();
-    match run(args).await {
-        Ok(true) => {}
-        Ok(false) => std::process::exit(1),
-        Err(why) => {
-            eprintln!("chaos: {why}");
-            std::process::exit(2);
-        }
-    }
+    rmq_reliability::exit("chaos", run(args).await);
 }
 
 /// Per phase: its name, sends acknowledged and failed during it, and the clients' resumes.

@@ -55,14 +55,7 @@ struct Args {
 async fn main() {
     let args = Args::parse();
     rmq_reliability::log_from_env();
-    match run(args).await {
-        Ok(true) => {}
-        Ok(false) => std::process::exit(1),
-        Err(why) => {
-            eprintln!("crash loop: {why}");
-            std::process::exit(2);
-        }
-    }
+    rmq_reliability::exit("crash loop", run(args).await);
 }
 
 async fn run(args: Args) -> Result<bool, String> {

@@ -54,17 +54,7 @@ const LITE: &str = "soak-lite";
 async fn main() {
     let args = Args::parse();
     rmq_reliability::log_from_env();
-    match run(args).await {
-        Ok(true) => println!("soak PASSED"),
-        Ok(false) => {
-            println!("soak FAILED");
-            std::process::exit(1)
-        }
-        Err(why) => {
-            eprintln!("soak: {why}");
-            std::process::exit(2);
-        }
-    }
+    rmq_reliability::exit("soak", run(args).await);
 }
 
 async fn run(args: Args) -> Result<bool, String> {
@@ -99,7 +89,9 @@ async fn run(args: Args) -> Result<bool, String> {
     for f in &failures {
         println!("FAIL {f}");
     }
-    Ok(failures.is_empty())
+    let passed = failures.is_empty();
+    println!("soak {}", if passed { "PASSED" } else { "FAILED" });
+    Ok(passed)
 }
 
 fn tasks() -> usize {
