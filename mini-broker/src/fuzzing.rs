@@ -19,6 +19,7 @@ use rmq_proto::v2::messaging_service_server::MessagingService;
 use rmq_proto::v2::*;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio_stream::StreamExt;
 
@@ -114,7 +115,6 @@ pub fn journal(input: &[u8]) {
         return;
     };
     let dir = scratch_dir();
-    let _ = std::fs::remove_dir_all(&dir);
     let segments = dir.join("commitlog");
     std::fs::create_dir_all(&segments).expect("scratch dir");
     let segment = segments.join(format!("{:020}.log", 0));
@@ -142,10 +142,16 @@ pub fn journal(input: &[u8]) {
         // Fire whatever the recovered state has due: timers, leases, transaction checks.
         let _ = engine.tick(i64::MAX / 2);
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A fresh directory per call: corpus tests replay journals on several threads of one process.
 fn scratch_dir() -> PathBuf {
-    std::env::temp_dir().join(format!("rmq-fuzz-journal-{}", std::process::id()))
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("rmq-fuzz-journal-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 /// One broker for every request of a run, with a topic of each type and a few groups.
