@@ -129,7 +129,9 @@ impl Service {
                     .iter()
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
-                body: message.body.clone(),
+                // The request's body is a view into the connection's receive buffer: kept as
+                // is, an 8-byte body would pin kilobytes for as long as the message is stored.
+                body: bytes::Bytes::copy_from_slice(&message.body),
                 body_encoding: sys.body_encoding,
                 message_type: kind,
                 born_timestamp: born,
@@ -357,5 +359,43 @@ impl Service {
             },
         };
         self.reply(rpc, response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metadata::{TopicConfig, TopicType};
+
+    #[tokio::test]
+    async fn a_stored_body_does_not_pin_the_request_buffer() {
+        let broker = crate::MiniBroker::builder()
+            .topic(TopicConfig::new("t", TopicType::Normal))
+            .start()
+            .await
+            .expect("broker");
+        let service = Service {
+            core: broker.core.clone(),
+        };
+        let received = bytes::Bytes::from(vec![7u8; 8192]);
+        let message = v2::Message {
+            body: received.slice(100..108),
+            system_properties: Some(SystemProperties {
+                message_id: "m".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let topic = TopicConfig::new("t", TopicType::Normal);
+        let (stored, _) = service
+            .build_message(&message, &topic, 0, "peer")
+            .map_err(|_| "rejected")
+            .expect("a valid message");
+        assert_eq!(stored.body, received.slice(100..108));
+        let buffer = received.as_ptr_range();
+        assert!(
+            !buffer.contains(&stored.body.as_ptr()),
+            "the stored body is a view into the request's buffer"
+        );
     }
 }
