@@ -254,3 +254,33 @@ fn every_start_future_can_be_spawned() {
     spawnable(SimpleConsumer::builder(config.clone(), "g").start());
     spawnable(PushConsumer::builder(config, "g").start());
 }
+
+/// Bindings keep a handle to a closed consumer as long as their user object lives, and a
+/// listener often refers back to that object (a JS closure over `this`): the consumer lets its
+/// listener go at shutdown, so that cycle is broken.
+#[test]
+fn a_shut_down_push_consumer_lets_its_listener_go() {
+    let server = Elsewhere::start(Vec::new());
+    client_runtime().block_on(async {
+        let held = Arc::new(());
+        let in_listener = held.clone();
+        let consumer = PushConsumer::builder(common::config(server.broker()), "g")
+            .subscribe("t", FilterExpression::all())
+            .listener(move |_: &MessageView| {
+                let _ = &in_listener;
+                ConsumeResult::Success
+            })
+            .start()
+            .await
+            .expect("consumer");
+        let kept = consumer.clone();
+        assert_eq!(Arc::strong_count(&held), 2);
+        consumer.shutdown().await;
+        assert_eq!(
+            Arc::strong_count(&held),
+            1,
+            "a handle to a closed consumer still holds its listener"
+        );
+        drop(kept);
+    });
+}

@@ -421,7 +421,7 @@ impl ClientBase {
     }
 
     /// Tells every broker this client leaves (a consumer's unsettled messages come back at
-    /// once for others) and closes the sessions.
+    /// once for others), closes the sessions, then the connections.
     pub(crate) async fn terminate(&self) {
         tracing::debug!(client_id = %self.client_id, "client shutting down");
         let sessions: Vec<(Endpoint, Arc<Session>)> = lock(&self.sessions).drain().collect();
@@ -441,6 +441,7 @@ impl ClientBase {
                 .await;
             session.close();
         }
+        self.transport.close();
     }
 }
 

@@ -80,28 +80,41 @@ async fn run(
                 next_chore = Instant::now();
             }
         }
-        let Some(client) = base.upgrade() else { return };
-        let now = Instant::now();
-        if now >= refresh {
-            client.refresh_routes().await;
-            refresh = after(now, periods.route_refresh);
-        }
-        if now >= heartbeat {
-            client.heartbeat().await;
-            heartbeat = after(now, periods.heartbeat);
-        }
-        if now >= resync {
-            client.resync();
-            resync = after(now, periods.settings_resync);
-        }
-        drop(client);
-        if let Some(job) = chore.as_mut()
-            && now >= next_chore
-        {
-            if !job().await {
-                return;
+        // A stop cancels the work in progress: a scan or sync that ran on while the client
+        // closes its sessions and connections would only fail, and warn, for nothing.
+        let work = async {
+            let Some(client) = base.upgrade() else {
+                return false;
+            };
+            let now = Instant::now();
+            if now >= refresh {
+                client.refresh_routes().await;
+                refresh = after(now, periods.route_refresh);
             }
-            next_chore = after(Instant::now(), periods.chore);
+            if now >= heartbeat {
+                client.heartbeat().await;
+                heartbeat = after(now, periods.heartbeat);
+            }
+            if now >= resync {
+                client.resync();
+                resync = after(now, periods.settings_resync);
+            }
+            drop(client);
+            if let Some(job) = chore.as_mut()
+                && now >= next_chore
+            {
+                if !job().await {
+                    return false;
+                }
+                next_chore = after(Instant::now(), periods.chore);
+            }
+            true
+        };
+        tokio::select! {
+            // The stop first: work that fails because the client closes is not reported.
+            biased;
+            _ = stop.wait_for(|s| *s) => return,
+            go_on = work => if !go_on { return },
         }
     }
 }

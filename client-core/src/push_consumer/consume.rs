@@ -5,8 +5,8 @@
 use super::settle::{Settle, settle};
 use super::{ConsumeResult, Inner, MessageListener};
 use crate::message::MessageView;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -21,7 +21,7 @@ async fn listen(inner: &Inner, message: &Arc<MessageView>) -> ConsumeResult {
         result = tracing::field::Empty,
     );
     let started = Instant::now();
-    let result = consume_on_pool(inner.listener.clone(), message)
+    let result = consume_on_pool(&inner.listener, message)
         .instrument(span.clone())
         .await;
     inner.metrics.processed(
@@ -33,12 +33,36 @@ async fn listen(inner: &Inner, message: &Arc<MessageView>) -> ConsumeResult {
     result
 }
 
-/// Runs `listener` on tokio's blocking pool; a panic is a failure. The view is shared, not
-/// copied, however often it is retried.
+/// The user's listener until the consumer shuts down. A binding's listener often refers back
+/// to the object that owns the consumer (a JS closure over `this`, a Python bound method), a
+/// cycle its garbage collector cannot see through native code: letting the listener go at
+/// shutdown breaks it, so a closed consumer is freed with all it holds.
+pub(super) struct ListenerSlot(Mutex<Option<Arc<dyn MessageListener>>>);
+
+impl ListenerSlot {
+    pub(super) fn new(listener: Arc<dyn MessageListener>) -> Arc<ListenerSlot> {
+        Arc::new(ListenerSlot(Mutex::new(Some(listener))))
+    }
+
+    fn get(&self) -> Option<Arc<dyn MessageListener>> {
+        crate::client::lock(&self.0).clone()
+    }
+
+    /// Lets the listener go; later messages are failures (they come back to the group).
+    pub(super) fn release(&self) {
+        crate::client::lock(&self.0).take();
+    }
+}
+
+/// Runs the listener on tokio's blocking pool; a panic, or a consumer already shut down, is a
+/// failure. The view is shared, not copied, however often it is retried.
 pub(super) async fn consume_on_pool(
-    listener: Arc<dyn MessageListener>,
+    listener: &ListenerSlot,
     message: &Arc<MessageView>,
 ) -> ConsumeResult {
+    let Some(listener) = listener.get() else {
+        return ConsumeResult::Failure;
+    };
     let view = message.clone();
     match tokio::task::spawn_blocking(move || listener.consume(&view)).await {
         Ok(result) => result,

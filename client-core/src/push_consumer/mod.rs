@@ -69,7 +69,7 @@ struct Inner {
     base: Arc<ClientBase>,
     group: String,
     subscriptions: Vec<(String, FilterExpression)>,
-    listener: Arc<dyn MessageListener>,
+    listener: Arc<consume::ListenerSlot>,
     max_cache_messages: usize,
     max_cache_bytes: usize,
     workers: Arc<Semaphore>,
@@ -175,9 +175,10 @@ impl PushConsumerBuilder {
         lite: Option<Arc<crate::lite::LiteSubscriptions>>,
     ) -> Result<PushConsumer> {
         self.check()?;
-        let listener = self
-            .listener
-            .ok_or_else(|| crate::Error::invalid("start", "a push consumer needs a listener"))?;
+        let listener =
+            consume::ListenerSlot::new(self.listener.ok_or_else(|| {
+                crate::Error::invalid("start", "a push consumer needs a listener")
+            })?);
         let role = Role::PushConsumer {
             group: self.group.clone(),
             subscriptions: self.subscriptions.clone(),
@@ -336,6 +337,7 @@ impl PushConsumer {
         let _ = inner.workers.acquire_many(permits).await;
         // Settles still retrying stop at the stop signal; one in progress is waited for.
         drop(inner.settling.write().await);
+        inner.listener.release();
         inner.base.terminate().await;
     }
 }

@@ -1,7 +1,7 @@
 //! Answers to the server's verify-message commands.
 
-use super::consume::consume_on_pool;
-use super::{ConsumeResult, MessageListener};
+use super::ConsumeResult;
+use super::consume::{ListenerSlot, consume_on_pool};
 use crate::config::Endpoint;
 use crate::message::MessageView;
 use crate::session::{CommandHandler, Replies};
@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// Answers the server's request to verify a message (an administrator's "consume this
 /// message directly"): the listener consumes it and the outcome goes back on the stream, as
 /// the reference client does.
-pub(super) fn verifier(listener: Arc<dyn MessageListener>) -> CommandHandler {
+pub(super) fn verifier(listener: Arc<ListenerSlot>) -> CommandHandler {
     Arc::new(
         move |endpoint: &Endpoint, command: &TelemetryCommand, replies: &Replies| {
             let Some(telemetry_command::Command::VerifyMessageCommand(verify)) = &command.command
@@ -32,7 +32,7 @@ pub(super) fn verifier(listener: Arc<dyn MessageListener>) -> CommandHandler {
                         code: Code::BadRequest as i32,
                         message: "the verify command carries no message".into(),
                     },
-                    Some(view) => match consume_on_pool(listener, &view).await {
+                    Some(view) => match consume_on_pool(&listener, &view).await {
                         ConsumeResult::Success => Status {
                             code: Code::Ok as i32,
                             message: "OK".into(),

@@ -31,7 +31,8 @@ pub(crate) type Stub = MessagingServiceClient<InterceptedService<Channel, Header
 pub(crate) struct Transport {
     config: Arc<ClientConfig>,
     headers: Headers,
-    channels: Arc<Mutex<HashMap<Endpoint, Channel>>>,
+    /// `None` once the client is shut down: its connections are closed and no call opens one.
+    channels: Arc<Mutex<Option<HashMap<Endpoint, Channel>>>>,
     addresses: Arc<addresses::Addresses>,
 }
 
@@ -42,7 +43,7 @@ impl Transport {
         Ok(Transport {
             headers: Headers::new(config.clone(), client_id)?,
             config,
-            channels: Arc::new(Mutex::new(HashMap::new())),
+            channels: Arc::new(Mutex::new(Some(HashMap::new()))),
             addresses: Arc::default(),
         })
     }
@@ -65,6 +66,13 @@ impl Transport {
             let mut channels = self.channels.lock().map_err(|_| {
                 Error::new(crate::ErrorKind::Unexpected, OP, "channel map poisoned")
             })?;
+            let Some(channels) = channels.as_mut() else {
+                return Err(Error::new(
+                    crate::ErrorKind::Closed,
+                    OP,
+                    "the client is shut down",
+                ));
+            };
             match channels.get(&address) {
                 Some(channel) => channel.clone(),
                 None => {
@@ -77,6 +85,14 @@ impl Transport {
         let stub = MessagingServiceClient::with_interceptor(channel, self.headers.clone())
             .max_decoding_message_size(usize::MAX);
         Ok((stub, address))
+    }
+
+    /// Closes every connection (each goes once the calls and streams on it end) and refuses
+    /// new ones: a shut-down client holds no socket however long its handle lives.
+    pub(crate) fn close(&self) {
+        if let Ok(mut channels) = self.channels.lock() {
+            channels.take();
+        }
     }
 
     /// A call to `endpoint` at `address` failed with `status`: when the address cannot be
