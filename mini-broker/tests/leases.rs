@@ -208,3 +208,35 @@ async fn a_receive_response_that_is_lost_gives_its_messages_back_within_a_second
     assert_eq!(again.messages.len(), 1, "a1 is visible again, not renewed");
     assert_eq!(again.messages[0].body.as_ref(), b"a1");
 }
+
+/// The chaos run found it: a receive response cut off with the port (handed to the transport,
+/// never read) left its message renewed for hours for the consumer that reconnected. Every
+/// connection is cut, and Apache's proxy drops the renewals of clients whose connection went:
+/// the message comes back when its lease ends.
+#[tokio::test]
+async fn taking_the_broker_off_the_network_ends_auto_renewal() {
+    let broker = virtual_broker().await;
+    let mut p = producer(&broker, &["t"]).await;
+    let mut owner = open_as(&broker, "owner", consumer_settings("push", "t")).await;
+    send(&mut p.stub, vec![message("t", "cut off")]).await;
+    let m = receive_auto_renew(&mut owner, "push", "t", None)
+        .await
+        .messages
+        .remove(0);
+    drop((owner, p));
+    broker.take_down().await;
+    broker.bring_up().await.expect("back on the network");
+    let _owner = open_as(&broker, "owner", consumer_settings("push", "t")).await;
+    let mut other = consumer(&broker, "push", "t").await;
+    broker.advance(Duration::from_secs(30));
+    let early = receive(&mut other.stub, "push", "t", 1, 10).await;
+    assert_eq!(
+        early.status.code,
+        Code::MessageNotFound as i32,
+        "its lease runs"
+    );
+    broker.advance(Duration::from_secs(31));
+    let again = receive(&mut other.stub, "push", "t", 1, 10).await.messages;
+    assert_eq!(again.len(), 1, "not renewed past its lease");
+    assert_eq!(id(&again[0]), id(&m));
+}

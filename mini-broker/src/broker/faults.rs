@@ -2,6 +2,7 @@
 //! off the network and back.
 
 use super::{MiniBroker, StartError};
+use crate::store::journal::Configure;
 use rmq_proto::{Code, Rpc};
 use std::time::Duration;
 
@@ -51,6 +52,17 @@ impl MiniBroker {
         self.gate.down().await;
         if let Some((_, gate)) = &self.admin {
             gate.down().await;
+        }
+        // Every client's connection is cut, and Apache's proxy then drops the renewals it kept
+        // for them (a crashed one loses them all): each auto-renewed message comes back when
+        // its lease ends. Kept, a message whose receive response the cut lost would be renewed
+        // for its reconnected owner for hours. Journaled as a start's `Configure` (the same
+        // settings), so a replay forgets at the same point.
+        let (_, flushed) = self
+            .core
+            .execute_with(|engine| Configure::from(&engine.config));
+        if let Err(status) = self.core.durable(flushed).await {
+            tracing::warn!(error = %status.message, "take_down: renewals forgotten but not journaled");
         }
     }
 
