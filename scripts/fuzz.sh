@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of every cargo fuzz target for a bounded time each (RELIABILITY.md,
+# section 3):  bash scripts/fuzz.sh [seconds per target, default 60] [target...]
+# It installs the nightly toolchain and the pinned cargo-fuzz when missing. A crash stops the
+# run; its input is left in fuzz/artifacts/<target>/ and, once fixed, belongs in
+# fuzz/regressions/<target>/ (replayed on stable by the fuzz_corpus tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+shift || true
+cargo_fuzz_version=0.13.2
+cargo_fuzz_root="${XDG_CACHE_HOME:-$HOME/.cache}/rmq/cargo-fuzz-$cargo_fuzz_version"
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+  rustup toolchain install nightly --profile minimal
+fi
+if [ "$("$cargo_fuzz_root/bin/cargo-fuzz" --version 2>/dev/null)" != "cargo-fuzz $cargo_fuzz_version" ]; then
+  cargo install --quiet --locked cargo-fuzz --version "$cargo_fuzz_version" --root "$cargo_fuzz_root"
+fi
+# Rust code needs coverage, not AddressSanitizer (-s none): a shorter build and faster runs.
+fuzz() { (cd fuzz && PATH="$cargo_fuzz_root/bin:$PATH" cargo +nightly fuzz "$@"); }
+started=$(date +%s)
+fuzz build -O -s none --target-dir ../target/fuzz
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(fuzz list)
+for target in "${targets[@]}"; do
+  fuzz run -O -s none --target-dir ../target/fuzz "$target" -- -max_total_time="$seconds" \
+    -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 \
+    | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|Done)' | sed "s/^/$target: /"
+done
+echo "fuzzed ${#targets[@]} targets for $seconds s each in $(( $(date +%s) - started )) s"
