@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { Producer, SimpleConsumer, UnauthorizedError, NetworkError, coreVersion } from 'rmq';
+import { inspect } from 'node:util';
+import { Producer, SimpleConsumer, UnauthorizedError, NetworkError, coreVersion, setLogger } from 'rmq';
 import { MiniBroker } from 'rmq/testing';
 import { receiveN, unique, waitFor } from './helpers.mjs';
 
@@ -98,6 +99,27 @@ test('signed requests: right credentials pass, a wrong secret is UnauthorizedErr
   await assert.rejects(
     new Producer({ endpoints: broker.endpoint, topics: ['t'], credentials: { accessKey: 'ak', accessSecret: 'wrong' } }).start(),
     (err) => err instanceof UnauthorizedError && err.code === 'RMQ_UNAUTHORIZED');
+});
+
+test('secrets stay out of inspect, errors and logs', async (t) => {
+  const secret = 's3cr3t-Sk-7f1e';
+  const logged = [];
+  setLogger((level, target, message) => logged.push(`${target} ${message}`), { level: 'trace' });
+  t.after(() => setLogger(null, { level: 'warn' }));
+  const broker = await MiniBroker.start({ topics: { t: 'NORMAL' }, credentials: { ak: secret } });
+  t.after(() => broker.close());
+  const credentials = { accessKey: 'ak', accessSecret: secret, securityToken: secret };
+  const producer = await new Producer({ endpoints: broker.endpoint, topics: ['t'], credentials }).start();
+  await producer.send({ topic: 't', body: 'x' });
+  const shown = [inspect(producer, { depth: 10, showHidden: true })];
+  await producer.close();
+  const refused = await new Producer({
+    endpoints: broker.endpoint, topics: ['t'], credentials: { accessKey: 'ak', accessSecret: `${secret}-wrong` },
+  }).start().catch((err) => err);
+  assert.ok(refused instanceof UnauthorizedError);
+  shown.push(String(refused), inspect(refused, { depth: 10, showHidden: true }), JSON.stringify(refused));
+  await waitFor(() => logged.length > 0);
+  assert.deepEqual([...shown, ...logged].filter((s) => s.includes(secret)), []);
 });
 
 test('CJS and ESM give the same objects', async (t) => {

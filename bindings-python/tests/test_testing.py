@@ -1,5 +1,7 @@
 """rmq.testing.MiniBroker and the pytest fixture."""
 
+import logging
+
 import pytest
 
 import rmq
@@ -183,3 +185,25 @@ def test_retention_drops_what_was_consumed_and_snapshots_cover_the_journal(tmp_p
         MiniBroker(retention=-1)
     with pytest.raises(ValueError):
         MiniBroker(snapshot_every=0)
+
+
+def test_secrets_stay_out_of_reprs_errors_and_logs(caplog):
+    secret = "s3cr3t-Sk-7f1e"
+    caplog.set_level(5, logger="rmq")  # trace: every core and broker event
+    rmq.refresh_log_level()
+    try:
+        with MiniBroker(topics={"t": "NORMAL"}, credentials={"ak": secret}) as broker:
+            config = broker.config(access_key="ak", secret_key=secret, security_token=secret)
+            with rmq.Producer(config, topics=["t"]) as producer:
+                producer.send(rmq.Message("t", b"x"))
+                shown = [repr(config), str(config), repr(producer)]
+            with pytest.raises(rmq.UnauthorizedError) as refused:
+                rmq.Producer(broker.config(access_key="ak", secret_key=secret + "-wrong"),
+                             topics=["t"])
+            shown += [str(refused.value), repr(refused.value)]
+    finally:
+        caplog.set_level(logging.WARNING, logger="rmq")
+        rmq.refresh_log_level()
+    assert [r for r in caplog.records if r.name.startswith("rmq.")], "no event was logged"
+    shown += [r.getMessage() for r in caplog.records]
+    assert [s for s in shown if secret in s] == []
