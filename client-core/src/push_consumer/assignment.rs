@@ -51,10 +51,6 @@ pub(super) async fn scan(inner: &Arc<Inner>, running: &mut Running) {
                 .open_sessions(std::slice::from_ref(&endpoint))
                 .await
             {
-                // A consumer shut down while the scan ran has nothing to retry.
-                if error.kind() == crate::error::ErrorKind::Closed {
-                    return;
-                }
                 tracing::warn!(%endpoint, %error, "no session with an assigned broker; retrying at the next scan");
                 unreachable.push(endpoint);
                 continue;
