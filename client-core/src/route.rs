@@ -140,10 +140,17 @@ impl RouteCache {
         transport: &Transport,
         topic: &str,
     ) -> Result<(Arc<Route>, bool)> {
-        let route = Arc::new(query(transport, topic).await?);
-        let new = lock(&self.routes)
-            .insert(topic.to_owned(), route.clone())
-            .is_none();
+        let mut route = query(transport, topic).await?;
+        let mut routes = lock(&self.routes);
+        let previous = routes.get(topic);
+        // A refresh keeps the topic's position, as the reference client's load balancer does:
+        // a fresh random start would make a consumer ask again a broker it just found empty.
+        if let Some(previous) = previous {
+            route.turn = previous.turn.clone();
+        }
+        let new = previous.is_none();
+        let route = Arc::new(route);
+        routes.insert(topic.to_owned(), route.clone());
         Ok((route, new))
     }
 
