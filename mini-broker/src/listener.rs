@@ -3,7 +3,7 @@
 //! proxy looks to its clients: while down the port refuses connections and every connection
 //! open when it went down is cut.
 
-use crate::tls::{self, MaybeTls};
+use crate::tls::{self, MaybeTls, PortTls};
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -13,7 +13,6 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio_rustls::TlsAcceptor;
 use tonic::transport::server::{Connected, TcpConnectInfo};
 
 enum Command {
@@ -65,7 +64,7 @@ impl Gate {
 /// failed handshake or a silent peer only costs that connection.
 pub(crate) fn serve(
     listener: TcpListener,
-    acceptor: TlsAcceptor,
+    tls: PortTls,
     mut stopping: watch::Receiver<bool>,
 ) -> io::Result<(Gate, mpsc::Receiver<io::Result<Connection>>)> {
     let addr = listener.local_addr()?;
@@ -108,11 +107,11 @@ pub(crate) fn serve(
                 return;
             }
             let tx = tx.clone();
-            let acceptor = acceptor.clone();
+            let tls = tls.clone();
             let mut cut = generation.subscribe();
             let born = *cut.borrow_and_update();
             tokio::spawn(async move {
-                if let Some(io) = tls::sniff(stream, &acceptor).await {
+                if let Some(io) = tls::sniff(stream, &tls).await {
                     let cut = Box::pin(async move {
                         if cut.wait_for(|g| *g != born).await.is_err() {
                             std::future::pending::<()>().await;

@@ -31,7 +31,7 @@ struct Args {
     #[arg(long, value_name = "sync|async")]
     flush: Option<FlushMode>,
     /// TOML file with the same settings (listen, admin_listen, brokers, data_dir, flush, strict,
-    /// auto_create_groups, topics, groups, auth, tls_cert, tls_key,
+    /// auto_create_groups, topics, groups, auth, auth_date_window, tls_cert, tls_key, tls_only,
     /// transaction_check_interval, retention, snapshot_every, log). Command-line flags add
     /// to it and win over it.
     #[arg(long)]
@@ -56,15 +56,22 @@ struct Args {
     #[arg(long, requires = "strict")]
     auto_create_groups: bool,
     /// PEM certificate chain for TLS (with --tls-key). Without them a self-signed certificate
-    /// is generated. TLS and cleartext are served on the same port either way.
+    /// is generated. TLS and cleartext are served on the same port unless --tls-only.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
     /// PEM private key for --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Close cleartext connections: TLS only, as Apache's tlsMode=enforcing.
+    #[arg(long)]
+    tls_only: bool,
     /// Require requests signed with this access key and secret key. Repeatable.
     #[arg(long = "auth", value_name = "AK:SK")]
     auth: Vec<String>,
+    /// How far a signed date may be from this clock beyond the widest UTC offset (14 h), or
+    /// off to accept any date as Apache does. [default: 15m]
+    #[arg(long, value_name = "DUR|off")]
+    auth_date_window: Option<String>,
     /// Time before the first, and between later, orphaned-transaction checks (e.g. 500ms, 2s).
     #[arg(long, value_name = "DUR")]
     transaction_check_interval: Option<String>,
@@ -111,6 +118,9 @@ struct FileConfig {
     log: Option<String>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    #[serde(default)]
+    tls_only: bool,
+    auth_date_window: Option<String>,
 }
 
 #[derive(serde::Deserialize, Debug)]
@@ -192,6 +202,17 @@ fn build(args: Args) -> Result<Plan, String> {
         }
         (None, None) => {}
         _ => return Err("tls_cert and tls_key go together".into()),
+    }
+    builder = builder.tls_only(args.tls_only || file.tls_only);
+    if let Some(text) = args.auth_date_window.or(file.auth_date_window) {
+        let window = match text.as_str() {
+            "off" => None,
+            _ => Some(
+                humantime::parse_duration(&text)
+                    .map_err(|e| format!("bad auth date window {text:?}: {e}"))?,
+            ),
+        };
+        builder = builder.auth_date_window(window);
     }
     for topic in file.topics {
         let mut config = TopicConfig::new(topic.name, topic.topic_type);

@@ -149,18 +149,31 @@ impl AsyncWrite for MaybeTls {
     }
 }
 
+/// How a port takes connections: TLS with this acceptor, and cleartext too unless
+/// `tls_only` (Apache's `tlsMode` permissive and enforcing).
+#[derive(Clone)]
+pub(crate) struct PortTls {
+    pub(crate) acceptor: TlsAcceptor,
+    pub(crate) tls_only: bool,
+}
+
 /// Completes a freshly accepted connection: a TLS handshake when the first byte is one,
-/// cleartext otherwise. `None` when the peer failed the handshake or went away.
-pub(crate) async fn sniff(stream: TcpStream, acceptor: &TlsAcceptor) -> Option<MaybeTls> {
+/// cleartext otherwise. `None` when the peer failed the handshake or went away, or spoke
+/// cleartext to a TLS-only port.
+pub(crate) async fn sniff(stream: TcpStream, port: &PortTls) -> Option<MaybeTls> {
     let mut first = [0u8; 1];
     match stream.peek(&mut first).await {
-        Ok(1) if first[0] == TLS_HANDSHAKE => match acceptor.accept(stream).await {
+        Ok(1) if first[0] == TLS_HANDSHAKE => match port.acceptor.accept(stream).await {
             Ok(tls) => Some(MaybeTls::Tls(Box::new(tls))),
             Err(e) => {
                 tracing::debug!(error = %e, "TLS handshake failed");
                 None
             }
         },
+        Ok(_) if port.tls_only => {
+            tracing::debug!("cleartext connection closed: the port takes TLS only");
+            None
+        }
         Ok(_) => Some(MaybeTls::Plain(stream)),
         Err(_) => None,
     }

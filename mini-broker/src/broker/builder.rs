@@ -6,6 +6,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Default of [`MiniBrokerBuilder::auth_date_window`].
+pub const DEFAULT_AUTH_DATE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
 /// Why a broker could not start.
 #[derive(Debug)]
 pub struct StartError(String);
@@ -35,6 +38,7 @@ pub struct MiniBrokerBuilder {
     pub(super) auto_create: bool,
     pub(super) auto_create_groups: bool,
     pub(super) credentials: HashMap<String, String>,
+    pub(super) auth_date_window: Option<Duration>,
     pub(super) virtual_clock: bool,
     pub(super) max_body_size: usize,
     pub(super) max_lite_topics: Option<usize>,
@@ -48,6 +52,7 @@ pub struct MiniBrokerBuilder {
     pub(super) snapshot_every: Option<u64>,
     pub(super) disk_faults: DiskFaults,
     pub(super) tls_files: Option<(PathBuf, PathBuf)>,
+    pub(super) tls_only: bool,
 }
 
 impl Default for MiniBrokerBuilder {
@@ -61,6 +66,7 @@ impl Default for MiniBrokerBuilder {
             auto_create: true,
             auto_create_groups: true,
             credentials: HashMap::new(),
+            auth_date_window: Some(DEFAULT_AUTH_DATE_WINDOW),
             virtual_clock: false,
             max_body_size: rmq_proto::limits::MAX_BODY_SIZE,
             max_lite_topics: None,
@@ -74,6 +80,7 @@ impl Default for MiniBrokerBuilder {
             snapshot_every: Some(100_000),
             disk_faults: DiskFaults::default(),
             tls_files: None,
+            tls_only: false,
         }
     }
 }
@@ -163,6 +170,16 @@ impl MiniBrokerBuilder {
         self
     }
 
+    /// How far the `x-mq-date-time` a request is signed over may be from this machine's
+    /// clock, beyond the widest UTC offset (14 h: the official Java, Go and Python clients
+    /// sign their local time marked `Z`); an older or newer date is refused with
+    /// UNAUTHORIZED, so a captured request cannot be replayed days later. `None` accepts any
+    /// date, as Apache does. Default 15 minutes. Only with [`credentials`](Self::credentials).
+    pub fn auth_date_window(mut self, window: Option<Duration>) -> Self {
+        self.auth_date_window = window;
+        self
+    }
+
     /// Runs on a virtual clock that only [`MiniBroker::advance`] moves. Default off.
     pub fn virtual_clock(mut self, on: bool) -> Self {
         self.virtual_clock = on;
@@ -235,6 +252,14 @@ impl MiniBrokerBuilder {
     /// also takes cleartext connections, as an Apache proxy does.
     pub fn tls(mut self, certificate: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
         self.tls_files = Some((certificate.into(), key.into()));
+        self
+    }
+
+    /// Closes cleartext connections: the broker's ports (and the admin port) take TLS only,
+    /// as an Apache proxy with `tlsMode=enforcing`. Default false (TLS and cleartext, as
+    /// `tlsMode=permissive`, Apache's default).
+    pub fn tls_only(mut self, on: bool) -> Self {
+        self.tls_only = on;
         self
     }
 

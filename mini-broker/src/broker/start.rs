@@ -79,7 +79,10 @@ impl MiniBrokerBuilder {
         } else {
             Clock::Real
         };
-        let credentials = (!self.credentials.is_empty()).then_some(Credentials(self.credentials));
+        let credentials = (!self.credentials.is_empty()).then_some(Credentials {
+            keys: self.credentials,
+            date_window: self.auth_date_window,
+        });
         let (stop, stopped) = watch::channel(false);
         let core = Arc::new(Core::new(
             engine,
@@ -115,9 +118,12 @@ impl MiniBrokerBuilder {
             .max_decoding_message_size(rmq_proto::limits::MAX_INBOUND_MESSAGE)
             .max_encoding_message_size(usize::MAX);
         let mut until_stop = stopped.clone();
-        let (gate, connections) =
-            crate::listener::serve(listener, identity.acceptor.clone(), stopped.clone())
-                .map_err(|e| StartError::new(format!("cannot serve on {addr}: {e}")))?;
+        let tls = crate::tls::PortTls {
+            acceptor: identity.acceptor,
+            tls_only: self.tls_only,
+        };
+        let (gate, connections) = crate::listener::serve(listener, tls.clone(), stopped.clone())
+            .map_err(|e| StartError::new(format!("cannot serve on {addr}: {e}")))?;
         let server = tokio::spawn(
             tonic::transport::Server::builder()
                 .add_service(service)
@@ -138,7 +144,7 @@ impl MiniBrokerBuilder {
                 let admin_addr = listener.local_addr().map_err(|e| {
                     StartError::new(format!("cannot read the bound admin address: {e}"))
                 })?;
-                let gate = Admin::serve(core.clone(), listener, identity.acceptor, stopped.clone())
+                let gate = Admin::serve(core.clone(), listener, tls, stopped.clone())
                     .map_err(|e| StartError::new(format!("cannot serve on {admin_addr}: {e}")))?;
                 Some((admin_addr, gate))
             }

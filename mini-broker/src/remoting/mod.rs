@@ -15,6 +15,7 @@ mod namesrv;
 
 use crate::core::Core;
 use crate::listener::{self, Connection, Gate};
+use crate::tls::PortTls;
 pub(crate) use frame::Frame;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
@@ -24,7 +25,6 @@ use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio_rustls::TlsAcceptor;
 
 /// A connection that sends nothing for this long is closed (Apache's channel idle time).
 const IDLE: std::time::Duration = std::time::Duration::from_secs(120);
@@ -105,11 +105,11 @@ impl Admin {
     pub(crate) fn serve(
         core: Arc<Core>,
         listener: TcpListener,
-        acceptor: TlsAcceptor,
+        tls: PortTls,
         stopping: watch::Receiver<bool>,
     ) -> io::Result<Gate> {
         let addr = listener.local_addr()?;
-        let (gate, mut connections) = listener::serve(listener, acceptor, stopping)?;
+        let (gate, mut connections) = listener::serve(listener, tls, stopping)?;
         let admin = Arc::new(Admin {
             core,
             addr,

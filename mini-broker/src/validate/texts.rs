@@ -42,6 +42,19 @@ pub(crate) fn unknown_user(access_key: &str) -> String {
     format!("User:{access_key} is not found.")
 }
 
+// The signed-date check, which Apache does not make (our words).
+pub(crate) fn unreadable_date(date: &str) -> String {
+    format!("x-mq-date-time {date:?} is not a date in the form yyyyMMdd'T'HHmmss'Z'.")
+}
+
+pub(crate) fn stale_date(date: &str, limit: std::time::Duration) -> String {
+    format!(
+        "x-mq-date-time {date} is more than {} min from the broker's clock: an old or replayed \
+         request, or a clock that is off.",
+        limit.as_secs() / 60
+    )
+}
+
 // Topic and group names (`client/Validators` messages, `GrpcValidator`).
 pub(crate) const TOPIC_BLANK: &str = "The specified topic is blank";
 pub(crate) const SYSTEM_TOPIC: &str = "cannot access system topic";
