@@ -215,6 +215,12 @@ impl Error {
         }
     }
 
+    /// Adds what the caller can check to the message.
+    pub(crate) fn with_hint(mut self, hint: &str) -> Self {
+        self.message = format!("{}: {hint}", self.message);
+        self
+    }
+
     fn context_mut(&mut self) -> &mut Context {
         self.context.get_or_insert_with(Box::default)
     }

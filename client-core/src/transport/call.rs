@@ -60,7 +60,18 @@ impl Transport {
             .map(tonic::Response::into_inner)
             .map_err(|status| {
                 self.failed(endpoint, &address, &status);
-                Error::from_grpc(op, status).with_endpoint(endpoint)
+                // The connection closed before any answer: all a cleartext client sees of a
+                // server that takes TLS only, so the words say what to check.
+                let closed = status.code() == tonic::Code::Cancelled
+                    && std::error::Error::source(&status).is_some();
+                let error = Error::from_grpc(op, status).with_endpoint(endpoint);
+                if closed && matches!(self.config().tls(), crate::Tls::Off) {
+                    return error.with_hint(
+                        "the server closed the connection unanswered (a server that takes \
+                         only TLS does so to cleartext clients: is TLS needed?)",
+                    );
+                }
+                error
             })
     }
 

@@ -113,6 +113,85 @@ async fn tls_verifies_against_a_given_ca_or_trusts_all_on_request() {
     assert_eq!(error.kind(), ErrorKind::Network, "{error}");
 }
 
+/// A broker serving `testdata/tls/{name}.pem`, optionally TLS only; and a client config that
+/// trusts the test CA.
+async fn broker_with_certificate(name: &str, tls_only: bool) -> (MiniBroker, ClientConfig) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/tls");
+    let broker = MiniBroker::builder()
+        .tls(
+            dir.join(format!("{name}.pem")),
+            dir.join(format!("{name}.key")),
+        )
+        .tls_only(tls_only)
+        .start()
+        .await
+        .expect("start");
+    let ca_pem = std::fs::read_to_string(dir.join("ca.pem")).expect("test CA");
+    let config = config(
+        &broker.endpoint(),
+        Tls::On {
+            ca_pem: Some(ca_pem),
+        },
+    );
+    (broker, config)
+}
+
+/// A QueryRoute through the transport's own call path (which words its errors).
+async fn route_with(config: ClientConfig) -> Result<i32, crate::Error> {
+    let endpoint = config.endpoints()[0].clone();
+    let transport = Transport::new(config, "c").expect("transport");
+    let response = transport
+        .call(
+            "query route",
+            &endpoint,
+            route_request("t"),
+            None,
+            |mut stub, r| async move { stub.query_route(r).await },
+        )
+        .await?;
+    Ok(response.status.map_or(0, |s| s.code))
+}
+
+#[tokio::test]
+async fn tls_verifies_the_chain_host_name_and_dates_of_the_certificate() {
+    let (_broker, verified) = broker_with_certificate("localhost", false).await;
+    assert_eq!(
+        route_with(verified).await.expect("verified chain"),
+        Code::Ok as i32
+    );
+
+    // Each refusal is a network error whose words name the certificate's fault.
+    for (certificate, words) in [("wrong-host", "not valid for name"), ("expired", "expired")] {
+        let (_broker, config) = broker_with_certificate(certificate, false).await;
+        let error = route_with(config).await.expect_err(certificate);
+        assert_eq!(error.kind(), ErrorKind::Network, "{error}");
+        let text = error.to_string().to_lowercase();
+        assert!(text.contains("certificate"), "{certificate}: {text}");
+        assert!(text.contains(words), "{certificate}: {text}");
+    }
+
+    // Trust-all accepts even these (development only).
+    for certificate in ["wrong-host", "expired"] {
+        let (broker, _) = broker_with_certificate(certificate, false).await;
+        let trust_all = config(&broker.endpoint(), Tls::TrustAll);
+        assert_eq!(
+            route_with(trust_all).await.expect(certificate),
+            Code::Ok as i32
+        );
+    }
+}
+
+#[tokio::test]
+async fn cleartext_to_a_tls_only_port_is_a_network_error() {
+    let (broker, tls) = broker_with_certificate("localhost", true).await;
+    assert_eq!(route_with(tls).await.expect("TLS"), Code::Ok as i32);
+    let error = route_with(config(&broker.endpoint(), Tls::Off))
+        .await
+        .expect_err("cleartext refused");
+    assert_eq!(error.kind(), ErrorKind::Network, "{error}");
+    assert!(error.message().contains("TLS"), "{error}");
+}
+
 #[tokio::test]
 async fn an_unreachable_endpoint_is_a_network_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
