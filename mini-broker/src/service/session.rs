@@ -167,15 +167,11 @@ impl Service {
             Err(st) => return self.reply(rpc, HeartbeatResponse { status: Some(st) }),
         };
         // As on the proxy, the type the client's Settings declared decides, not the request's.
-        let refused = match self.core.sessions.touch(&client) {
+        let kind = self.core.sessions.touch(&client);
+        let refused = match kind {
             None => Some(texts::NO_CLIENT_SETTINGS),
-            Some(
-                ClientType::Producer
-                | ClientType::PushConsumer
-                | ClientType::SimpleConsumer
-                | ClientType::LitePushConsumer
-                | ClientType::LiteSimpleConsumer,
-            ) => None,
+            Some(ClientType::Producer) => None,
+            Some(k) if is_consumer(k) => None,
             // Apache answers with the type's name alone.
             Some(other) => Some(other.as_str_name()),
         };
@@ -187,8 +183,10 @@ impl Service {
                 },
             );
         }
-        if let Some(group) = &request.group
-            && let Err(e) = self.group(&group.name)
+        // A consumer's group is checked even when absent (an empty name, as protobuf's default
+        // reads on the proxy); a producer's is ignored.
+        if kind.is_some_and(is_consumer)
+            && let Err(e) = self.group(group_name(request.group.as_ref()))
         {
             return self.reply(
                 rpc,
@@ -306,8 +304,8 @@ impl Service {
         let (metadata, _, request) = request.into_parts();
         let result = async {
             let client = self.admit(rpc, &metadata).await?;
-            if let Some(group) = &request.group {
-                self.group(&group.name)?;
+            if self.core.sessions.touch(&client).is_some_and(is_consumer) {
+                self.group(group_name(request.group.as_ref()))?;
             }
             self.core.lite.forget(&client);
             if !self.core.sessions.remove(&client) {
@@ -326,4 +324,19 @@ impl Service {
         let st = result.map_or_else(|st| st, |()| ok());
         self.reply(rpc, NotifyClientTerminationResponse { status: Some(st) })
     }
+}
+
+/// The client types whose Heartbeat and NotifyClientTermination name their consumer group.
+fn is_consumer(kind: ClientType) -> bool {
+    matches!(
+        kind,
+        ClientType::PushConsumer
+            | ClientType::SimpleConsumer
+            | ClientType::LitePushConsumer
+            | ClientType::LiteSimpleConsumer
+    )
+}
+
+fn group_name(group: Option<&Resource>) -> &str {
+    group.map_or("", |g| g.name.as_str())
 }
