@@ -6,316 +6,19 @@
 
 mod common;
 
+#[path = "hostile_table/calls.rs"]
+mod calls;
+
+use calls::*;
 use common::*;
 use rmq_mini_broker::{MiniBroker, TopicConfig, TopicType};
 use rmq_proto::v2::*;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
-use tokio_stream::StreamExt;
 
 /// Apache's longest topic name (`Validators.TOPIC_MAX_LENGTH`) and group name.
 const TOPIC_MAX: usize = 127;
 const GROUP_MAX: usize = 255;
-
-/// The names a row puts in a request: the topic and the group.
-#[derive(Clone)]
-struct Names {
-    topic: Option<Resource>,
-    group: Option<Resource>,
-}
-
-fn named(topic: &str, group: &str) -> Names {
-    Names {
-        topic: resource(topic),
-        group: resource(group),
-    }
-}
-
-type Call = Box<dyn Fn(Stub, Names) -> Pin<Box<dyn Future<Output = i32> + Send>> + Send + Sync>;
-
-fn call<F, Fut>(f: F) -> Call
-where
-    F: Fn(Stub, Names) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = i32> + Send + 'static,
-{
-    Box::new(move |stub, names| Box::pin(f(stub, names)))
-}
-
-fn status_code(status: Option<Status>) -> i32 {
-    status.map_or(-1, |s| s.code)
-}
-
-fn queue(topic: Option<Resource>) -> Option<MessageQueue> {
-    Some(MessageQueue {
-        topic,
-        id: 0,
-        ..Default::default()
-    })
-}
-
-/// A ReceiveMessage's status code.
-async fn receive_code(mut stub: Stub, request: ReceiveMessageRequest) -> i32 {
-    let mut request = tonic::Request::new(request);
-    request.set_timeout(Duration::from_secs(10));
-    let mut stream = match stub.receive_message(request).await {
-        Ok(r) => r.into_inner(),
-        Err(e) => return -(e.code() as i32),
-    };
-    let mut code = -1;
-    while let Some(Ok(item)) = stream.next().await {
-        if let Some(receive_message_response::Content::Status(s)) = item.content {
-            code = s.code;
-        }
-    }
-    code
-}
-
-fn receive_request(names: Names) -> ReceiveMessageRequest {
-    ReceiveMessageRequest {
-        group: names.group,
-        message_queue: queue(names.topic),
-        filter_expression: None,
-        batch_size: 1,
-        invisible_duration: secs(30),
-        auto_renew: false,
-        long_polling_timeout: secs(5),
-        attempt_id: None,
-    }
-}
-
-/// A PullMessage's status code.
-async fn pull_code(mut stub: Stub, request: PullMessageRequest) -> i32 {
-    let mut stream = match stub.pull_message(request).await {
-        Ok(r) => r.into_inner(),
-        Err(e) => return -(e.code() as i32),
-    };
-    let mut code = -1;
-    while let Some(Ok(item)) = stream.next().await {
-        if let Some(pull_message_response::Content::Status(s)) = item.content {
-            code = s.code;
-        }
-    }
-    code
-}
-
-fn pull_request(names: Names) -> PullMessageRequest {
-    PullMessageRequest {
-        group: names.group,
-        message_queue: queue(names.topic),
-        offset: 0,
-        batch_size: 1,
-        filter_expression: None,
-        long_polling_timeout: secs(1),
-    }
-}
-
-/// Every RPC that names a topic, a group or both, as `(name, takes a topic, takes a group,
-/// call)`. A receipt handle and ids that do not decode are fine: the names are checked first.
-fn rpcs() -> Vec<(&'static str, bool, bool, Call)> {
-    vec![
-        (
-            "QueryRoute",
-            true,
-            false,
-            call(|mut stub, n: Names| async move {
-                let r = stub
-                    .query_route(QueryRouteRequest {
-                        topic: n.topic,
-                        endpoints: None,
-                    })
-                    .await;
-                r.map_or_else(|e| -(e.code() as i32), |r| status_code(r.into_inner().status))
-            }),
-        ),
-        (
-            "QueryAssignment",
-            true,
-            true,
-            call(|mut stub, n: Names| async move {
-                let r = stub
-                    .query_assignment(QueryAssignmentRequest {
-                        topic: n.topic,
-                        group: n.group,
-                        endpoints: None,
-                    })
-                    .await;
-                r.map_or_else(|e| -(e.code() as i32), |r| status_code(r.into_inner().status))
-            }),
-        ),
-        (
-            "SendMessage",
-            true,
-            false,
-            call(|mut stub, n: Names| async move {
-                let mut m = message("t", "x");
-                m.topic = n.topic;
-                let r = stub
-                    .send_message(SendMessageRequest { messages: vec![m] })
-                    .await;
-                r.map_or_else(|e| -(e.code() as i32), |r| status_code(r.into_inner().status))
-            }),
-        ),
-        (
-            "ReceiveMessage",
-            true,
-            true,
-            call(|stub, n: Names| receive_code(stub, receive_request(n))),
-        ),
-        (
-            "AckMessage",
-            true,
-            true,
-            call(|mut stub, n: Names| async move {
-                let r = stub
-                    .ack_message(AckMessageRequest {
-                        group: n.group,
-                        topic: n.topic,
-                        entries: vec![AckMessageEntry {
-                            message_id: "id".into(),
-                            receipt_handle: "handle".into(),
-                            lite_topic: None,
-                        }],
-                    })
-                    .await;
-                r.map_or_else(|e| -(e.code() as i32), |r| status_code(r.into_inner().status))
-            }),
-        ),
-        (
-            "ChangeInvisibleDuration",
-            true,
-            true,
-            call(|mut stub, n: Names| async move {
-                let r = stub
-                    .change_invisible_duration(ChangeInvisibleDurationRequest {
-                        group: n.group,
-                        topic: n.topic,
-                        receipt_handle: "handle".into(),
-                        invisible_duration: secs(30),
-                        message_id: "id".into(),
-                        lite_topic: None,
-                        suspend: None,
-                    })
-                    .await;
-                r.map_or_else(|e| -(e.code() as i32), |r| status_code(r.into_inner().status))
-            }),
-        ),
-        (
-            "ForwardMessageToDeadLetterQueue",
-            true,
-            true,
-            call(|mut stub, n: Names| async move {
-                let r = stub
-                    .forward_message_to_dead_letter_queue(ForwardMessageToDeadLetterQueueRequest {
-                        group: n.group,
-                        topic: n.topic,
-                        receipt_handle: "handle".into(),
-                        message_id: "id".into(),
-                        delivery_attempt: 1,
-                        max_delivery_attempts: 16,
-                        lite_topic: None,
-                    })
-                    .await;
-                r.map_or_else(|e| -(e.code() as i32), |r| status_code(r.into_inner().status))
-            }),
-        ),
-        (
-            "EndTransaction",
-            true,
-            false,
-            call(|mut stub, n: Names| async move {
-                let r = stub
-                    .end_transaction(EndTransactionRequest {
-                        topic: n.topic,
-                        message_id: "id".into(),
-                        transaction_id: "tx".into(),
-                        resolution: TransactionResolution::Commit as i32,
-                        source: TransactionSource::SourceClient as i32,
-                        trace_context: String::new(),
-                    })
-                    .await;
-                r.map_or_else(|e| -(e.code() as i32), |r| status_code(r.into_inner().status))
-            }),
-        ),
-        (
-            "Heartbeat",
-            false,
-            true,
-            call(|mut stub, n: Names| async move {
-                let r = stub
-                    .heartbeat(HeartbeatRequest {
-                        group: n.group,
-                        client_type: ClientType::SimpleConsumer as i32,
-                    })
-                    .await;
-                r.map_or_else(|e| -(e.code() as i32), |r| status_code(r.into_inner().status))
-            }),
-        ),
-        (
-            "NotifyClientTermination",
-            false,
-            true,
-            call(|mut stub, n: Names| async move {
-                let r = stub
-                    .notify_client_termination(NotifyClientTerminationRequest { group: n.group })
-                    .await;
-                r.map_or_else(|e| -(e.code() as i32), |r| status_code(r.into_inner().status))
-            }),
-        ),
-        (
-            "PullMessage",
-            true,
-            true,
-            call(|stub, n: Names| pull_code(stub, pull_request(n))),
-        ),
-        (
-            "GetOffset",
-            true,
-            true,
-            call(|mut stub, n: Names| async move {
-                let r = stub
-                    .get_offset(GetOffsetRequest {
-                        group: n.group,
-                        message_queue: queue(n.topic),
-                    })
-                    .await;
-                r.map_or_else(|e| -(e.code() as i32), |r| status_code(r.into_inner().status))
-            }),
-        ),
-        (
-            "UpdateOffset",
-            true,
-            true,
-            call(|mut stub, n: Names| async move {
-                let r = stub
-                    .update_offset(UpdateOffsetRequest {
-                        group: n.group,
-                        message_queue: queue(n.topic),
-                        offset: 0,
-                    })
-                    .await;
-                r.map_or_else(|e| -(e.code() as i32), |r| status_code(r.into_inner().status))
-            }),
-        ),
-        (
-            "QueryOffset",
-            true,
-            false,
-            call(|mut stub, n: Names| async move {
-                let r = stub
-                    .query_offset(QueryOffsetRequest {
-                        message_queue: queue(n.topic),
-                        query_offset_policy: QueryOffsetPolicy::Beginning as i32,
-                        timestamp: None,
-                    })
-                    .await;
-                r.map_or_else(|e| -(e.code() as i32), |r| status_code(r.into_inner().status))
-            }),
-        ),
-    ]
-}
 
 /// `call` from a client with an open session (Settings of a simple consumer of `t` in `g`),
 /// as RPCs that need one are checked after it.
@@ -406,6 +109,173 @@ async fn every_rpc_refuses_malformed_names_with_the_proxy_code_while_others_are_
             if got != topic_code {
                 failures.push(format!("{rpc}, topic of 128: {got}, want {topic_code}"));
             }
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    let rounds = prober.await.expect("the probe never failed");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(rounds > 0, "the probe was served meanwhile");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rpc_refuses_malformed_fields_with_the_proxy_code_while_others_are_served() {
+    let broker = MiniBroker::builder()
+        .topic(TopicConfig::new("t", TopicType::Normal).queues(1))
+        .topic(TopicConfig::new("probe", TopicType::Normal).queues(1))
+        .start()
+        .await
+        .expect("start");
+    let stop = Arc::new(AtomicBool::new(false));
+    let prober = probe(&broker, stop.clone()).await;
+    let nested = format!("{}a = 1{}", "(".repeat(10_000), ")".repeat(10_000));
+    let rows: Vec<(&str, Call, Code)> = vec![
+        (
+            "ReceiveMessage, negative invisible duration",
+            receive_with_fields(|r| r.invisible_duration = secs(-30)),
+            Code::IllegalInvisibleTime,
+        ),
+        (
+            "ReceiveMessage, invisible duration of a year",
+            receive_with_fields(|r| r.invisible_duration = secs(365 * 86_400)),
+            Code::IllegalInvisibleTime,
+        ),
+        (
+            "ReceiveMessage, no invisible duration",
+            receive_with_fields(|r| r.invisible_duration = None),
+            Code::IllegalInvisibleTime,
+        ),
+        (
+            "ReceiveMessage, SQL nested 10000 deep",
+            receive_with_fields(move |r| r.filter_expression = sql(nested.clone())),
+            Code::IllegalFilterExpression,
+        ),
+        (
+            "ReceiveMessage, SQL filter of 1 MiB",
+            receive_with_fields(|r| {
+                r.filter_expression = sql(format!("a = '{}'", "x".repeat(1 << 20)));
+            }),
+            Code::IllegalFilterExpression,
+        ),
+        (
+            "ChangeInvisibleDuration, negative duration",
+            call(|mut stub, n: Names| async move {
+                let r = stub
+                    .change_invisible_duration(ChangeInvisibleDurationRequest {
+                        group: n.group,
+                        topic: n.topic,
+                        receipt_handle: "handle".into(),
+                        invisible_duration: secs(-1),
+                        message_id: "id".into(),
+                        lite_topic: None,
+                        suspend: None,
+                    })
+                    .await;
+                r.map_or_else(
+                    |e| -(e.code() as i32),
+                    |r| status_code(r.into_inner().status),
+                )
+            }),
+            Code::IllegalInvisibleTime,
+        ),
+        (
+            "PullMessage, batch size 0",
+            call(|stub, n: Names| {
+                let mut request = pull_request(n);
+                request.batch_size = 0;
+                pull_code(stub, request)
+            }),
+            Code::BadRequest,
+        ),
+        (
+            "PullMessage, negative batch size",
+            call(|stub, n: Names| {
+                let mut request = pull_request(n);
+                request.batch_size = i32::MIN;
+                pull_code(stub, request)
+            }),
+            Code::BadRequest,
+        ),
+        (
+            "QueryOffset, unknown policy",
+            call(|mut stub, n: Names| async move {
+                let r = stub
+                    .query_offset(QueryOffsetRequest {
+                        message_queue: queue(n.topic),
+                        query_offset_policy: 99,
+                        timestamp: None,
+                    })
+                    .await;
+                r.map_or_else(
+                    |e| -(e.code() as i32),
+                    |r| status_code(r.into_inner().status),
+                )
+            }),
+            Code::BadRequest,
+        ),
+        (
+            "SendMessage, body over 4 MiB",
+            send_with(|m| m.body = vec![b'x'; (4 << 20) + 1].into()),
+            Code::MessageBodyTooLarge,
+        ),
+        (
+            "SendMessage, empty body",
+            send_with(|m| m.body = Default::default()),
+            Code::MessageBodyEmpty,
+        ),
+        (
+            "SendMessage, 5000 properties",
+            send_with(|m| m.user_properties = properties(5000)),
+            Code::MessagePropertiesTooLarge,
+        ),
+        (
+            "SendMessage, control character in a property value",
+            send_with(|m| m.user_properties = [("k".into(), "v\u{0}".into())].into()),
+            Code::IllegalMessagePropertyKey,
+        ),
+        (
+            "SendMessage, control character in a tag",
+            send_with(|m| {
+                if let Some(s) = m.system_properties.as_mut() {
+                    s.tag = Some("t\u{7}".into());
+                }
+            }),
+            Code::IllegalMessageTag,
+        ),
+        (
+            "SendMessage, message group over 64 bytes",
+            send_with(|m| {
+                if let Some(s) = m.system_properties.as_mut() {
+                    s.message_group = Some("g".repeat(65));
+                }
+            }),
+            Code::IllegalMessageGroup,
+        ),
+        (
+            "SendMessage, delivery a year ahead",
+            send_with(|m| {
+                if let Some(s) = m.system_properties.as_mut() {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .expect("clock");
+                    s.delivery_timestamp = Some(prost_types::Timestamp {
+                        seconds: i64::try_from(now.as_secs()).expect("secs") + 365 * 86_400,
+                        nanos: 0,
+                    });
+                }
+            }),
+            Code::IllegalDeliveryTime,
+        ),
+        (
+            "SendMessage, no system properties",
+            send_with(|m| m.system_properties = None),
+            Code::IllegalMessageId,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (what, call, expected) in &rows {
+        let got = session_call(&broker, call, named("t", "g")).await;
+        if got != *expected as i32 {
+            failures.push(format!("{what}: {got}, want {}", *expected as i32));
         }
     }
     stop.store(true, Ordering::SeqCst);
