@@ -67,6 +67,10 @@ pub(crate) struct BrokerSpec {
     pub(crate) retention: Option<f64>,
     /// Journal entries between snapshots; `None` never snapshots.
     pub(crate) snapshot_every: Option<u64>,
+    /// PEM certificate and key files to serve TLS with (default self-signed).
+    pub(crate) tls_files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// Close cleartext connections.
+    pub(crate) tls_only: bool,
 }
 
 /// One builder for a broker and for each broker of a cluster.
@@ -98,13 +102,17 @@ pub(crate) fn builder(spec: BrokerSpec) -> PyResult<mb::MiniBrokerBuilder> {
     if spec.admin {
         builder = builder.admin_listen("127.0.0.1:0");
     }
+    if let Some((certificate, key)) = spec.tls_files {
+        builder = builder.tls(certificate, key);
+    }
     let retention = spec
         .retention
         .map(|s| seconds(s, "retention"))
         .transpose()?;
     Ok(builder
         .retention(retention)
-        .snapshot_every(spec.snapshot_every))
+        .snapshot_every(spec.snapshot_every)
+        .tls_only(spec.tls_only))
 }
 
 impl MiniBroker {
@@ -135,6 +143,8 @@ impl MiniBroker {
         admin: bool,
         retention: Option<f64>,
         snapshot_every: Option<u64>,
+        tls_files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+        tls_only: bool,
     ) -> PyResult<MiniBroker> {
         let builder = builder(BrokerSpec {
             topics,
@@ -148,6 +158,8 @@ impl MiniBroker {
             admin,
             retention,
             snapshot_every,
+            tls_files,
+            tls_only,
         })?;
         let broker = block_on(py, builder.start())?
             .map_err(|e| PyOSError::new_err(format!("the mini-broker did not start: {e}")))?;

@@ -67,6 +67,8 @@ impl MiniCluster {
         admin: bool,
         retention: Option<f64>,
         snapshot_every: Option<u64>,
+        tls_files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+        tls_only: bool,
     ) -> PyResult<MiniCluster> {
         let template = builder(BrokerSpec {
             topics,
@@ -80,6 +82,8 @@ impl MiniCluster {
             admin,
             retention,
             snapshot_every,
+            tls_files,
+            tls_only,
         })?;
         let cluster = block_on(py, mb::MiniCluster::start(template, brokers))?
             .map_err(|e| PyOSError::new_err(format!("the mini-cluster did not start: {e}")))?;

@@ -228,7 +228,8 @@ class MiniBroker:
               data_dir: Optional[str], virtual_clock: bool, strict: bool,
               transaction_check_delay: float, transaction_check_interval: float,
               credentials: List[Tuple[str, str]], admin: bool, retention: Optional[float],
-              snapshot_every: Optional[int]) -> MiniBroker: ...
+              snapshot_every: Optional[int], tls_files: Optional[Tuple[str, str]],
+              tls_only: bool) -> MiniBroker: ...
     @property
     def endpoint(self) -> str: ...
     @property
@@ -260,7 +261,8 @@ class MiniCluster:
               virtual_clock: bool, strict: bool, transaction_check_delay: float,
               transaction_check_interval: float,
               credentials: List[Tuple[str, str]], admin: bool, retention: Optional[float],
-              snapshot_every: Optional[int]) -> "MiniCluster": ...
+              snapshot_every: Optional[int], tls_files: Optional[Tuple[str, str]],
+              tls_only: bool) -> "MiniCluster": ...
     @property
     def endpoints(self) -> List[str]: ...
     @property

@@ -79,8 +79,16 @@ def _broker_args(topics: Optional[Mapping[str, str]],
                  data_dir: Union[str, "os.PathLike[str]", None], virtual_clock: bool,
                  strict: bool, transaction_check_delay: float, transaction_check_interval: float,
                  credentials: Optional[Mapping[str, str]], admin: bool,
-                 retention: Optional[float], snapshot_every: Optional[int]) -> Tuple[Any, ...]:
+                 retention: Optional[float], snapshot_every: Optional[int],
+                 tls_cert: Union[str, "os.PathLike[str]", None],
+                 tls_key: Union[str, "os.PathLike[str]", None],
+                 tls_only: bool) -> Tuple[Any, ...]:
     """One broker's settings, checked, in the order the native start functions take them."""
+    tls_files = None
+    if tls_cert is not None and tls_key is not None:
+        tls_files = (os.fspath(tls_cert), os.fspath(tls_key))
+    elif tls_cert is not None or tls_key is not None:
+        raise ValueError("tls_cert and tls_key go together")
     if groups is not None and not isinstance(groups, Mapping):
         raise TypeError("groups must be a dict of name to settings")
     group_specs = [_group(name, spec) for name, spec in (groups or {}).items()]
@@ -94,7 +102,8 @@ def _broker_args(topics: Optional[Mapping[str, str]],
             _seconds(transaction_check_interval, "transaction_check_interval"), creds,
             bool(admin),
             None if retention is None else _seconds(retention, "retention", allow_zero=True),
-            None if snapshot_every is None else _count(snapshot_every, "snapshot_every"))
+            None if snapshot_every is None else _count(snapshot_every, "snapshot_every"),
+            tls_files, bool(tls_only))
 
 
 class MiniBroker:
@@ -124,6 +133,10 @@ class MiniBroker:
         snapshot_every: with ``data_dir``, journal entries between snapshots of the whole state
             (default 100000; also at close), after which the covered journal is deleted;
             ``None`` keeps the whole journal.
+        tls_cert / tls_key: PEM certificate chain and private key files to serve TLS with
+            (default: a self-signed certificate for ``localhost`` and ``127.0.0.1``).
+        tls_only: close cleartext connections, as an Apache proxy with
+            ``tlsMode=enforcing`` (default: TLS and cleartext share the port).
     """
 
     def __init__(self, *, topics: Optional[Mapping[str, str]] = None,
@@ -133,10 +146,14 @@ class MiniBroker:
                  transaction_check_interval: float = 1.0, strict: bool = False,
                  credentials: Optional[Mapping[str, str]] = None, admin: bool = False,
                  retention: Optional[float] = 3600.0,
-                 snapshot_every: Optional[int] = 100_000) -> None:
+                 snapshot_every: Optional[int] = 100_000,
+                 tls_cert: Union[str, "os.PathLike[str]", None] = None,
+                 tls_key: Union[str, "os.PathLike[str]", None] = None,
+                 tls_only: bool = False) -> None:
         self._native = _native.MiniBroker.start(*_broker_args(
             topics, groups, data_dir, virtual_clock, strict, transaction_check_delay,
-            transaction_check_interval, credentials, admin, retention, snapshot_every))
+            transaction_check_interval, credentials, admin, retention, snapshot_every,
+            tls_cert, tls_key, tls_only))
 
     @property
     def endpoint(self) -> str:
@@ -151,8 +168,8 @@ class MiniBroker:
 
     @property
     def tls_certificate_pem(self) -> str:
-        """The PEM certificate the broker presents to TLS clients (self-signed, for
-        ``localhost`` and ``127.0.0.1``). The port takes TLS and cleartext connections."""
+        """The PEM certificate the broker presents to TLS clients (unless ``tls_cert`` was
+        given, self-signed for ``localhost`` and ``127.0.0.1``)."""
         return self._native.tls_certificate_pem
 
     def config(self, **kwargs: Any) -> ClientConfig:
@@ -243,10 +260,14 @@ class MiniCluster:
                  transaction_check_interval: float = 1.0, strict: bool = False,
                  credentials: Optional[Mapping[str, str]] = None, admin: bool = False,
                  retention: Optional[float] = 3600.0,
-                 snapshot_every: Optional[int] = 100_000) -> None:
+                 snapshot_every: Optional[int] = 100_000,
+                 tls_cert: Union[str, "os.PathLike[str]", None] = None,
+                 tls_key: Union[str, "os.PathLike[str]", None] = None,
+                 tls_only: bool = False) -> None:
         self._native = _native.MiniCluster.start(_count(brokers, "brokers"), *_broker_args(
             topics, groups, data_dir, virtual_clock, strict, transaction_check_delay,
-            transaction_check_interval, credentials, admin, retention, snapshot_every))
+            transaction_check_interval, credentials, admin, retention, snapshot_every,
+            tls_cert, tls_key, tls_only))
 
     @property
     def endpoints(self) -> str:
