@@ -53,7 +53,7 @@ function brokerSpec(options, what) {
   if (options === null || typeof options !== 'object') throw new TypeError(`${what} takes an options object`);
   const { topics, groups, dataDir, virtualClock = false, strict = false,
     transactionCheckDelay = 1000, transactionCheckInterval = 1000, credentials, admin = false,
-    retention = 3_600_000, snapshotEvery = 100_000 } = options;
+    retention = 3_600_000, snapshotEvery = 100_000, tlsCert, tlsKey, tlsOnly = false } = options;
   if (snapshotEvery !== null && (!Number.isInteger(snapshotEvery) || snapshotEvery < 1 || snapshotEvery > 0xffffffff)) {
     throw new RangeError(`snapshotEvery must be a whole number of journal entries from 1, or null, got ${snapshotEvery}`);
   }
@@ -63,6 +63,9 @@ function brokerSpec(options, what) {
     return [ak, sk];
   });
   if (dataDir !== undefined && typeof dataDir !== 'string') throw new TypeError('dataDir must be a string');
+  for (const [name, file] of [['tlsCert', tlsCert], ['tlsKey', tlsKey]]) {
+    if (file !== undefined && typeof file !== 'string') throw new TypeError(`${name} must be a file path string`);
+  }
   return {
     topics: flatTopics,
     groups: entries(groups, 'groups').map(([name, settings]) => groupSpec(name, settings)),
@@ -76,6 +79,9 @@ function brokerSpec(options, what) {
     // The native side takes an absent value as "off" (null does not cross as a number).
     retention: retention === null ? undefined : ms(retention, 'retention'),
     snapshotEvery: snapshotEvery === null ? undefined : snapshotEvery,
+    tlsCert,
+    tlsKey,
+    tlsOnly: Boolean(tlsOnly),
   };
 }
 
@@ -101,7 +107,9 @@ class MiniBroker {
    *   RocketMQ remoting for `mqadmin` and DefaultMQAdminExt, on a free port: `adminEndpoint`),
    *   `retention` (ms a message every group consumed is kept, default one hour; null keeps all),
    *   `snapshotEvery` (with `dataDir`: journal entries between snapshots, default 100000; null
-   *   keeps the whole journal).
+   *   keeps the whole journal), `tlsCert` / `tlsKey` (PEM files to serve TLS with; default a
+   *   self-signed certificate for localhost and 127.0.0.1), `tlsOnly` (close cleartext
+   *   connections, as Apache's tlsMode=enforcing).
    */
   static async start(options = {}) {
     const started = await native.startBroker(brokerSpec(options, 'MiniBroker.start'));

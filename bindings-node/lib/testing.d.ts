@@ -56,6 +56,12 @@ export interface MiniBrokerOptions {
   retention?: number | null;
   /** With dataDir: journal entries between snapshots (default 100000, and at close); null keeps the whole journal. */
   snapshotEvery?: number | null;
+  /** PEM certificate chain file to serve TLS with, with tlsKey (default: self-signed for localhost and 127.0.0.1). */
+  tlsCert?: string;
+  /** PEM private key file of tlsCert. */
+  tlsKey?: string;
+  /** Close cleartext connections, as an Apache proxy with tlsMode=enforcing (default: TLS and cleartext share the port). */
+  tlsOnly?: boolean;
 }
 
 export interface StoredMessage {

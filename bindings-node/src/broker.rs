@@ -50,6 +50,11 @@ pub struct BrokerSpec {
     pub retention: Option<f64>,
     /// Journal entries between snapshots; absent never snapshots.
     pub snapshot_every: Option<u32>,
+    /// PEM certificate chain and private key files to serve TLS with.
+    pub tls_cert: Option<String>,
+    pub tls_key: Option<String>,
+    /// Close cleartext connections.
+    pub tls_only: bool,
 }
 
 pub(crate) type Invalid = String;
@@ -109,10 +114,16 @@ pub(crate) fn builder(spec: BrokerSpec) -> std::result::Result<mb::MiniBrokerBui
     if spec.admin {
         builder = builder.admin_listen("127.0.0.1:0");
     }
+    match (spec.tls_cert, spec.tls_key) {
+        (Some(certificate), Some(key)) => builder = builder.tls(certificate, key),
+        (None, None) => {}
+        _ => return Err("tlsCert and tlsKey go together".into()),
+    }
     let retention = spec.retention.map(|r| ms(r, "retention")).transpose()?;
     Ok(builder
         .retention(retention)
-        .snapshot_every(spec.snapshot_every.map(u64::from)))
+        .snapshot_every(spec.snapshot_every.map(u64::from))
+        .tls_only(spec.tls_only))
 }
 
 /// Starts a broker on 127.0.0.1 and a free port.
