@@ -205,14 +205,7 @@ fn build(args: Args) -> Result<Plan, String> {
     }
     builder = builder.tls_only(args.tls_only || file.tls_only);
     if let Some(text) = args.auth_date_window.or(file.auth_date_window) {
-        let window = match text.as_str() {
-            "off" => None,
-            _ => Some(
-                humantime::parse_duration(&text)
-                    .map_err(|e| format!("bad auth date window {text:?}: {e}"))?,
-            ),
-        };
-        builder = builder.auth_date_window(window);
+        builder = builder.auth_date_window(duration_or_off(&text, "auth date window")?);
     }
     for topic in file.topics {
         let mut config = TopicConfig::new(topic.name, topic.topic_type);
@@ -270,14 +263,7 @@ fn build(args: Args) -> Result<Plan, String> {
             .transaction_check_interval(interval);
     }
     if let Some(text) = args.retention.or(file.retention) {
-        let retention = match text.as_str() {
-            "off" => None,
-            _ => Some(
-                humantime::parse_duration(&text)
-                    .map_err(|e| format!("bad retention {text:?}: {e}"))?,
-            ),
-        };
-        builder = builder.retention(retention);
+        builder = builder.retention(duration_or_off(&text, "retention")?);
     }
     if let Some(text) = args.snapshot_every.or(file.snapshot_every) {
         let every = match text.as_str() {
@@ -428,5 +414,15 @@ impl Running {
             Running::One(b) => b.shutdown().await,
             Running::Cluster(c) => c.shutdown().await,
         }
+    }
+}
+
+/// A duration such as `10m`, or `off` (None).
+fn duration_or_off(text: &str, what: &str) -> Result<Option<Duration>, String> {
+    match text {
+        "off" => Ok(None),
+        _ => humantime::parse_duration(text)
+            .map(Some)
+            .map_err(|e| format!("bad {what} {text:?}: {e}")),
     }
 }

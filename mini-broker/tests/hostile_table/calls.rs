@@ -33,9 +33,43 @@ where
     Box::new(move |stub, names| Box::pin(f(stub, names)))
 }
 
-pub fn status_code(status: Option<Status>) -> i32 {
-    status.map_or(-1, |s| s.code)
+/// A unary answer's status code, or its gRPC error's code negated.
+pub fn answer<T: Answered>(reply: Result<tonic::Response<T>, tonic::Status>) -> i32 {
+    match reply {
+        Ok(r) => r.into_inner().status().map_or(-1, |s| s.code),
+        Err(e) => -(e.code() as i32),
+    }
 }
+
+/// A unary response, which carries one status.
+pub trait Answered {
+    fn status(self) -> Option<Status>;
+}
+
+macro_rules! answered {
+    ($($response:ty),*) => {
+        $(impl Answered for $response {
+            fn status(self) -> Option<Status> {
+                self.status
+            }
+        })*
+    };
+}
+
+answered!(
+    QueryRouteResponse,
+    QueryAssignmentResponse,
+    SendMessageResponse,
+    AckMessageResponse,
+    ChangeInvisibleDurationResponse,
+    ForwardMessageToDeadLetterQueueResponse,
+    EndTransactionResponse,
+    HeartbeatResponse,
+    NotifyClientTerminationResponse,
+    GetOffsetResponse,
+    UpdateOffsetResponse,
+    QueryOffsetResponse
+);
 
 pub fn queue(topic: Option<Resource>) -> Option<MessageQueue> {
     Some(MessageQueue {
@@ -43,6 +77,20 @@ pub fn queue(topic: Option<Resource>) -> Option<MessageQueue> {
         id: 0,
         ..Default::default()
     })
+}
+
+/// A ChangeInvisibleDuration of `seconds`' status code.
+pub async fn change_invisible_code(mut stub: Stub, n: Names, seconds: i64) -> i32 {
+    let request = ChangeInvisibleDurationRequest {
+        group: n.group,
+        topic: n.topic,
+        receipt_handle: "handle".into(),
+        invisible_duration: secs(seconds),
+        message_id: "id".into(),
+        lite_topic: None,
+        suspend: None,
+    };
+    answer(stub.change_invisible_duration(request).await)
 }
 
 /// A ReceiveMessage's status code.
@@ -110,15 +158,12 @@ pub fn rpcs() -> Vec<(&'static str, bool, bool, Call)> {
             true,
             false,
             call(|mut stub, n: Names| async move {
-                let r = stub
-                    .query_route(QueryRouteRequest {
+                answer(
+                    stub.query_route(QueryRouteRequest {
                         topic: n.topic,
                         endpoints: None,
                     })
-                    .await;
-                r.map_or_else(
-                    |e| -(e.code() as i32),
-                    |r| status_code(r.into_inner().status),
+                    .await,
                 )
             }),
         ),
@@ -127,16 +172,13 @@ pub fn rpcs() -> Vec<(&'static str, bool, bool, Call)> {
             true,
             true,
             call(|mut stub, n: Names| async move {
-                let r = stub
-                    .query_assignment(QueryAssignmentRequest {
+                answer(
+                    stub.query_assignment(QueryAssignmentRequest {
                         topic: n.topic,
                         group: n.group,
                         endpoints: None,
                     })
-                    .await;
-                r.map_or_else(
-                    |e| -(e.code() as i32),
-                    |r| status_code(r.into_inner().status),
+                    .await,
                 )
             }),
         ),
@@ -147,12 +189,9 @@ pub fn rpcs() -> Vec<(&'static str, bool, bool, Call)> {
             call(|mut stub, n: Names| async move {
                 let mut m = message("t", "x");
                 m.topic = n.topic;
-                let r = stub
-                    .send_message(SendMessageRequest { messages: vec![m] })
-                    .await;
-                r.map_or_else(
-                    |e| -(e.code() as i32),
-                    |r| status_code(r.into_inner().status),
+                answer(
+                    stub.send_message(SendMessageRequest { messages: vec![m] })
+                        .await,
                 )
             }),
         ),
@@ -167,8 +206,8 @@ pub fn rpcs() -> Vec<(&'static str, bool, bool, Call)> {
             true,
             true,
             call(|mut stub, n: Names| async move {
-                let r = stub
-                    .ack_message(AckMessageRequest {
+                answer(
+                    stub.ack_message(AckMessageRequest {
                         group: n.group,
                         topic: n.topic,
                         entries: vec![AckMessageEntry {
@@ -177,10 +216,7 @@ pub fn rpcs() -> Vec<(&'static str, bool, bool, Call)> {
                             lite_topic: None,
                         }],
                     })
-                    .await;
-                r.map_or_else(
-                    |e| -(e.code() as i32),
-                    |r| status_code(r.into_inner().status),
+                    .await,
                 )
             }),
         ),
@@ -188,43 +224,26 @@ pub fn rpcs() -> Vec<(&'static str, bool, bool, Call)> {
             "ChangeInvisibleDuration",
             true,
             true,
-            call(|mut stub, n: Names| async move {
-                let r = stub
-                    .change_invisible_duration(ChangeInvisibleDurationRequest {
-                        group: n.group,
-                        topic: n.topic,
-                        receipt_handle: "handle".into(),
-                        invisible_duration: secs(30),
-                        message_id: "id".into(),
-                        lite_topic: None,
-                        suspend: None,
-                    })
-                    .await;
-                r.map_or_else(
-                    |e| -(e.code() as i32),
-                    |r| status_code(r.into_inner().status),
-                )
-            }),
+            call(|stub, n: Names| change_invisible_code(stub, n, 30)),
         ),
         (
             "ForwardMessageToDeadLetterQueue",
             true,
             true,
             call(|mut stub, n: Names| async move {
-                let r = stub
-                    .forward_message_to_dead_letter_queue(ForwardMessageToDeadLetterQueueRequest {
-                        group: n.group,
-                        topic: n.topic,
-                        receipt_handle: "handle".into(),
-                        message_id: "id".into(),
-                        delivery_attempt: 1,
-                        max_delivery_attempts: 16,
-                        lite_topic: None,
-                    })
-                    .await;
-                r.map_or_else(
-                    |e| -(e.code() as i32),
-                    |r| status_code(r.into_inner().status),
+                answer(
+                    stub.forward_message_to_dead_letter_queue(
+                        ForwardMessageToDeadLetterQueueRequest {
+                            group: n.group,
+                            topic: n.topic,
+                            receipt_handle: "handle".into(),
+                            message_id: "id".into(),
+                            delivery_attempt: 1,
+                            max_delivery_attempts: 16,
+                            lite_topic: None,
+                        },
+                    )
+                    .await,
                 )
             }),
         ),
@@ -233,8 +252,8 @@ pub fn rpcs() -> Vec<(&'static str, bool, bool, Call)> {
             true,
             false,
             call(|mut stub, n: Names| async move {
-                let r = stub
-                    .end_transaction(EndTransactionRequest {
+                answer(
+                    stub.end_transaction(EndTransactionRequest {
                         topic: n.topic,
                         message_id: "id".into(),
                         transaction_id: "tx".into(),
@@ -242,10 +261,7 @@ pub fn rpcs() -> Vec<(&'static str, bool, bool, Call)> {
                         source: TransactionSource::SourceClient as i32,
                         trace_context: String::new(),
                     })
-                    .await;
-                r.map_or_else(
-                    |e| -(e.code() as i32),
-                    |r| status_code(r.into_inner().status),
+                    .await,
                 )
             }),
         ),
@@ -254,15 +270,12 @@ pub fn rpcs() -> Vec<(&'static str, bool, bool, Call)> {
             false,
             true,
             call(|mut stub, n: Names| async move {
-                let r = stub
-                    .heartbeat(HeartbeatRequest {
+                answer(
+                    stub.heartbeat(HeartbeatRequest {
                         group: n.group,
                         client_type: ClientType::SimpleConsumer as i32,
                     })
-                    .await;
-                r.map_or_else(
-                    |e| -(e.code() as i32),
-                    |r| status_code(r.into_inner().status),
+                    .await,
                 )
             }),
         ),
@@ -271,12 +284,11 @@ pub fn rpcs() -> Vec<(&'static str, bool, bool, Call)> {
             false,
             true,
             call(|mut stub, n: Names| async move {
-                let r = stub
-                    .notify_client_termination(NotifyClientTerminationRequest { group: n.group })
-                    .await;
-                r.map_or_else(
-                    |e| -(e.code() as i32),
-                    |r| status_code(r.into_inner().status),
+                answer(
+                    stub.notify_client_termination(NotifyClientTerminationRequest {
+                        group: n.group,
+                    })
+                    .await,
                 )
             }),
         ),
@@ -291,15 +303,12 @@ pub fn rpcs() -> Vec<(&'static str, bool, bool, Call)> {
             true,
             true,
             call(|mut stub, n: Names| async move {
-                let r = stub
-                    .get_offset(GetOffsetRequest {
+                answer(
+                    stub.get_offset(GetOffsetRequest {
                         group: n.group,
                         message_queue: queue(n.topic),
                     })
-                    .await;
-                r.map_or_else(
-                    |e| -(e.code() as i32),
-                    |r| status_code(r.into_inner().status),
+                    .await,
                 )
             }),
         ),
@@ -308,16 +317,13 @@ pub fn rpcs() -> Vec<(&'static str, bool, bool, Call)> {
             true,
             true,
             call(|mut stub, n: Names| async move {
-                let r = stub
-                    .update_offset(UpdateOffsetRequest {
+                answer(
+                    stub.update_offset(UpdateOffsetRequest {
                         group: n.group,
                         message_queue: queue(n.topic),
                         offset: 0,
                     })
-                    .await;
-                r.map_or_else(
-                    |e| -(e.code() as i32),
-                    |r| status_code(r.into_inner().status),
+                    .await,
                 )
             }),
         ),
@@ -326,16 +332,13 @@ pub fn rpcs() -> Vec<(&'static str, bool, bool, Call)> {
             true,
             false,
             call(|mut stub, n: Names| async move {
-                let r = stub
-                    .query_offset(QueryOffsetRequest {
+                answer(
+                    stub.query_offset(QueryOffsetRequest {
                         message_queue: queue(n.topic),
                         query_offset_policy: QueryOffsetPolicy::Beginning as i32,
                         timestamp: None,
                     })
-                    .await;
-                r.map_or_else(
-                    |e| -(e.code() as i32),
-                    |r| status_code(r.into_inner().status),
+                    .await,
                 )
             }),
         ),
@@ -362,12 +365,9 @@ pub fn send_with(f: impl Fn(&mut Message) + Send + Sync + 'static) -> Call {
         let mut m = message("t", "x");
         f(&mut m);
         async move {
-            let r = stub
-                .send_message(SendMessageRequest { messages: vec![m] })
-                .await;
-            r.map_or_else(
-                |e| -(e.code() as i32),
-                |r| status_code(r.into_inner().status),
+            answer(
+                stub.send_message(SendMessageRequest { messages: vec![m] })
+                    .await,
             )
         }
     })
