@@ -588,7 +588,10 @@ extern "C" {
  * (`NAME[:fifo][:max-attempts=N]`), `data_dir` (journal directory; default in memory),
  * `virtual_clock`, `strict`, `auto_create_groups` (`true`/`false`), `admin` (`true`: also
  * serve the admin facade), `auth` (`AK:SK`), `transaction_check_delay_ms`,
- * `transaction_check_interval_ms`, `retention_ms` (or `off`), `snapshot_every` (or `off`).
+ * `transaction_check_interval_ms`, `retention_ms` (or `off`), `snapshot_every` (or `off`),
+ * `tls_cert` and `tls_key` (PEM files to serve TLS with, both or neither; default a
+ * self-signed certificate for localhost and 127.0.0.1), `tls_only` (`true`: close cleartext
+ * connections, as Apache's `tlsMode=enforcing`).
  *
  * # Safety
  * `options` points to `count` options with NUL-terminated strings (or is NULL with 0); `out`

@@ -67,6 +67,7 @@ fn apply(b: MiniBrokerBuilder, key: &str, value: &str) -> Result<MiniBrokerBuild
         "transaction_check_interval_ms" => b.transaction_check_interval(millis(key, value)?),
         "retention_ms" if value.eq_ignore_ascii_case("off") => b.retention(None),
         "retention_ms" => b.retention(Some(millis(key, value)?)),
+        "tls_only" => b.tls_only(flag(key, value)?),
         "snapshot_every" if value.eq_ignore_ascii_case("off") => b.snapshot_every(None),
         "snapshot_every" => b.snapshot_every(Some(value.trim().parse().map_err(|_| {
             format!("snapshot_every must be a number of journal entries or off, not {value:?}")
@@ -75,7 +76,8 @@ fn apply(b: MiniBrokerBuilder, key: &str, value: &str) -> Result<MiniBrokerBuild
             return Err(format!(
                 "unknown broker option {other:?} (listen, topic, group, data_dir, virtual_clock, \
                  strict, auto_create_groups, admin, auth, transaction_check_delay_ms, \
-                 transaction_check_interval_ms, retention_ms, snapshot_every)"
+                 transaction_check_interval_ms, retention_ms, snapshot_every, tls_cert, tls_key, \
+                 tls_only)"
             ));
         }
     })
@@ -88,7 +90,10 @@ fn apply(b: MiniBrokerBuilder, key: &str, value: &str) -> Result<MiniBrokerBuild
 /// (`NAME[:fifo][:max-attempts=N]`), `data_dir` (journal directory; default in memory),
 /// `virtual_clock`, `strict`, `auto_create_groups` (`true`/`false`), `admin` (`true`: also
 /// serve the admin facade), `auth` (`AK:SK`), `transaction_check_delay_ms`,
-/// `transaction_check_interval_ms`, `retention_ms` (or `off`), `snapshot_every` (or `off`).
+/// `transaction_check_interval_ms`, `retention_ms` (or `off`), `snapshot_every` (or `off`),
+/// `tls_cert` and `tls_key` (PEM files to serve TLS with, both or neither; default a
+/// self-signed certificate for localhost and 127.0.0.1), `tls_only` (`true`: close cleartext
+/// connections, as Apache's `tlsMode=enforcing`).
 ///
 /// # Safety
 /// `options` points to `count` options with NUL-terminated strings (or is NULL with 0); `out`
@@ -110,15 +115,33 @@ pub unsafe extern "C" fn rmq_mini_broker_start(
         let mut builder = MiniBroker::builder()
             .listen("127.0.0.1:0")
             .auto_create_groups(true);
+        // The certificate and its key are one setting given as two options.
+        let (mut tls_cert, mut tls_key) = (None, None);
         for (i, option) in options.iter().enumerate() {
             // SAFETY: the caller's contract.
             let key = check!(unsafe { ffi::text(option.key, &format!("options[{i}].key")) });
             // SAFETY: the caller's contract.
             let value = check!(unsafe { ffi::text(option.value, &format!("options[{i}].value")) });
-            builder = match apply(builder, key, value) {
-                Ok(b) => b,
-                Err(e) => return fail_with(rmq_err::RMQ_ERR__INVALID_ARGUMENT, &e),
-            };
+            match key {
+                "tls_cert" => tls_cert = Some(value),
+                "tls_key" => tls_key = Some(value),
+                _ => {
+                    builder = match apply(builder, key, value) {
+                        Ok(b) => b,
+                        Err(e) => return fail_with(rmq_err::RMQ_ERR__INVALID_ARGUMENT, &e),
+                    };
+                }
+            }
+        }
+        match (tls_cert, tls_key) {
+            (Some(certificate), Some(key)) => builder = builder.tls(certificate, key),
+            (None, None) => {}
+            _ => {
+                return fail_with(
+                    rmq_err::RMQ_ERR__INVALID_ARGUMENT,
+                    "tls_cert and tls_key go together",
+                );
+            }
         }
         let broker = match check!(block_on(builder.start()).map_err(|e| crate::error::fail(&e))) {
             Ok(b) => b,

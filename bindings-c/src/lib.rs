@@ -25,6 +25,7 @@ pub mod panic;
 pub mod producer;
 pub mod push_consumer;
 pub mod runtime;
+mod sigpipe;
 pub mod simple_consumer;
 pub mod transaction;
 mod version;

@@ -21,6 +21,8 @@ pub fn runtime() -> Result<CallerDriven, Error> {
     {
         return Ok(runtime);
     }
+    // Threads start with their creator's mask: rmq's own never take a SIGPIPE.
+    let _sigpipe = crate::sigpipe::Blocked::here();
     crate::logging::install();
     let runtime = CallerDriven::start("rmq-io").map_err(|e| {
         Error::new(
@@ -60,7 +62,9 @@ impl Owner {
     }
 }
 
-/// Runs `work` to completion on the runtime, driving it from the calling thread.
+/// Runs `work` to completion on the runtime, driving it from the calling thread (with SIGPIPE
+/// blocked there meanwhile).
 pub fn block_on<F: std::future::Future>(work: F) -> Result<F::Output, Error> {
+    let _sigpipe = crate::sigpipe::Blocked::here();
     Ok(runtime()?.block_on(work))
 }
