@@ -97,10 +97,14 @@ step "wire conformance against the official rocketmq-python-client descriptors"
 cargo run --quiet -p rmq-proto --example dump_descriptor_set target/rocketmq_v2.desc
 "$root/.venv/bin/python" proto/conformance/check_wire.py target/rocketmq_v2.desc --self-test
 
-step "python binding: quickstart, pytest suite (in-process mini-brokers), benchmark smoke run"
+step "python binding: quickstart, pytest suite (in-process mini-brokers; -X dev, PYTHONMALLOC=debug, resource warnings as errors), benchmark smoke run"
 "$root/.venv/bin/python" bindings-python/examples/quickstart.py
 # Run from the tests folder so `import rmq` is the installed package, not the source tree.
-(cd bindings-python/tests && "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider .)
+# Under Python's development mode and debug allocator: a buffer overrun or a double free in
+# the extension aborts, and an unclosed socket or file fails the test that left it.
+(cd bindings-python/tests && PYTHONMALLOC=debug "$root/.venv/bin/python" -X dev -m pytest -q \
+  -p no:cacheprovider -W error::ResourceWarning \
+  -W error::pytest.PytestUnraisableExceptionWarning .)
 "$root/.venv/bin/python" bindings-python/bench/bench.py --quick
 # The wheel is abi3 (CPython >= 3.9): the suite again on the oldest and newest CPython the
 # machine has, when it has them (from pyenv, or on the PATH).
