@@ -186,8 +186,8 @@ fn target() -> &'static Target {
     })
 }
 
-/// Every unary and server-streaming RPC of the service, by the first byte; the rest is the
-/// request message. Calls go straight to the service (no socket), with a client id header
+/// Every unary and server-streaming RPC of the service and a Telemetry command, by the first
+/// byte; the rest is the request message. Calls go straight to the service (no socket), with a client id header
 /// unless the selector's high bit says otherwise; a call still running after 100 ms (a long
 /// poll) is dropped, as a client going away would.
 pub fn request(input: &[u8]) {
@@ -239,6 +239,20 @@ pub fn request(input: &[u8]) {
             13 => unary!(change_invisible_duration, ChangeInvisibleDurationRequest),
             14 => unary!(recall_message, RecallMessageRequest),
             15 => unary!(sync_lite_subscription, SyncLiteSubscriptionRequest),
+            // One command of a Telemetry stream (Settings of any shape, verification results);
+            // the session it opens lives on for the inputs after it.
+            16 => {
+                let Ok(command) = TelemetryCommand::decode(body) else {
+                    return;
+                };
+                let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+                let stream_id = target.broker.core.stream_id();
+                let _ = service
+                    .telemetry_command("fuzz-client", stream_id, command, &tx)
+                    .await;
+                drop(tx);
+                while rx.recv().await.is_some() {}
+            }
             _ => {
                 let core = target.broker.core.clone();
                 let _ = Admin::answer_bytes(core, Bytes::copy_from_slice(body)).await;
@@ -410,7 +424,7 @@ fn request_seeds() -> Vec<Vec<u8>> {
                 message_queue: queue("t"),
                 offset: 0,
                 batch_size: 4,
-                filter_expression: filter,
+                filter_expression: filter.clone(),
                 long_polling_timeout: None,
             }
             .encode_to_vec(),
@@ -437,6 +451,42 @@ fn request_seeds() -> Vec<Vec<u8>> {
                 message_id: "01".into(),
                 lite_topic: None,
                 suspend: None,
+            }
+            .encode_to_vec(),
+        ),
+        (
+            16,
+            TelemetryCommand {
+                status: None,
+                command: Some(telemetry_command::Command::Settings(Settings {
+                    client_type: Some(ClientType::Producer as i32),
+                    request_timeout: duration,
+                    pub_sub: Some(settings::PubSub::Publishing(Publishing {
+                        topics: vec![resource("t").unwrap_or_default()],
+                        ..Default::default()
+                    })),
+                    ..Default::default()
+                })),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            16,
+            TelemetryCommand {
+                status: None,
+                command: Some(telemetry_command::Command::Settings(Settings {
+                    client_type: Some(ClientType::SimpleConsumer as i32),
+                    request_timeout: duration,
+                    pub_sub: Some(settings::PubSub::Subscription(Subscription {
+                        group: resource("g"),
+                        subscriptions: vec![SubscriptionEntry {
+                            topic: resource("t"),
+                            expression: filter,
+                        }],
+                        ..Default::default()
+                    })),
+                    ..Default::default()
+                })),
             }
             .encode_to_vec(),
         ),

@@ -9,6 +9,7 @@ use crate::store::journal::{self};
 use crate::validate::{self, Reject, bounded, texts};
 use rmq_proto::v2::{self, *};
 use rmq_proto::{Code, Rpc, limits};
+use std::ops::ControlFlow;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
@@ -235,56 +236,12 @@ impl Service {
                     }
                     None => break,
                 };
-                let settings = match command.command {
-                    Some(telemetry_command::Command::Settings(settings)) => {
-                        service.core.faults.count(Rpc::TelemetrySettings);
-                        settings
-                    }
-                    Some(telemetry_command::Command::VerifyMessageResult(result)) => {
-                        let status = command.status.unwrap_or_default();
-                        service.core.sessions.verified(&result.nonce, status);
-                        continue;
-                    }
-                    // Stack traces answer an admin request we never send.
-                    _ => continue,
-                };
-                let merged = match &settings.pub_sub {
-                    Some(settings::PubSub::Publishing(_)) => service.producer_settings(&settings),
-                    Some(settings::PubSub::Subscription(_)) => service.consumer_settings(&settings),
-                    None => {
-                        let _ = tx
-                            .send(Err(tonic::Status::invalid_argument(
-                                "there is no publishing or subscription data in settings",
-                            )))
-                            .await;
-                        break;
-                    }
-                };
-                match merged {
-                    Ok(merged) => {
-                        service
-                            .core
-                            .sessions
-                            .register(&client, &settings, stream_id, tx.clone());
-                        let reply = TelemetryCommand {
-                            status: Some(ok()),
-                            command: Some(telemetry_command::Command::Settings(merged)),
-                        };
-                        if tx.send(Ok(reply)).await.is_err() {
-                            break;
-                        }
-                    }
-                    Err(reject) => {
-                        let code = reject.code as i32;
-                        let text = bounded(texts::telemetry_failed(&reject.message));
-                        let error = if (40000..50000).contains(&code) {
-                            tonic::Status::invalid_argument(text)
-                        } else {
-                            tonic::Status::internal(text)
-                        };
-                        let _ = tx.send(Err(error)).await;
-                        break;
-                    }
+                if service
+                    .telemetry_command(&client, stream_id, command, &tx)
+                    .await
+                    .is_break()
+                {
+                    break;
                 }
             }
             // As the proxy when a stream ends: the client's lite subscriptions go with it (it
@@ -294,6 +251,69 @@ impl Service {
             }
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    /// One command of a client's Telemetry stream: Settings are merged and answered (or end
+    /// the stream with the proxy's error), a verification result is recorded. `Break` ends
+    /// the stream.
+    pub(crate) async fn telemetry_command(
+        &self,
+        client: &str,
+        stream_id: u64,
+        command: TelemetryCommand,
+        tx: &mpsc::Sender<Result<TelemetryCommand, tonic::Status>>,
+    ) -> ControlFlow<()> {
+        let settings = match command.command {
+            Some(telemetry_command::Command::Settings(settings)) => {
+                self.core.faults.count(Rpc::TelemetrySettings);
+                settings
+            }
+            Some(telemetry_command::Command::VerifyMessageResult(result)) => {
+                let status = command.status.unwrap_or_default();
+                self.core.sessions.verified(&result.nonce, status);
+                return ControlFlow::Continue(());
+            }
+            // Stack traces answer an admin request we never send.
+            _ => return ControlFlow::Continue(()),
+        };
+        let merged = match &settings.pub_sub {
+            Some(settings::PubSub::Publishing(_)) => self.producer_settings(&settings),
+            Some(settings::PubSub::Subscription(_)) => self.consumer_settings(&settings),
+            None => {
+                let _ = tx
+                    .send(Err(tonic::Status::invalid_argument(
+                        "there is no publishing or subscription data in settings",
+                    )))
+                    .await;
+                return ControlFlow::Break(());
+            }
+        };
+        match merged {
+            Ok(merged) => {
+                self.core
+                    .sessions
+                    .register(client, &settings, stream_id, tx.clone());
+                let reply = TelemetryCommand {
+                    status: Some(ok()),
+                    command: Some(telemetry_command::Command::Settings(merged)),
+                };
+                if tx.send(Ok(reply)).await.is_err() {
+                    return ControlFlow::Break(());
+                }
+            }
+            Err(reject) => {
+                let code = reject.code as i32;
+                let text = bounded(texts::telemetry_failed(&reject.message));
+                let error = if (40000..50000).contains(&code) {
+                    tonic::Status::invalid_argument(text)
+                } else {
+                    tonic::Status::internal(text)
+                };
+                let _ = tx.send(Err(error)).await;
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
     }
 
     pub(crate) async fn serve_notify_client_termination(
