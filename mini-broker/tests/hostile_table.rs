@@ -54,8 +54,8 @@ async fn probe(broker: &MiniBroker, stop: Arc<AtomicBool>) -> tokio::task::JoinH
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_rpc_refuses_malformed_names_with_the_proxy_code_while_others_are_served() {
+/// A broker with topics `t` and `probe`, and a probe client at work on it.
+async fn probed_broker() -> (MiniBroker, Probing) {
     let broker = MiniBroker::builder()
         .topic(TopicConfig::new("t", TopicType::Normal).queues(1))
         .topic(TopicConfig::new("probe", TopicType::Normal).queues(1))
@@ -63,7 +63,29 @@ async fn every_rpc_refuses_malformed_names_with_the_proxy_code_while_others_are_
         .await
         .expect("start");
     let stop = Arc::new(AtomicBool::new(false));
-    let prober = probe(&broker, stop.clone()).await;
+    let task = probe(&broker, stop.clone()).await;
+    (broker, Probing { stop, task })
+}
+
+struct Probing {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<usize>,
+}
+
+impl Probing {
+    /// Stops the probe; fails on the table's failures, or if the probe failed or never got a
+    /// round trip through.
+    async fn finish(self, failures: Vec<String>) {
+        self.stop.store(true, Ordering::SeqCst);
+        let rounds = self.task.await.expect("the probe never failed");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert!(rounds > 0, "the probe was served meanwhile");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rpc_refuses_malformed_names_with_the_proxy_code_while_others_are_served() {
+    let (broker, probing) = probed_broker().await;
     let topic_code = Code::IllegalTopic as i32;
     let group_code = Code::IllegalConsumerGroup as i32;
     let bad_names: Vec<(&str, Option<Resource>)> = vec![
@@ -105,22 +127,12 @@ async fn every_rpc_refuses_malformed_names_with_the_proxy_code_while_others_are_
             }
         }
     }
-    stop.store(true, Ordering::SeqCst);
-    let rounds = prober.await.expect("the probe never failed");
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(rounds > 0, "the probe was served meanwhile");
+    probing.finish(failures).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_rpc_refuses_malformed_fields_with_the_proxy_code_while_others_are_served() {
-    let broker = MiniBroker::builder()
-        .topic(TopicConfig::new("t", TopicType::Normal).queues(1))
-        .topic(TopicConfig::new("probe", TopicType::Normal).queues(1))
-        .start()
-        .await
-        .expect("start");
-    let stop = Arc::new(AtomicBool::new(false));
-    let prober = probe(&broker, stop.clone()).await;
+    let (broker, probing) = probed_broker().await;
     let nested = format!("{}a = 1{}", "(".repeat(10_000), ")".repeat(10_000));
     let rows: Vec<(&str, Call, Code)> = vec![
         (
@@ -253,8 +265,5 @@ async fn every_rpc_refuses_malformed_fields_with_the_proxy_code_while_others_are
             failures.push(format!("{what}: {got}, want {}", *expected as i32));
         }
     }
-    stop.store(true, Ordering::SeqCst);
-    let rounds = prober.await.expect("the probe never failed");
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(rounds > 0, "the probe was served meanwhile");
+    probing.finish(failures).await;
 }
