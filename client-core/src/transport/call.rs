@@ -60,10 +60,7 @@ impl Transport {
             .map(tonic::Response::into_inner)
             .map_err(|status| {
                 self.failed(endpoint, &address, &status);
-                // The connection closed before any answer: all a cleartext client sees of a
-                // server that takes TLS only, so the words say what to check.
-                let closed = status.code() == tonic::Code::Cancelled
-                    && std::error::Error::source(&status).is_some();
+                let closed = closed_by_peer(&status);
                 let error = Error::from_grpc(op, status).with_endpoint(endpoint);
                 if closed && matches!(self.config().tls(), crate::Tls::Off) {
                     return error.with_hint(
@@ -115,4 +112,36 @@ impl Transport {
         }
         Err(last.unwrap_or_else(|| Error::invalid(op, "no endpoint configured")))
     }
+}
+
+/// Whether the call failed because the server closed or reset the connection before any
+/// answer: all a cleartext client sees of a server that takes TLS only, so its error says what
+/// to check. Depending on when the close lands, hyper reports it as a cancelled call ("connection
+/// closed") or as a transport error over a reset, a broken pipe or an early end of stream; a
+/// refused connection is not one of them.
+fn closed_by_peer(status: &tonic::Status) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    if !matches!(
+        status.code(),
+        tonic::Code::Cancelled | tonic::Code::Unavailable | tonic::Code::Unknown
+    ) {
+        return false;
+    }
+    let mut next = std::error::Error::source(status);
+    while let Some(error) = next {
+        if let Some(io) = error.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                ConnectionReset | BrokenPipe | ConnectionAborted | UnexpectedEof
+            )
+        {
+            return true;
+        }
+        // hyper's own error kinds are private; its text for a peer's close is stable.
+        if error.to_string().starts_with("connection closed") {
+            return true;
+        }
+        next = error.source();
+    }
+    false
 }
