@@ -61,5 +61,5 @@ test('cleartext to a TLS-only port is a network error that names TLS', async (t)
 });
 
 test('tlsCert and tlsKey go together', async () => {
-  await assert.rejects(MiniBroker.start({ tlsCert: certs('localhost.pem') }), /together/);
+  await assert.rejects(MiniBroker.start({ tlsCert: certs('localhost.pem') }), { code: 'RMQ_INVALID_ARGUMENT', message: /together/ });
 });

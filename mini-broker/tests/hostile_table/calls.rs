@@ -93,21 +93,36 @@ pub async fn change_invisible_code(mut stub: Stub, n: Names, seconds: i64) -> i3
     answer(stub.change_invisible_duration(request).await)
 }
 
-/// A ReceiveMessage's status code.
-pub async fn receive_code(mut stub: Stub, request: ReceiveMessageRequest) -> i32 {
-    let mut request = tonic::Request::new(request);
-    request.set_timeout(Duration::from_secs(10));
-    let mut stream = match stub.receive_message(request).await {
+/// A server-streaming answer's status code (`status_of` picks it from an item), or its gRPC
+/// error's code negated.
+async fn streamed_code<T>(
+    reply: Result<tonic::Response<tonic::Streaming<T>>, tonic::Status>,
+    status_of: impl Fn(T) -> Option<Status>,
+) -> i32 {
+    let mut stream = match reply {
         Ok(r) => r.into_inner(),
         Err(e) => return -(e.code() as i32),
     };
     let mut code = -1;
     while let Some(Ok(item)) = stream.next().await {
-        if let Some(receive_message_response::Content::Status(s)) = item.content {
-            code = s.code;
+        if let Some(status) = status_of(item) {
+            code = status.code;
         }
     }
     code
+}
+
+/// A ReceiveMessage's status code.
+pub async fn receive_code(mut stub: Stub, request: ReceiveMessageRequest) -> i32 {
+    let mut request = tonic::Request::new(request);
+    request.set_timeout(Duration::from_secs(10));
+    streamed_code(stub.receive_message(request).await, |item| {
+        match item.content {
+            Some(receive_message_response::Content::Status(s)) => Some(s),
+            _ => None,
+        }
+    })
+    .await
 }
 
 pub fn receive_request(names: Names) -> ReceiveMessageRequest {
@@ -125,17 +140,13 @@ pub fn receive_request(names: Names) -> ReceiveMessageRequest {
 
 /// A PullMessage's status code.
 pub async fn pull_code(mut stub: Stub, request: PullMessageRequest) -> i32 {
-    let mut stream = match stub.pull_message(request).await {
-        Ok(r) => r.into_inner(),
-        Err(e) => return -(e.code() as i32),
-    };
-    let mut code = -1;
-    while let Some(Ok(item)) = stream.next().await {
-        if let Some(pull_message_response::Content::Status(s)) = item.content {
-            code = s.code;
+    streamed_code(stub.pull_message(request).await, |item| {
+        match item.content {
+            Some(pull_message_response::Content::Status(s)) => Some(s),
+            _ => None,
         }
-    }
-    code
+    })
+    .await
 }
 
 pub fn pull_request(names: Names) -> PullMessageRequest {
