@@ -289,7 +289,13 @@ mod raw {
 /// Wire type 7 does not exist: no protobuf decoder accepts these bytes.
 const GARBAGE: [u8; 3] = [0xff, 0xff, 0xff];
 
-async fn raw_call(broker: &MiniBroker, method: &str, streaming: bool) -> tonic::Status {
+/// Calls `method` with `frame` as its one request frame; the error it ends with.
+async fn raw_call(
+    broker: &MiniBroker,
+    method: &str,
+    streaming: bool,
+    frame: Vec<u8>,
+) -> tonic::Status {
     let channel = tonic::transport::Channel::from_shared(format!("http://{}", broker.endpoint()))
         .expect("uri")
         .connect()
@@ -300,7 +306,7 @@ async fn raw_call(broker: &MiniBroker, method: &str, streaming: bool) -> tonic::
     let path = format!("/apache.rocketmq.v2.MessagingService/{method}")
         .parse()
         .expect("path");
-    let mut request = tonic::Request::new(tokio_stream::iter(vec![GARBAGE.to_vec()]));
+    let mut request = tonic::Request::new(tokio_stream::iter(vec![frame]));
     request
         .metadata_mut()
         .insert("x-mq-client-id", "raw".parse().expect("ascii"));
@@ -313,7 +319,7 @@ async fn raw_call(broker: &MiniBroker, method: &str, streaming: bool) -> tonic::
                     match inbound.next().await {
                         Some(Ok(_)) => continue,
                         Some(Err(status)) => break status,
-                        None => panic!("{method} ended with OK after an undecodable frame"),
+                        None => panic!("{method} ended with OK after a frame it cannot decode"),
                     }
                 }
             }
@@ -328,9 +334,81 @@ async fn raw_call(broker: &MiniBroker, method: &str, streaming: bool) -> tonic::
 #[tokio::test]
 async fn an_undecodable_frame_fails_the_call_with_internal() {
     let broker = broker().await;
-    let telemetry = raw_call(&broker, "Telemetry", true).await;
+    let telemetry = raw_call(&broker, "Telemetry", true, GARBAGE.to_vec()).await;
     assert_eq!(telemetry.code(), tonic::Code::Internal, "{telemetry:?}");
-    let send = raw_call(&broker, "SendMessage", false).await;
+    let send = raw_call(&broker, "SendMessage", false, GARBAGE.to_vec()).await;
     assert_eq!(send.code(), tonic::Code::Internal, "{send:?}");
+    alive(&broker).await;
+}
+
+/// `request` encoded, with the first byte of `marker` (found once in the encoding) made 0xFF, a
+/// byte UTF-8 never has. Only a broken encoder sends this: protobuf `string` fields must be
+/// UTF-8, and grpc-java's parser (the proxy's) fails such a frame with INTERNAL.
+fn with_invalid_utf8(request: &impl prost::Message, marker: &str) -> Vec<u8> {
+    let mut frame = request.encode_to_vec();
+    let at = frame
+        .windows(marker.len())
+        .position(|w| w == marker.as_bytes())
+        .expect("the marker is in the encoding");
+    frame[at] = 0xff;
+    frame
+}
+
+#[tokio::test]
+async fn invalid_utf8_in_a_string_field_fails_the_call_with_internal_and_stores_nothing() {
+    let broker = broker().await;
+    const MARK: &str = "MARKER";
+    let property = |key: &str, value: &str| {
+        let mut m = message("t", "refused");
+        m.user_properties.insert(key.into(), value.into());
+        m
+    };
+    let sends = [
+        ("a property value", property("k", MARK)),
+        ("a property key", property(MARK, "v")),
+        (
+            "the tag",
+            with_sys(message("t", "refused"), |s| s.tag = Some(MARK.into())),
+        ),
+        (
+            "a key",
+            with_sys(message("t", "refused"), |s| s.keys = vec![MARK.into()]),
+        ),
+        (
+            "the message group",
+            with_sys(message("t", "refused"), |s| {
+                s.message_group = Some(MARK.into())
+            }),
+        ),
+        ("the topic", message(MARK, "refused")),
+    ];
+    for (what, m) in sends {
+        let frame = with_invalid_utf8(&SendMessageRequest { messages: vec![m] }, MARK);
+        let status = raw_call(&broker, "SendMessage", false, frame).await;
+        assert_eq!(status.code(), tonic::Code::Internal, "{what}: {status:?}");
+    }
+    let settings = consumer_settings("g", "t");
+    let telemetry = with_invalid_utf8(
+        &TelemetryCommand {
+            status: None,
+            command: Some(telemetry_command::Command::Settings(Settings {
+                user_agent: Some(Ua {
+                    hostname: MARK.into(),
+                    ..Default::default()
+                }),
+                ..settings
+            })),
+        },
+        MARK,
+    );
+    let status = raw_call(&broker, "Telemetry", true, telemetry).await;
+    assert_eq!(status.code(), tonic::Code::Internal, "Settings: {status:?}");
+    // None of the refused sends was stored: the next message is the only one there.
+    let mut consumer = consumer(&broker, "g", "t").await;
+    let sent = send(&mut consumer.stub, vec![message("t", "after")]).await;
+    assert_eq!(code(&sent.status), Code::Ok);
+    let got = receive(&mut consumer.stub, "g", "t", 32, 30).await;
+    let bodies: Vec<_> = got.messages.iter().map(|m| m.body.to_vec()).collect();
+    assert_eq!(bodies, vec![b"after".to_vec()]);
     alive(&broker).await;
 }

@@ -5,17 +5,36 @@ use super::*;
 /// Raw requests with a bare gRPC stub and the protocol's identity headers, for the server's
 /// own answers to requests the client would refuse before sending.
 async fn send_raw(server: &Server, message: v2::Message) -> v2::Status {
-    use rmq_proto::headers;
+    let mut stub = v2::messaging_service_client::MessagingServiceClient::new(channel(server).await);
+    let request = identified(v2::SendMessageRequest {
+        messages: vec![message],
+    });
+    let response = stub
+        .send_message(request)
+        .await
+        .expect("a business answer, not a transport error")
+        .into_inner();
+    response
+        .entries
+        .first()
+        .and_then(|e| e.status.clone())
+        .or(response.status)
+        .expect("a status")
+}
+
+async fn channel(server: &Server) -> tonic::transport::Channel {
     let endpoint = format!("http://{}", server.config().endpoints()[0]);
-    let channel = tonic::transport::Channel::from_shared(endpoint)
+    tonic::transport::Channel::from_shared(endpoint)
         .expect("endpoint")
         .connect()
         .await
-        .expect("connect");
-    let mut stub = v2::messaging_service_client::MessagingServiceClient::new(channel);
-    let mut request = tonic::Request::new(v2::SendMessageRequest {
-        messages: vec![message],
-    });
+        .expect("connect")
+}
+
+/// A request with a 3 s deadline and the headers that identify a client.
+fn identified<T>(body: T) -> tonic::Request<T> {
+    use rmq_proto::headers;
+    let mut request = tonic::Request::new(body);
     request.set_timeout(Duration::from_secs(3));
     let client_id = unique("raw");
     for (name, value) in [
@@ -28,17 +47,32 @@ async fn send_raw(server: &Server, message: v2::Message) -> v2::Status {
             .metadata_mut()
             .insert(name, value.parse().expect("ASCII header"));
     }
-    let response = stub
-        .send_message(request)
+    request
+}
+
+/// `SendMessageRequest` as it is on the wire, each message left as its encoded bytes: the
+/// same frame, but one a test may break in ways no conforming encoder would.
+#[derive(Clone, PartialEq, prost::Message)]
+struct SendMessageFrames {
+    #[prost(bytes = "vec", repeated, tag = "1")]
+    messages: Vec<Vec<u8>>,
+}
+
+/// SendMessage with `messages` already encoded; the error the call fails with.
+async fn send_frames(server: &Server, messages: Vec<Vec<u8>>) -> tonic::Status {
+    let mut grpc = tonic::client::Grpc::new(channel(server).await);
+    grpc.ready().await.expect("ready");
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static(
+        "/apache.rocketmq.v2.MessagingService/SendMessage",
+    );
+    let codec = tonic_prost::ProstCodec::<SendMessageFrames, v2::SendMessageResponse>::default();
+    match grpc
+        .unary(identified(SendMessageFrames { messages }), path, codec)
         .await
-        .expect("a business answer, not a transport error")
-        .into_inner();
-    response
-        .entries
-        .first()
-        .and_then(|e| e.status.clone())
-        .or(response.status)
-        .expect("a status")
+    {
+        Ok(response) => panic!("answered {:?}", response.into_inner()),
+        Err(status) => status,
+    }
 }
 
 fn raw(topic: &str, body: Vec<u8>, group: Option<&str>) -> v2::Message {
@@ -96,4 +130,23 @@ async fn the_server_refuses_bad_requests_with_the_documented_codes() {
         .expect("no such topic");
     assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
     assert_eq!(missing.code(), Some(Code::TopicNotFound as i32));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_string_field_that_is_not_utf8_fails_the_call_with_internal() {
+    let server = Server::start().await;
+    const MARK: &[u8] = b"MARKER";
+    let mut message = raw(NORMAL, b"x".to_vec(), None);
+    message
+        .user_properties
+        .insert("k".into(), String::from_utf8_lossy(MARK).into_owned());
+    let mut frame = prost::Message::encode_to_vec(&message);
+    let at = frame
+        .windows(MARK.len())
+        .position(|w| w == MARK)
+        .expect("the marker is in the encoding");
+    // 0xFF is never part of UTF-8; protobuf string fields must be UTF-8.
+    frame[at] = 0xff;
+    let status = send_frames(&server, vec![frame]).await;
+    assert_eq!(status.code(), tonic::Code::Internal, "{status:?}");
 }
