@@ -1,0 +1,3 @@
+// Only here so that cargo treats this crate's build dependencies as such (cargo-hakari unifies
+// the features of build and proc-macro dependencies too).
+fn main() {}
