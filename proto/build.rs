@@ -23,10 +23,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     tonic_prost_build::configure()
         .build_client(true)
-        .build_server(true)
+        .build_server(false)
         // Message bodies as `bytes::Bytes`: decoded without a copy, and shared (not copied)
         // by every send attempt, listener call and store entry.
         .bytes(".apache.rocketmq.v2.Message.body")
+        .compile_fds(descriptors.clone())?;
+    // The servers in a second pass of their own, over the messages of the first, because they
+    // take another codec than the clients (src/server_codec.rs says why).
+    let servers = out_dir.join("servers");
+    std::fs::create_dir_all(&servers)?;
+    tonic_prost_build::configure()
+        .build_client(false)
+        .build_server(true)
+        .codec_path("crate::server_codec::ServerCodec")
+        .extern_path(".apache.rocketmq.v2", "crate::v2")
+        .out_dir(&servers)
         .compile_fds(descriptors)?;
     Ok(())
 }

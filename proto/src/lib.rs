@@ -20,7 +20,10 @@ pub mod rpc;
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 pub mod v2 {
     tonic::include_proto!("apache.rocketmq.v2");
+    include!(concat!(env!("OUT_DIR"), "/servers/apache.rocketmq.v2.rs"));
 }
+
+mod server_codec;
 
 pub use rpc::{Rpc, UnknownRpc};
 pub use v2::Code;

@@ -224,14 +224,15 @@ impl Service {
                 };
                 let command = match command {
                     Some(Ok(command)) => command,
-                    // A frame that does not decode fails the call with INTERNAL, as grpc-java
-                    // (so the Apache proxy) does, rather than ending it as if all went well.
+                    // A frame that does not decode fails the call, with the code the codec
+                    // gave it (UNKNOWN, as the proxy answers: rmq_proto's server codec), rather
+                    // than ending it as if all went well.
                     Some(Err(error)) => {
                         let text = bounded(format!(
                             "cannot read the Telemetry stream: {}",
                             error.message()
                         ));
-                        let _ = tx.send(Err(tonic::Status::internal(text))).await;
+                        let _ = tx.send(Err(tonic::Status::new(error.code(), text))).await;
                         break;
                     }
                     None => break,

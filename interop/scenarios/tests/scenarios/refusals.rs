@@ -133,20 +133,26 @@ async fn the_server_refuses_bad_requests_with_the_documented_codes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_string_field_that_is_not_utf8_fails_the_call_with_internal() {
+async fn an_undecodable_request_fails_the_call_with_unknown() {
+    // grpc-java answers UNKNOWN (tonic alone would say INTERNAL): for bytes that are no
+    // protobuf at all, and for a string field that is not UTF-8, which no conforming encoder
+    // sends (0xFF is never part of UTF-8).
     let server = Server::start().await;
     const MARK: &[u8] = b"MARKER";
     let mut message = raw(NORMAL, b"x".to_vec(), None);
     message
         .user_properties
         .insert("k".into(), String::from_utf8_lossy(MARK).into_owned());
-    let mut frame = prost::Message::encode_to_vec(&message);
-    let at = frame
+    let mut not_utf8 = prost::Message::encode_to_vec(&message);
+    let at = not_utf8
         .windows(MARK.len())
         .position(|w| w == MARK)
         .expect("the marker is in the encoding");
-    // 0xFF is never part of UTF-8; protobuf string fields must be UTF-8.
-    frame[at] = 0xff;
-    let status = send_frames(&server, vec![frame]).await;
-    assert_eq!(status.code(), tonic::Code::Internal, "{status:?}");
+    not_utf8[at] = 0xff;
+    // Wire type 7 does not exist.
+    let garbage = vec![0xff, 0xff, 0xff];
+    for (what, frame) in [("not UTF-8", not_utf8), ("not protobuf", garbage)] {
+        let status = send_frames(&server, vec![frame]).await;
+        assert_eq!(status.code(), tonic::Code::Unknown, "{what}: {status:?}");
+    }
 }
