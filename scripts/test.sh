@@ -187,13 +187,13 @@ bash interop/official/run.sh "$root/target/debug/rmq-mini-broker" "$root/.venv/b
 step "Apache's mqadmin (rocketmq-tools, from the Apache step's Maven download) against the mini-broker's admin facade, then the official Java client on what it created"
 bash interop/official/admin.sh "$root/target/debug/rmq-mini-broker" "$root/interop/apache/cluster/target/lib"
 
-step "reliability campaign, short runs (RELIABILITY.md): fuzz corpus replay and 10 s of fuzzing a target, the crash loop with the official Go client, client chaos, soak and lifecycle leak checks in Rust, Python (-X dev, PYTHONMALLOC=debug) and Node.js (--expose-gc)"
+step "reliability campaign, short runs (RELIABILITY.md): fuzz corpus replay, the crash loop with the official Go client, client chaos, soak and lifecycle leak checks in Rust, Python (-X dev, PYTHONMALLOC=debug) and Node.js (--expose-gc)"
 # Every input a fuzz target found interesting or that once crashed, on stable.
 cargo test --quiet -p rmq-mini-broker --features fuzzing --test fuzz_corpus
 cargo test --quiet -p rmq-client --features fuzzing --test fuzz_corpus
-# Coverage-guided fuzzing itself, bounded: 10 s a target on nightly (its own release build);
-# RELIABILITY.md has the figures of the long run (`scripts/fuzz.sh`, 60 s a target).
-bash scripts/fuzz.sh 10
+# Coverage-guided fuzzing itself (nightly, a release build of its own) is `scripts/fuzz.sh`
+# (`--scratch 10`: 10 s a target, the committed corpus left as it is). It does not fit beside
+# the rest in CI's 45 minutes on two cores; RELIABILITY.md has the figures of its last run.
 cargo build --quiet -p rmq-mini-broker --bin rmq-mini-broker
 cargo build --quiet -p rmq-reliability --bins
 (cd interop/official/go && go build -o check .)

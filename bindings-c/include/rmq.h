@@ -906,9 +906,10 @@ void rmq_lite_simple_consumer_free(rmq_lite_simple_consumer *consumer);
 /**
  * Sends rmq's log events at `level` (`RMQ_LOG_OFF` … `RMQ_LOG_TRACE`) and more severe to
  * `callback` (see `rmq_log_callback`); a NULL callback restores the default, which writes
- * them to stderr. Process-wide; the default level is `RMQ_LOG_WARN`. It returns once no call
- * of the previous callback is in progress, so its `opaque` may then be released; from inside
- * a log callback it returns `RMQ_ERR__WOULD_DEADLOCK`.
+ * them to stderr. Process-wide; the default level is `RMQ_LOG_WARN`. Every event raised before
+ * the call is delivered to the previous callback first; it returns once no call of the
+ * previous callback is in progress, so its `opaque` may then be released; from inside a log
+ * callback it returns `RMQ_ERR__WOULD_DEADLOCK`.
  *
  * # Safety
  * `callback` is NULL or a function valid for the rest of the process (or until replaced);

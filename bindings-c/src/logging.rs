@@ -66,6 +66,13 @@ struct Line {
     text: String,
 }
 
+/// What the logging thread is sent: an event, or a mark it answers once every event queued
+/// before it has been delivered.
+enum Item {
+    Line(Line),
+    Drained(SyncSender<()>),
+}
+
 fn rank(level: &Level) -> i32 {
     match *level {
         Level::ERROR => RMQ_LOG_ERROR,
@@ -86,7 +93,14 @@ fn level_name(level: i32) -> &'static str {
     }
 }
 
-fn deliver(line: Line) {
+fn deliver(item: Item) {
+    let line = match item {
+        Item::Line(line) => line,
+        Item::Drained(done) => {
+            let _ = done.send(());
+            return;
+        }
+    };
     let sink = SINK.read().unwrap_or_else(PoisonError::into_inner);
     match *sink {
         Some((callback, opaque)) => {
@@ -113,11 +127,11 @@ fn deliver(line: Line) {
 }
 
 /// The logging thread's queue, started once.
-fn queue() -> Option<&'static SyncSender<Line>> {
-    static QUEUE_TX: OnceLock<Option<SyncSender<Line>>> = OnceLock::new();
+fn queue() -> Option<&'static SyncSender<Item>> {
+    static QUEUE_TX: OnceLock<Option<SyncSender<Item>>> = OnceLock::new();
     QUEUE_TX
         .get_or_init(|| {
-            let (tx, rx) = sync_channel::<Line>(QUEUE);
+            let (tx, rx) = sync_channel::<Item>(QUEUE);
             std::thread::Builder::new()
                 .name("rmq-log".to_owned())
                 .spawn(move || rx.into_iter().for_each(deliver))
@@ -148,7 +162,7 @@ impl<S: Subscriber> Layer<S> for ToC {
         };
         // A full queue drops the event.
         if let Some(queue) = queue() {
-            let _ = queue.try_send(line);
+            let _ = queue.try_send(Item::Line(line));
         }
     }
 }
@@ -183,9 +197,10 @@ pub fn set_level(level: i32) -> Result<(), rmq_err> {
 
 /// Sends rmq's log events at `level` (`RMQ_LOG_OFF` … `RMQ_LOG_TRACE`) and more severe to
 /// `callback` (see `rmq_log_callback`); a NULL callback restores the default, which writes
-/// them to stderr. Process-wide; the default level is `RMQ_LOG_WARN`. It returns once no call
-/// of the previous callback is in progress, so its `opaque` may then be released; from inside
-/// a log callback it returns `RMQ_ERR__WOULD_DEADLOCK`.
+/// them to stderr. Process-wide; the default level is `RMQ_LOG_WARN`. Every event raised before
+/// the call is delivered to the previous callback first; it returns once no call of the
+/// previous callback is in progress, so its `opaque` may then be released; from inside a log
+/// callback it returns `RMQ_ERR__WOULD_DEADLOCK`.
 ///
 /// # Safety
 /// `callback` is NULL or a function valid for the rest of the process (or until replaced);
@@ -203,6 +218,13 @@ pub unsafe extern "C" fn rmq_set_log_callback(
                 "the log callback cannot be replaced from inside a log callback",
             );
         }
+        // The events queued so far go to the callback that was set when they happened.
+        if let Some(queue) = queue() {
+            let (done, drained) = sync_channel(1);
+            if queue.send(Item::Drained(done)).is_ok() {
+                let _ = drained.recv();
+            }
+        }
         if let Err(e) = set_level(level) {
             return e;
         }
@@ -210,4 +232,54 @@ pub unsafe extern "C" fn rmq_set_log_callback(
             callback.map(|f| (f, Opaque::new(opaque)));
         rmq_err::RMQ_OK
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
+
+    static FIRST: AtomicUsize = AtomicUsize::new(0);
+    static SECOND: AtomicUsize = AtomicUsize::new(0);
+    static RELEASE: AtomicBool = AtomicBool::new(false);
+
+    unsafe extern "C" fn first(_: *mut c_void, _: i32, _: *const c_char, _: *const c_char) {
+        FIRST.fetch_add(1, Ordering::SeqCst);
+        // Holds the logging thread in its first event, so that the second is still queued
+        // when the callback is replaced.
+        while !RELEASE.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+    }
+
+    unsafe extern "C" fn second(_: *mut c_void, _: i32, _: *const c_char, _: *const c_char) {
+        SECOND.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn events_raised_before_a_replacement_reach_the_callback_set_when_they_happened() {
+        // SAFETY: functions valid for the whole process, no opaque.
+        let set = |f: Callback| unsafe {
+            rmq_set_log_callback(Some(f), std::ptr::null_mut(), RMQ_LOG_WARN)
+        };
+        assert_eq!(set(first), rmq_err::RMQ_OK);
+        tracing::warn!(target: "rmq_client", "one");
+        tracing::warn!(target: "rmq_client", "two");
+        let replacing = std::thread::spawn(move || set(second));
+        while FIRST.load(Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
+        RELEASE.store(true, Ordering::SeqCst);
+        assert_eq!(replacing.join().expect("no panic"), rmq_err::RMQ_OK);
+        assert_eq!(
+            FIRST.load(Ordering::SeqCst),
+            2,
+            "both events went to the first callback"
+        );
+        tracing::warn!(target: "rmq_client", "three");
+        // SAFETY: restores the default; drains "three" into the second callback first.
+        let reset = unsafe { rmq_set_log_callback(None, std::ptr::null_mut(), RMQ_LOG_WARN) };
+        assert_eq!(reset, rmq_err::RMQ_OK);
+        assert_eq!(SECOND.load(Ordering::SeqCst), 1);
+    }
 }
