@@ -2,10 +2,11 @@
 # Coverage-guided fuzzing of every cargo fuzz target for a bounded time each (RELIABILITY.md,
 # section 3):  bash scripts/fuzz.sh [--scratch] [seconds per target, default 60] [target...]
 # New interesting inputs go to fuzz/corpus/<target>/ (to minimize with `cargo fuzz cmin` and
-# commit); with --scratch, as the test command runs it, they go to a temporary directory and the
-# committed corpus is only read, so a test run leaves the work tree as it was. It installs the nightly toolchain and the pinned cargo-fuzz when missing. A crash stops the
-# run; its input is left in fuzz/artifacts/<target>/ and, once fixed, belongs in
-# fuzz/regressions/<target>/ (replayed on stable by the fuzz_corpus tests).
+# commit); with --scratch, as the test command runs it (in the background, from its Apache
+# step), they go to a temporary directory and the committed corpus is only read, so a test run
+# leaves the work tree as it was. It installs the nightly toolchain and the pinned cargo-fuzz
+# when missing. A crash stops the run; its input is left in fuzz/artifacts/<target>/ and, once
+# fixed, belongs in fuzz/regressions/<target>/ (replayed on stable by the fuzz_corpus tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch=""
@@ -39,6 +40,6 @@ for target in "${targets[@]}"; do
   fi
   fuzz run -O -s none --target-dir ../target/fuzz "$target" ${corpus[@]+"${corpus[@]}"} -- -max_total_time="$seconds" \
     -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 \
-    | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|Done)' | sed "s/^/$target: /"
+    | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|Done)|panicked|artifact' | sed "s/^/$target: /"
 done
 echo "fuzzed ${#targets[@]} targets for $seconds s each in $(( $(date +%s) - started )) s"
