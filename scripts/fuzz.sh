@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of every cargo fuzz target for a bounded time each (RELIABILITY.md,
-# section 3):  bash scripts/fuzz.sh [--scratch] [seconds per target, default 60] [target...]
+# section 3):  bash scripts/fuzz.sh [--scratch] [--jobs N] [seconds per target, default 60] [target...]
 # New interesting inputs go to fuzz/corpus/<target>/ (to minimize with `cargo fuzz cmin` and
 # commit); with --scratch, as the test command runs it (in the background, from its Apache
 # step), they go to a temporary directory and the committed corpus is only read, so a test run
@@ -10,11 +10,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch=""
-if [ "${1:-}" = "--scratch" ]; then
-  scratch=$(mktemp -d)
-  trap 'rm -rf "$scratch"' EXIT
-  shift
-fi
+jobs=1
+# A failing target ends the run: the others still running go too.
+cleanup() {
+  kill $(jobs -p) 2>/dev/null || true
+  [ -z "$scratch" ] || rm -rf "$scratch"
+}
+trap cleanup EXIT
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scratch) scratch=$(mktemp -d); shift ;;
+    --jobs) jobs=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
 seconds=${1:-60}
 shift || true
 cargo_fuzz_version=0.13.2
@@ -31,8 +40,8 @@ started=$(date +%s)
 fuzz build -O -s none --target-dir ../target/fuzz
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(fuzz list)
-for target in "${targets[@]}"; do
-  corpus=()
+run() {
+  local target=$1 corpus=()
   if [ -n "$scratch" ]; then
     # libFuzzer writes new inputs to the first directory and reads the others.
     mkdir -p "$scratch/$target"
@@ -41,5 +50,19 @@ for target in "${targets[@]}"; do
   fuzz run -O -s none --target-dir ../target/fuzz "$target" ${corpus[@]+"${corpus[@]}"} -- -max_total_time="$seconds" \
     -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 \
     | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|Done)|panicked|artifact' | sed "s/^/$target: /"
+}
+# Up to `jobs` targets at a time; the first to fail ends the run with its status.
+running=0
+for target in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+  run "$target" &
+  running=$((running + 1))
 done
-echo "fuzzed ${#targets[@]} targets for $seconds s each in $(( $(date +%s) - started )) s"
+while [ "$running" -gt 0 ]; do
+  wait -n
+  running=$((running - 1))
+done
+echo "fuzzed ${#targets[@]} targets for $seconds s each, $jobs at a time, in $(( $(date +%s) - started )) s"

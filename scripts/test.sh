@@ -18,6 +18,20 @@ done
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "coverage-guided fuzzing, started in the background (RELIABILITY.md, section 3; the reliability step waits for it)"
+# It needs a nightly release build of its own and then 30 s a target, two at a time: it runs
+# in the background at the lowest CPU and I/O priority, so it takes the time the other steps
+# leave idle. Its crates are fetched first in the foreground (a starved download would hold
+# cargo's package cache). --scratch: the committed corpus is read and left as it is. Its own
+# session, so one kill stops the fuzzers it started too.
+(cd fuzz && cargo fetch --locked --quiet)
+fuzz_log="$root/target/fuzz.log"
+mkdir -p "$root/target"
+setsid nice -n 19 ionice -c 3 bash scripts/fuzz.sh --scratch --jobs 2 30 > "$fuzz_log" 2>&1 &
+fuzz_pid=$!
+stop_fuzzing() { kill -- "-$fuzz_pid" 2>/dev/null || true; }
+trap stop_fuzzing EXIT
+
 step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
@@ -75,16 +89,6 @@ eval "$(cargo run --quiet -p rmq-interop-scenarios --bin scenario-setup)"
 # theirs (bindings-c/examples/against-broker.sh).
 export RMQ_APACHE_GROUPS="$RMQ_APACHE_GROUPS py-fifo:fifo node-fifo-sc:fifo legacy_fifo_group:fifo"
 export RMQ_APACHE_TOPICS="$RMQ_APACHE_TOPICS quickstart:NORMAL orders:NORMAL LegacyTopic:NORMAL LegacyFifoTopic:FIFO LegacyDelayTopic:DELAY LegacyTxTopic:TRANSACTION"
-# Coverage-guided fuzzing (RELIABILITY.md, section 3) needs a nightly release build of its own
-# and then 60 s a target: it runs from here in the background at the lowest CPU and I/O priority,
-# so it takes only the time the JVMs and the tests leave idle, and the reliability step waits
-# for it. --scratch: the committed corpus is read and left as it is. Its own session, so one
-# kill stops the fuzzer it started too.
-fuzz_log="$root/target/fuzz.log"
-mkdir -p "$root/target"
-setsid nice -n 19 ionice -c 3 bash scripts/fuzz.sh --scratch 60 > "$fuzz_log" 2>&1 &
-fuzz_pid=$!
-stop_fuzzing() { kill -- "-$fuzz_pid" 2>/dev/null || true; }
 trap 'stop_fuzzing; bash interop/apache/server.sh stop "$apache_dir" || true' EXIT
 bash interop/apache/server.sh start-cluster "$apache_dir"
 apache=$(cat "$apache_dir/endpoint")
@@ -201,14 +205,6 @@ step "reliability campaign, short runs (RELIABILITY.md): fuzz corpus replay, the
 # Every input a fuzz target found interesting or that once crashed, on stable.
 cargo test --quiet -p rmq-mini-broker --features fuzzing --test fuzz_corpus
 cargo test --quiet -p rmq-client --features fuzzing --test fuzz_corpus
-# The fuzzing started in the Apache step: a crash, hang or memory limit fails here.
-started=$(date +%s)
-fuzz_status=0
-wait "$fuzz_pid" || fuzz_status=$?
-trap - EXIT
-cat "$fuzz_log"
-echo "waited $(( $(date +%s) - started )) s for the fuzzing started in the Apache step"
-[ "$fuzz_status" -eq 0 ]
 cargo build --quiet -p rmq-mini-broker --bin rmq-mini-broker
 cargo build --quiet -p rmq-reliability --bins
 (cd interop/official/go && go build -o check .)
@@ -222,5 +218,14 @@ PYTHONMALLOC=debug "$root/.venv/bin/python" -X dev bindings-python/reliability/l
 # A closed client that kept the event loop alive would hang here.
 (cd bindings-node && timeout 300 node --expose-gc --max-semi-space-size=1 reliability/lifecycle.mjs --cycles 100 --max-growth 15)
 make -C bindings-c --no-print-directory lifecycle LIFECYCLE_CYCLES=100 LIFECYCLE_MAX_GROWTH=15
+# The fuzzing started at the beginning: a crash, hang or memory limit fails here.
+started=$(date +%s)
+fuzz_status=0
+wait "$fuzz_pid" || fuzz_status=$?
+stop_fuzzing
+trap - EXIT
+cat "$fuzz_log"
+echo "waited $(( $(date +%s) - started )) s for the fuzzing started at the beginning"
+[ "$fuzz_status" -eq 0 ]
 
 step "all tests passed"
