@@ -51,7 +51,20 @@ pub(crate) async fn receive(
     let mut delivered = None;
     let mut messages = Vec::new();
     while let Some(item) = stream.next().await {
-        let item = item.map_err(|s| context(Error::from_grpc(OP, s)))?;
+        let item = match item {
+            Ok(item) => item,
+            // Messages already read are leased to this client: dropping them would leave
+            // them invisible until their lease ends (or, auto-renewed, until the client
+            // goes). They are consumed; the broken stream shows in the log.
+            Err(broken) if !messages.is_empty() && status.as_ref().is_some_and(is_ok) => {
+                tracing::warn!(
+                    %endpoint, error = %broken, messages = messages.len(),
+                    "the receive stream broke after its messages; consuming them"
+                );
+                break;
+            }
+            Err(broken) => return Err(context(Error::from_grpc(OP, broken))),
+        };
         match item.content {
             Some(receive_message_response::Content::Status(s)) => status = Some(s),
             Some(receive_message_response::Content::Message(m)) => {
@@ -84,6 +97,10 @@ pub(crate) async fn receive(
             status.message,
         )))),
     }
+}
+
+fn is_ok(status: &rmq_proto::v2::Status) -> bool {
+    status.code == Code::Ok as i32
 }
 
 /// A server that finds the deadline too short for its minimum long poll answers

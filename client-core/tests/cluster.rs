@@ -442,3 +442,55 @@ async fn a_simple_consumer_of_two_topics_reads_each_from_every_broker() {
     producer.shutdown().await;
     cluster.shutdown().await;
 }
+
+/// A broker that leaves the routes while the consumer's long poll on it is in flight (as when
+/// an Apache proxy's route drops a restarting broker): the poll is not abandoned, so what that
+/// broker hands it is consumed. A poll given up after the server leased it messages leaves
+/// them invisible for as long as the client is online, since the server renews their lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_poll_in_flight_on_a_broker_that_leaves_the_routes_is_consumed() {
+    let (cluster, config) = cluster().await;
+    let producer = Producer::builder(config.clone())
+        .topics(["t"])
+        .start()
+        .await
+        .expect("producer");
+    let seen: Seen = Arc::default();
+    let consumer = PushConsumer::builder(config, "plain")
+        .subscribe("t", FilterExpression::all())
+        .listener(recorder(&seen))
+        .assignment_scan_interval(Duration::from_millis(50))
+        .start()
+        .await
+        .expect("consumer");
+    eventually("a long poll on every broker", || {
+        consumer.assigned_queues() == 3
+            && cluster
+                .brokers()
+                .iter()
+                .all(|b| b.rpc_calls(rmq_mini_broker::Rpc::ReceiveMessage) >= 1)
+    })
+    .await;
+    cluster.set_listed(2, false);
+    eventually("broker 2 left the assignment", || {
+        consumer.assigned_queues() == 2
+    })
+    .await;
+    // The producer's route still lists broker 2: send until it holds a message.
+    let mut sent = 0;
+    while cluster.broker(2).messages("t").is_empty() {
+        assert!(sent < 30, "the producer never sent to broker 2");
+        let m = Message::builder("t", format!("m{sent}"))
+            .build()
+            .expect("m");
+        producer.send(&m).await.expect("send");
+        sent += 1;
+    }
+    eventually("every message, broker 2's included", || {
+        seen_count(&seen, "m") == sent
+    })
+    .await;
+    consumer.shutdown().await;
+    producer.shutdown().await;
+    cluster.shutdown().await;
+}

@@ -327,3 +327,24 @@ async fn refused_settings_fail_the_start_with_the_servers_reason() {
     assert_eq!(error.kind(), ErrorKind::BadRequest, "{error}");
     assert!(error.to_string().contains("nobody-declared-me"), "{error}");
 }
+
+/// A receive whose stream breaks after its messages still returns them: they are leased to
+/// this client, and dropping them would leave them invisible until their lease ends.
+#[tokio::test]
+async fn a_receive_stream_broken_after_its_messages_returns_them() {
+    let (broker, producer, config) = setup().await;
+    let consumer = consumer(&config, "broken", FilterExpression::all()).await;
+    let sent = producer
+        .send(&Message::builder("t", "leased").build().expect("m"))
+        .await
+        .expect("send");
+    broker.break_receive_streams(1);
+    let got = consumer
+        .receive(32, Duration::from_secs(30))
+        .await
+        .expect("the messages read before the break");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].message_id, sent.message_id);
+    consumer.ack(&got[0]).await.expect("ack");
+    consumer.shutdown().await;
+}

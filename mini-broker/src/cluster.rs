@@ -10,6 +10,7 @@ use crate::broker::{MiniBroker, MiniBrokerBuilder, StartError};
 use crate::core::Peer;
 use crate::metadata::{GroupConfig, TopicConfig};
 use crate::store::StoredMessage;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// N brokers sharing one view of the cluster. Brokers are numbered from 0 in the order of
@@ -56,6 +57,7 @@ impl MiniCluster {
                 addr: b.local_addr(),
                 admin: b.admin_addr(),
                 core: std::sync::Arc::downgrade(&b.core),
+                listed: std::sync::Arc::new(AtomicBool::new(true)),
             })
             .collect();
         for broker in &started {
@@ -99,6 +101,16 @@ impl MiniCluster {
     /// Brings broker `i` back on its port.
     pub async fn broker_up(&self, i: usize) -> Result<(), StartError> {
         self.broker(i).bring_up().await
+    }
+
+    /// Stops (`false`) or resumes listing broker `i` in the routes and assignments every broker
+    /// answers, while it keeps serving: what clients meet when an Apache proxy's route cache
+    /// has dropped a broker whose registration lapsed (a restarting broker) and calls already
+    /// made to it are still going on.
+    pub fn set_listed(&self, i: usize, listed: bool) {
+        if let Some(peer) = self.broker(i).core.peers.read().get(i) {
+            peer.listed.store(listed, Ordering::Relaxed);
+        }
     }
 
     /// Adds `latency` to every call broker `i` serves; `Duration::ZERO` removes it.

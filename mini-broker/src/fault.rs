@@ -21,6 +21,8 @@ struct Plan {
     latency: HashMap<Rpc, Duration>,
     latency_all: Duration,
     drop: HashMap<Rpc, u32>,
+    /// ReceiveMessage answers with messages still to break after their messages.
+    break_receives: u32,
 }
 
 /// The faults in force and the calls received; `clear` resets the plan, not the counts.
@@ -59,6 +61,18 @@ impl Faults {
 
     pub(crate) fn drop_responses(&self, rpc: Rpc, count: u32) {
         self.0.lock().drop.insert(rpc, count);
+    }
+
+    pub(crate) fn break_receives(&self, count: u32) {
+        self.0.lock().break_receives = count;
+    }
+
+    /// Whether this ReceiveMessage answer with messages breaks after them (and counts it).
+    pub(crate) fn take_break_receive(&self) -> bool {
+        let mut plan = self.0.lock();
+        let armed = plan.break_receives > 0;
+        plan.break_receives = plan.break_receives.saturating_sub(1);
+        armed
     }
 
     pub(crate) fn clear(&self) {

@@ -72,7 +72,9 @@ pub(super) async fn scan(inner: &Arc<Inner>, running: &mut Running) {
         running.retain(|key, dropped| {
             let keep = key.0 != *topic || assigned.contains(key);
             if !keep {
+                // Its loop ends once the receive it has in flight is answered.
                 let _ = dropped.send(true);
+                inner.queues.fetch_sub(1, Ordering::Relaxed);
             }
             keep
         });

@@ -15,7 +15,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// Receives from `queue` at `endpoint` until the consumer stops or `dropped` says the queue
-/// left the assignment.
+/// left the assignment. A receive in flight when the queue leaves is not abandoned: the
+/// server may have leased messages to it already, and with auto-renewal on, a server renews
+/// their lease for as long as this client is online (Apache's proxy: up to 3 hours), so
+/// messages whose answer nobody reads would stay invisible to every consumer. The call
+/// finishes (a long poll at most), its messages are consumed, then the loop ends.
 pub(super) async fn receive_loop(
     inner: Arc<Inner>,
     queue: MessageQueue,
@@ -30,7 +34,6 @@ pub(super) async fn receive_loop(
             return;
         }
         if *dropped.borrow() {
-            inner.queues.fetch_sub(1, Ordering::Relaxed);
             return;
         }
         let queues = inner.queues.load(Ordering::Relaxed).max(1);
@@ -62,7 +65,6 @@ pub(super) async fn receive_loop(
         let transport = &inner.base.transport;
         let received = tokio::select! {
             () = inner.base.stopped() => return,
-            _ = dropped.wait_for(|d| *d) => continue,
             r = crate::receive::receive(transport, &endpoint, request, deadline, Some(&inner.metrics)) => r,
         };
         match received {
@@ -100,6 +102,7 @@ pub(super) async fn receive_loop(
                 tracing::debug!(%error, "receive failed");
                 tokio::select! {
                     () = inner.base.stopped() => return,
+                    _ = dropped.wait_for(|d| *d) => return,
                     () = tokio::time::sleep(pause) => {}
                 }
             }

@@ -273,36 +273,13 @@ async fn scenario() {
         cluster.shutdown().await;
     }
 
-    // No acknowledged send is lost: the live group consumes every one, the backlog group every
-    // one of its backlog (sent while its consumer was stopped, the stopped broker's share
-    // included). A later send the backlog group has not consumed within DRAIN while the live
-    // group did is reported, not failed: one such message in 2 of 14 runs on Apache, never on
-    // the mini-cluster (interop/FIDELITY.md; left to the reliability campaign).
-    let backlog_window: Vec<u64> = report
-        .sends
-        .iter()
-        .filter(|s| s.ok() && s.started >= t.backlog_stopped && s.started < t.killed)
-        .map(|s| s.n)
-        .collect();
-    let (backlog_missing, late): (Vec<u64>, Vec<u64>) = report
-        .backlog
-        .missing
-        .iter()
-        .partition(|n| backlog_window.contains(n));
-    if !late.is_empty() {
-        println!(
-            "  NOTE: the backlog group had not consumed {late:?} within {DRAIN:?} (the live \
-             group consumed {})",
-            if late.iter().all(|n| !report.live.missing.contains(n)) {
-                "them"
-            } else {
-                "not all"
-            }
-        );
-    }
+    // No acknowledged send is lost: both groups consume every one. (A push consumer once gave
+    // up its long poll on a broker that left the proxy's route, so what the proxy had already
+    // popped for it stayed leased, auto-renewed, to a live client: one message missing in
+    // 3 of 15 Apache runs. Fixed; interop/FIDELITY.md.)
     for (group, missing) in [
         ("live", &report.live.missing),
-        ("backlog", &backlog_missing),
+        ("backlog", &report.backlog.missing),
     ] {
         assert!(
             missing.is_empty(),

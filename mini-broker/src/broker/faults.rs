@@ -38,6 +38,14 @@ impl MiniBroker {
         self.core.faults.drop_responses(rpc, count);
     }
 
+    /// The next `count` ReceiveMessage answers that carry messages break after them: the
+    /// status and the messages go out, then the stream ends with `UNAVAILABLE` instead of its
+    /// delivery timestamp. The messages stay leased to the caller, as sent (a connection cut
+    /// mid-answer looks like this).
+    pub fn break_receive_streams(&self, count: u32) {
+        self.core.faults.break_receives(count);
+    }
+
     /// Adds `latency` to every call (on top of any `delay_rpc`), as a distant broker;
     /// `Duration::ZERO` removes it.
     pub fn delay_all(&self, latency: Duration) {

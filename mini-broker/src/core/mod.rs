@@ -37,6 +37,9 @@ pub(crate) struct Peer {
     /// Its state, for the admin facade's name-server answers (which list only the brokers
     /// that hold a topic). Weak: every broker's core holds every peer.
     pub(crate) core: std::sync::Weak<Core>,
+    /// Whether routes and assignments list it (see `MiniCluster::set_listed`); shared by
+    /// every broker's copy of the peer list.
+    pub(crate) listed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub(crate) struct Core {

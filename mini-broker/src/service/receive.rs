@@ -210,10 +210,17 @@ impl Service {
             }
             Err(st) => out.push(receive_message_response::Content::Status(st)),
         }
-        out.push(receive_message_response::Content::DeliveryTimestamp(
-            convert::timestamp(self.core.now()),
-        ));
-        let stream = ReceiveStream::new(out, unsent);
+        let with_messages = out.len() > 1;
+        let stream = if with_messages && self.core.faults.take_break_receive() {
+            ReceiveStream::new(out, unsent).broken(tonic::Status::unavailable(format!(
+                "{rpc} stream broken after its messages by fault injection"
+            )))
+        } else {
+            out.push(receive_message_response::Content::DeliveryTimestamp(
+                convert::timestamp(self.core.now()),
+            ));
+            ReceiveStream::new(out, unsent)
+        };
         if self.core.faults.take_drop(rpc) {
             // The stream goes with the response, and gives its messages back.
             return Err(tonic::Status::unavailable(format!(

@@ -94,6 +94,7 @@ impl Service {
         }
         peers
             .iter()
+            .filter(|peer| peer.listed.load(std::sync::atomic::Ordering::Relaxed))
             .map(|peer| Broker {
                 name: peer.name.clone(),
                 id: 0,

@@ -60,6 +60,8 @@ impl Drop for Unsent {
 pub(crate) struct ReceiveStream {
     items: VecDeque<Content>,
     unsent: Unsent,
+    /// Ends the stream once `items` are out (fault injection).
+    broken: Option<tonic::Status>,
 }
 
 impl ReceiveStream {
@@ -68,7 +70,14 @@ impl ReceiveStream {
         ReceiveStream {
             items: items.into(),
             unsent,
+            broken: None,
         }
+    }
+
+    /// The stream breaks with `status` after `items`.
+    pub(crate) fn broken(mut self, status: tonic::Status) -> Self {
+        self.broken = Some(status);
+        self
     }
 }
 
@@ -78,7 +87,7 @@ impl Stream for ReceiveStream {
     fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         let Some(content) = this.items.pop_front() else {
-            return Poll::Ready(None);
+            return Poll::Ready(this.broken.take().map(Err));
         };
         if matches!(content, Content::Message(_)) {
             this.unsent.handles.pop_front();
