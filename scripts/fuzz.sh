@@ -49,7 +49,7 @@ run() {
   fi
   fuzz run -O -s none --target-dir ../target/fuzz "$target" ${corpus[@]+"${corpus[@]}"} -- -max_total_time="$seconds" \
     -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 \
-    | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|Done)|panicked|artifact' | sed "s/^/$target: /"
+    | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|Done)|panicked|Test unit written' | sed "s/^/$target: /"
 }
 # Up to `jobs` targets at a time; the first to fail ends the run with its status.
 running=0

@@ -39,6 +39,14 @@ fn config(endpoints: String) -> ClientConfig {
         .expect("config")
 }
 
+async fn producer(config: &ClientConfig, topics: impl IntoIterator<Item = &str>) -> Producer {
+    Producer::builder(config.clone())
+        .topics(topics)
+        .start()
+        .await
+        .expect("producer")
+}
+
 fn stored_ids(cluster: &MiniCluster, topic: &str, broker: Option<usize>) -> HashSet<String> {
     let messages = match broker {
         Some(i) => cluster.broker(i).messages(topic),
@@ -122,11 +130,7 @@ fn seen_count(seen: &Seen, prefix: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_consumer_drains_the_live_brokers_and_resumes_the_other_once_back() {
     let (cluster, config) = cluster().await;
-    let producer = Producer::builder(config.clone())
-        .topics(["t"])
-        .start()
-        .await
-        .expect("producer");
+    let producer = producer(&config, ["t"]).await;
     for i in 0..60 {
         let m = Message::builder("t", format!("m{i}")).build().expect("m");
         producer.send(&m).await.expect("send");
@@ -269,11 +273,7 @@ async fn an_ack_waiting_for_a_down_broker_does_not_hold_a_consumption_thread() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifo_groups_on_a_down_broker_wait_and_the_others_flow_in_order() {
     let (cluster, config) = cluster().await;
-    let producer = Producer::builder(config.clone())
-        .topics(["fifo"])
-        .start()
-        .await
-        .expect("producer");
+    let producer = producer(&config, ["fifo"]).await;
     // Enough message groups that every broker holds some.
     for i in 0..10 {
         for group in 0..12 {
@@ -345,11 +345,7 @@ async fn a_simple_consumer_visits_each_broker_in_turn() {
         .route_refresh_interval(Duration::from_millis(300))
         .build()
         .expect("config");
-    let producer = Producer::builder(config.clone())
-        .topics(["t"])
-        .start()
-        .await
-        .expect("producer");
+    let producer = producer(&config, ["t"]).await;
     let consumer = rmq_client::SimpleConsumer::builder(config, "visitor")
         .subscribe("t", FilterExpression::all())
         .await_duration(Duration::from_millis(300))
@@ -394,11 +390,7 @@ async fn a_simple_consumer_of_two_topics_reads_each_from_every_broker() {
     .await
     .expect("cluster");
     let config = config(cluster.endpoints());
-    let producer = Producer::builder(config.clone())
-        .topics(["a", "b"])
-        .start()
-        .await
-        .expect("producer");
+    let producer = producer(&config, ["a", "b"]).await;
     let mut sent = HashSet::new();
     for i in 0..20 {
         for topic in ["a", "b"] {
@@ -450,11 +442,7 @@ async fn a_simple_consumer_of_two_topics_reads_each_from_every_broker() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_poll_in_flight_on_a_broker_that_leaves_the_routes_is_consumed() {
     let (cluster, config) = cluster().await;
-    let producer = Producer::builder(config.clone())
-        .topics(["t"])
-        .start()
-        .await
-        .expect("producer");
+    let producer = producer(&config, ["t"]).await;
     let seen: Seen = Arc::default();
     let consumer = PushConsumer::builder(config, "plain")
         .subscribe("t", FilterExpression::all())
