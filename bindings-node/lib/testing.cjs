@@ -247,6 +247,12 @@ class MiniCluster {
     return this.#native.brokerUp(index(i));
   }
 
+  /** Stops (`false`) or resumes listing broker `i` in routes and assignments while it keeps serving, as a proxy whose route dropped a broker. */
+  setListed(i, listed) {
+    if (typeof listed !== 'boolean') throw new TypeError(`listed must be a boolean, not ${typeName(listed)}`);
+    this.#native.setListed(index(i), listed);
+  }
+
   /** Adds `ms` to every call broker `i` serves; 0 removes it. */
   setLatency(i, latency) {
     this.#native.setLatency(index(i), ms(latency, 'latency'));

@@ -116,6 +116,8 @@ export declare class MiniCluster {
   /** Port refused, open connections cut, state kept; routes still list the broker. */
   brokerDown(i: number): Promise<void>;
   brokerUp(i: number): Promise<void>;
+  /** Stops (false) or resumes listing broker `i` in routes and assignments; it keeps serving. */
+  setListed(i: number, listed: boolean): void;
   /** Milliseconds added to every call broker `i` serves; 0 removes it. */
   setLatency(i: number, ms: number): void;
   messages(topic: string, broker?: number): StoredMessage[];

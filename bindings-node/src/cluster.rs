@@ -127,6 +127,12 @@ impl MiniCluster {
     }
 
     #[napi]
+    pub fn set_listed(&self, env: &Env, i: u32, listed: bool) -> Result<()> {
+        self.cluster(env)?.set_listed(self.index(env, i)?, listed);
+        Ok(())
+    }
+
+    #[napi]
     pub fn set_latency(&self, env: &Env, i: u32, latency_ms: f64) -> Result<()> {
         let latency = if latency_ms == 0.0 {
             Duration::ZERO

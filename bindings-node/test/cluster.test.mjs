@@ -61,3 +61,22 @@ test('the admin facade answers for every broker of the cluster', async (t) => {
   assert.equal(answer.code, 0);
   assert.deepEqual(JSON.parse(body.toString()).clusterAddrTable.DefaultCluster, ['broker-0', 'broker-1']);
 });
+
+test('a broker left out of the routes keeps serving but gets no sends of new producers', async (t) => {
+  const cluster = await MiniCluster.start({ brokers: 3, topics: { t: 'NORMAL' } });
+  t.after(() => cluster.close());
+  assert.throws(() => cluster.setListed(1, 'no'), TypeError);
+  assert.throws(() => cluster.setListed(-1, false), RangeError);
+  const sendThirty = async (tag) => {
+    const producer = await new Producer({ endpoints: cluster.endpoint(0), topics: ['t'] }).start();
+    for (let i = 0; i < 30; i++) await producer.send({ topic: 't', body: `${tag}${i}` });
+    await producer.close();
+  };
+  cluster.setListed(1, false);
+  await sendThirty('hidden');
+  assert.equal(cluster.messages('t', 1).length, 0, 'the unlisted broker got no sends');
+  assert.ok(cluster.messages('t', 0).length > 0 && cluster.messages('t', 2).length > 0);
+  cluster.setListed(1, true);
+  await sendThirty('listed');
+  assert.ok(cluster.messages('t', 1).length > 0, 'listed again, it gets sends');
+});

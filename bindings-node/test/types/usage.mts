@@ -16,6 +16,7 @@ export async function clusterUsage(): Promise<void> {
   await cluster.brokerDown(1);
   await cluster.brokerUp(1);
   cluster.setLatency(0, 50);
+  cluster.setListed(2, false);
   const calls: number = cluster.rpcCalls('SendMessage', 0);
   // @ts-expect-error RPC names are checked
   cluster.rpcCalls('SendMesage');
