@@ -118,6 +118,11 @@ impl MiniCluster {
             .map_err(|e| PyOSError::new_err(e.to_string()))
     }
 
+    fn set_listed(&self, i: usize, listed: bool) -> PyResult<()> {
+        self.cluster()?.set_listed(self.index(i)?, listed);
+        Ok(())
+    }
+
     fn set_latency(&self, i: usize, latency: f64) -> PyResult<()> {
         let latency = if latency == 0.0 {
             std::time::Duration::ZERO

@@ -70,3 +70,24 @@ def test_the_admin_facade_lists_every_broker():
         assert json.loads(body)["clusterAddrTable"]["DefaultCluster"] == ["broker-0", "broker-1"]
     with MiniCluster(2) as plain:
         assert plain.admin_endpoint is None
+
+
+def test_a_broker_left_out_of_the_routes_gets_no_sends_of_new_producers():
+    with MiniCluster(3, topics={"t": "NORMAL"}) as cluster:
+        with pytest.raises(TypeError):
+            cluster.set_listed(1, "no")
+        with pytest.raises(ValueError):
+            cluster.set_listed(-1, False)
+
+        def send_thirty(tag):
+            with rmq.Producer(rmq.ClientConfig(cluster.endpoint(0)), topics=["t"]) as producer:
+                for i in range(30):
+                    producer.send(rmq.Message("t", f"{tag}{i}".encode()))
+
+        cluster.set_listed(1, False)
+        send_thirty("hidden")
+        assert cluster.messages("t", broker=1) == []
+        assert cluster.messages("t", broker=0) and cluster.messages("t", broker=2)
+        cluster.set_listed(1, True)
+        send_thirty("listed")
+        assert cluster.messages("t", broker=1)

@@ -297,6 +297,13 @@ class MiniCluster:
         """Brings a broker back on its port."""
         self._native.broker_up(_index(broker))
 
+    def set_listed(self, broker: int, listed: bool) -> None:
+        """Stops (``False``) or resumes listing a broker in the routes and assignments every
+        broker answers, while it keeps serving: a proxy whose route dropped a broker."""
+        if not isinstance(listed, bool):
+            raise TypeError(f"listed must be a bool, not {type(listed).__name__}")
+        self._native.set_listed(_index(broker), listed)
+
     def set_latency(self, broker: int, seconds: float) -> None:
         """Adds ``seconds`` to every call the broker serves; 0 removes it."""
         self._native.set_latency(_index(broker), _seconds(seconds, "latency", allow_zero=True))
