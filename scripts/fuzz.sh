@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of every cargo fuzz target for a bounded time each (RELIABILITY.md,
 # section 3):  bash scripts/fuzz.sh [--scratch] [--jobs N] [seconds per target, default 60] [target...]
 # New interesting inputs go to fuzz/corpus/<target>/ (to minimize with `cargo fuzz cmin` and
-# commit); with --scratch, as the test command runs it (in the background, from its Apache
+# commit); with --scratch, as the test command runs it (in the background, from its first
 # step), they go to a temporary directory and the committed corpus is only read, so a test run
 # leaves the work tree as it was. It installs the nightly toolchain and the pinned cargo-fuzz
 # when missing. A crash stops the run; its input is left in fuzz/artifacts/<target>/ and, once
@@ -20,12 +20,22 @@ trap cleanup EXIT
 while [ $# -gt 0 ]; do
   case "$1" in
     --scratch) scratch=$(mktemp -d); shift ;;
-    --jobs) jobs=$2; shift 2 ;;
+    --jobs)
+      jobs=${2:-}
+      if ! [[ "$jobs" =~ ^[1-9][0-9]*$ ]]; then
+        echo "fuzz.sh: --jobs needs a positive number of targets at a time, not '$jobs'" >&2
+        exit 2
+      fi
+      shift 2 ;;
     *) break ;;
   esac
 done
 seconds=${1:-60}
 shift || true
+if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
+  echo "fuzz.sh: the seconds per target must be a positive number, not '$seconds'" >&2
+  exit 2
+fi
 cargo_fuzz_version=0.13.2
 cargo_fuzz_root="${XDG_CACHE_HOME:-$HOME/.cache}/rmq/cargo-fuzz-$cargo_fuzz_version"
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then

@@ -47,7 +47,7 @@ pub(crate) async fn receive(
         )
         .await
         .map_err(context)?;
-    let mut status = None;
+    let mut status: Option<rmq_proto::v2::Status> = None;
     let mut delivered = None;
     let mut messages = Vec::new();
     while let Some(item) = stream.next().await {
@@ -56,7 +56,10 @@ pub(crate) async fn receive(
             // Messages already read are leased to this client: dropping them would leave
             // them invisible until their lease ends (or, auto-renewed, until the client
             // goes). They are consumed; the broken stream shows in the log.
-            Err(broken) if !messages.is_empty() && status.as_ref().is_some_and(is_ok) => {
+            Err(broken)
+                if !messages.is_empty()
+                    && status.as_ref().is_some_and(|s| s.code == Code::Ok as i32) =>
+            {
                 tracing::warn!(
                     %endpoint, error = %broken, messages = messages.len(),
                     "the receive stream broke after its messages; consuming them"
@@ -97,10 +100,6 @@ pub(crate) async fn receive(
             status.message,
         )))),
     }
-}
-
-fn is_ok(status: &rmq_proto::v2::Status) -> bool {
-    status.code == Code::Ok as i32
 }
 
 /// A server that finds the deadline too short for its minimum long poll answers
