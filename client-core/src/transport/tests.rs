@@ -47,6 +47,31 @@ async fn requests_carry_the_protocol_headers() {
     );
 }
 
+#[test]
+fn every_request_gets_its_own_random_request_id() {
+    let headers = super::headers::Headers::new(
+        std::sync::Arc::new(config("127.0.0.1:8081", Tls::Off)),
+        "client-1",
+    )
+    .expect("headers");
+    let id = || {
+        let mut metadata = tonic::metadata::MetadataMap::new();
+        headers.apply(&mut metadata);
+        let value = metadata
+            .get(rmq_proto::headers::REQUEST_ID)
+            .expect("a request id");
+        assert!(value.is_sensitive(), "a one-off value is kept out of HPACK");
+        uuid::Uuid::parse_str(value.to_str().expect("ascii")).expect("a UUID")
+    };
+    let ids: std::collections::HashSet<_> = (0..1000).map(|_| id()).collect();
+    assert_eq!(ids.len(), 1000);
+    assert!(
+        ids.iter()
+            .all(|id| id.get_version() == Some(uuid::Version::Random)
+                && id.get_variant() == uuid::Variant::RFC4122)
+    );
+}
+
 #[tokio::test]
 async fn signed_requests_pass_and_wrong_secrets_are_refused() {
     let broker = MiniBroker::builder()
