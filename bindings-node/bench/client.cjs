@@ -20,6 +20,12 @@ function hwmMB() {
   return kb / 1024;
 }
 
+/** CPU time of this whole process (every thread, user and system) per message since `since`. */
+function cpuPerMessage(since) {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / n;
+}
+
 async function producer(extra = {}) {
   const p = new lib.Producer({ ...common, topics: [topic], ...extra });
   await p.startup();
@@ -35,12 +41,13 @@ async function fill(p, count) {
 /** `n` sends started at once: rate and peak RSS. */
 async function inFlight(p) {
   await fill(p, 200);
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   await Promise.all(Array.from({ length: n }, () => p.send({ topic, body })));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const rss = hwmMB();
+  const figures = { rate: n / seconds, cpuUs: cpuPerMessage(cpu), hwmMB: hwmMB() };
   await p.shutdown();
-  return { rate: n / seconds, hwmMB: rss };
+  return figures;
 }
 
 const phases = {
@@ -48,6 +55,7 @@ const phases = {
     const p = await producer();
     for (let i = 0; i < 50; i += 1) await p.send({ topic, body });
     const took = [];
+    const cpu = process.cpuUsage();
     const started = process.hrtime.bigint();
     for (let i = 0; i < n; i += 1) {
       const t = process.hrtime.bigint();
@@ -56,7 +64,7 @@ const phases = {
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     took.sort((a, b) => a - b);
-    const figures = { rate: n / seconds, p50us: took[Math.floor(n / 2)], p99us: took[Math.floor(n * 0.99)] };
+    const figures = { rate: n / seconds, cpuUs: cpuPerMessage(cpu), p50us: took[Math.floor(n / 2)], p99us: took[Math.floor(n * 0.99)] };
     if (which === 'rmq') {
       // The core's own sequential sends in this process: the floor a JS `await send()` sits on.
       const core = await p._live('send').coreSequentialSends(require(path.join(__dirname, '..', 'lib', 'message.cjs')).toNative({ topic, body }), n);
