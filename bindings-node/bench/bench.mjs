@@ -35,10 +35,11 @@ const spinners = process.argv.includes('--busy')
   ? os.cpus().map(() => {
     const child = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
     os.setPriority(child.pid, 19);
+    child.unref();
     return child;
   })
   : [];
-// Also when a phase fails and the process ends early.
+// Unref'd, they do not keep this process up; they end with it, however it ends.
 process.on('exit', () => { for (const child of spinners) child.kill(); });
 const broker = await MiniBroker.start();
 const results = {};
@@ -48,7 +49,6 @@ for (const name of Object.keys(sizes)) {
   }
 }
 await broker.close();
-for (const child of spinners) child.kill();
 
 const fmt = (x, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const rows = [];

@@ -94,12 +94,7 @@ impl Headers {
             metadata.insert(name.clone(), value.clone());
         }
         let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        // From the thread's seeded generator: `new_v4` asks the kernel (a getrandom call) for
-        // every request.
-        let id = uuid::Builder::from_random_bytes(rand::random())
-            .into_uuid()
-            .hyphenated()
-            .encode_lower(&mut id);
+        let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut id);
         if let Ok(mut id) = AsciiMetadataValue::try_from(id.as_bytes()) {
             // Never indexed: a value used once would only churn both ends' HPACK tables
             // (measured: a few µs per call on loopback).
